@@ -3,16 +3,115 @@ package lambdagrpc
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 )
 
-// Serve runs s until ctx is done or the process receives SIGTERM or SIGINT.
+// DefaultAddr is where [Serve] listens outside Lambda when neither
+// [WithAddr] nor $PORT says otherwise.
+const DefaultAddr = ":8080"
+
+// Serve runs s until ctx is done or the process receives SIGTERM or SIGINT,
+// then lets the calls in flight finish. It returns nil after such a clean
+// shutdown.
+//
+// When AWS_LAMBDA_RUNTIME_API is set (or [WithRuntimeAPI] is given), Serve
+// runs the Lambda Runtime API loop: every invocation is an HTTP event from a
+// Function URL, API Gateway or an ALB, answered through [NewHandler]'s
+// translation, buffered or streamed (see [WithInvokeMode]). With
+// AWS_LAMBDA_MAX_CONCURRENCY set (Lambda Managed Instances) it runs that
+// many invocations at once.
+//
+// Anywhere else Serve listens on TCP (see [WithAddr]) and serves native gRPC
+// over HTTP/2 (h2c, or TLS with [WithTLSConfig]) and gRPC-Web and Connect
+// over HTTP/1.1 and HTTP/2, all on one port.
 func Serve(ctx context.Context, s *grpc.Server, opts ...Option) error {
-	return errors.New("lambdagrpc: not implemented yet")
+	cfg := newConfig(opts)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	h := newHandler(s, cfg)
+	addr := cfg.runtimeAPI
+	if addr == "" {
+		addr = os.Getenv("AWS_LAMBDA_RUNTIME_API")
+	}
+	if addr != "" {
+		return serveLambda(ctx, h, cfg, addr)
+	}
+	return serveTCP(ctx, h, cfg)
 }
 
-// Option configures [Serve] and [NewHandler].
-type Option interface{ apply(*config) }
+func listenAddr(cfg *config) string {
+	if cfg.addr != "" {
+		return cfg.addr
+	}
+	if p := os.Getenv("PORT"); p != "" {
+		return ":" + p
+	}
+	return DefaultAddr
+}
 
-type config struct{}
+func serveTCP(ctx context.Context, h *handler, cfg *config) error {
+	addr := listenAddr(cfg)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("lambdagrpc: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	if cfg.tlsConfig == nil {
+		protocols.SetUnencryptedHTTP2(true)
+	} else {
+		srv.TLSConfig = cfg.tlsConfig.Clone()
+	}
+	srv.Protocols = &protocols
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	scheme := "http"
+	if cfg.tlsConfig != nil {
+		scheme = "https"
+	}
+	cfg.logger.Info("lambdagrpc: serving gRPC, gRPC-Web and Connect", "addr", ln.Addr().String(), "scheme", scheme)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("lambdagrpc: serve: %w", err)
+	case <-ctx.Done():
+	}
+	timeout := cfg.shutdownTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-errc
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lambdagrpc: shutdown: %w", err)
+	}
+	if err != nil {
+		cfg.logger.Warn("lambdagrpc: calls still running at the end of the shutdown timeout were cut off", "timeout", timeout)
+		_ = srv.Close()
+	}
+	return nil
+}

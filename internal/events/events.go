@@ -234,3 +234,46 @@ func Detect(event []byte) (Source, error) {
 	}
 	return SourceUnknown, nil
 }
+
+// Request is the union of every request shape, so an event of unknown
+// source is decoded in one pass and classified by Source.
+type Request struct {
+	Version                         string              `json:"version"`
+	RawPath                         string              `json:"rawPath"`
+	RawQueryString                  string              `json:"rawQueryString"`
+	Cookies                         []string            `json:"cookies"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Path                            string              `json:"path"`
+	RequestContext                  json.RawMessage     `json:"requestContext"`
+	Body                            string              `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+// RequestContext is the union of the requestContext fields the runtime
+// needs from every source.
+type RequestContext struct {
+	DomainName string      `json:"domainName"`
+	RequestID  string      `json:"requestId"`
+	HTTP       *V2HTTP     `json:"http"`
+	Identity   *V1Identity `json:"identity"`
+	ELB        *struct {
+		TargetGroupARN string `json:"targetGroupArn"`
+	} `json:"elb"`
+}
+
+// Source classifies a decoded request; rc is its decoded requestContext.
+func (r *Request) Source(rc *RequestContext) Source {
+	switch {
+	case rc.ELB != nil:
+		return SourceALB
+	case r.Version == "2.0" || (rc.HTTP != nil && r.HTTPMethod == ""):
+		return SourceV2
+	case r.HTTPMethod != "":
+		return SourceV1
+	}
+	return SourceUnknown
+}

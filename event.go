@@ -1,0 +1,183 @@
+package lambdagrpc
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/events"
+)
+
+// eventInfo is what the response side needs to know about the event.
+type eventInfo struct {
+	source events.Source
+	// multiValue: answer with multiValueHeaders (payload 1.0 and ALB with the
+	// multi-value attribute).
+	multiValue bool
+	// canStream is false for front doors that only take buffered responses
+	// (ALB, HTTP APIs).
+	canStream      bool
+	requestContext json.RawMessage
+}
+
+// errBadEvent wraps every reason an event cannot become an HTTP request.
+var errBadEvent = errors.New("invalid HTTP event")
+
+// decodeEvent turns a Lambda HTTP event into an HTTP request. A body that
+// is not valid base64 still yields a request, whose Body reports the error,
+// so the caller gets an answer in its own protocol.
+func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
+	var ev events.Request
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errBadEvent, err)
+	}
+	var rc events.RequestContext
+	if len(ev.RequestContext) > 0 {
+		if err := json.Unmarshal(ev.RequestContext, &rc); err != nil {
+			return nil, nil, fmt.Errorf("%w: requestContext: %v", errBadEvent, err)
+		}
+	}
+	info := &eventInfo{source: ev.Source(&rc), requestContext: ev.RequestContext, canStream: true}
+	var method, path, query, remote string
+	header := make(http.Header, len(ev.Headers)+len(ev.MultiValueHeaders)+1)
+	switch info.source {
+	case events.SourceV2:
+		if rc.HTTP != nil {
+			method, remote = rc.HTTP.Method, rc.HTTP.SourceIP
+			path = rc.HTTP.Path
+		}
+		if ev.RawPath != "" {
+			path = ev.RawPath
+		}
+		query = strings.TrimPrefix(ev.RawQueryString, "?")
+		for k, v := range ev.Headers {
+			header[http.CanonicalHeaderKey(k)] = []string{v}
+		}
+		if len(ev.Cookies) > 0 {
+			header["Cookie"] = []string{strings.Join(ev.Cookies, "; ")}
+		}
+		// HTTP APIs cannot stream; Function URLs can.
+		info.canStream = !strings.Contains(rc.DomainName, ".execute-api.")
+	case events.SourceV1, events.SourceALB:
+		method, path = ev.HTTPMethod, ev.Path
+		if rc.Identity != nil {
+			remote = rc.Identity.SourceIP
+		}
+		info.multiValue = len(ev.MultiValueHeaders) > 0 || info.source == events.SourceV1
+		if len(ev.MultiValueHeaders) > 0 {
+			for k, vs := range ev.MultiValueHeaders {
+				header[http.CanonicalHeaderKey(k)] = vs
+			}
+		} else {
+			for k, v := range ev.Headers {
+				header[http.CanonicalHeaderKey(k)] = []string{v}
+			}
+		}
+		if info.source == events.SourceALB {
+			// ALB passes query strings on still percent-encoded.
+			query = rawQuery(ev.MultiValueQueryStringParameters, ev.QueryStringParameters, false)
+			info.canStream = false
+		} else {
+			query = rawQuery(ev.MultiValueQueryStringParameters, ev.QueryStringParameters, true)
+			// Payload 1.0 from an HTTP API says so; a REST API sends no version.
+			info.canStream = ev.Version == ""
+		}
+	default:
+		return nil, nil, fmt.Errorf("%w: not a Function URL, API Gateway or ALB event", errBadEvent)
+	}
+	if method == "" {
+		return nil, nil, fmt.Errorf("%w: no HTTP method", errBadEvent)
+	}
+	if path == "" {
+		path = "/"
+	}
+	target := path
+	if query != "" {
+		target += "?" + query
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: request target %q: %v", errBadEvent, target, err)
+	}
+	var body io.ReadCloser = http.NoBody
+	var n int64
+	if ev.Body != "" {
+		if ev.IsBase64Encoded {
+			b, err := base64.StdEncoding.AppendDecode(make([]byte, 0, base64.StdEncoding.DecodedLen(len(ev.Body))), []byte(ev.Body))
+			if err != nil {
+				body = &errorBody{err: fmt.Errorf("the event's body is not valid base64: %w", err)}
+			} else {
+				body, n = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			}
+		} else {
+			body, n = io.NopCloser(strings.NewReader(ev.Body)), int64(len(ev.Body))
+		}
+	}
+	host := header.Get("Host")
+	if host == "" {
+		host = rc.DomainName
+	}
+	if remote != "" {
+		remote = net.JoinHostPort(remote, "0")
+	}
+	req := &http.Request{
+		Method:        method,
+		URL:           u,
+		RequestURI:    target,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Body:          body,
+		ContentLength: n,
+		Host:          host,
+		RemoteAddr:    remote,
+	}
+	return req, info, nil
+}
+
+// rawQuery rebuilds a query string from parameter maps, encoding the values
+// when the front door decoded them.
+func rawQuery(multi map[string][]string, single map[string]string, encode bool) string {
+	esc := func(s string) string {
+		if encode {
+			return url.QueryEscape(s)
+		}
+		return s
+	}
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(esc(k))
+		b.WriteByte('=')
+		b.WriteString(esc(v))
+	}
+	if len(multi) > 0 {
+		for k, vs := range multi {
+			for _, v := range vs {
+				add(k, v)
+			}
+		}
+	} else {
+		for k, v := range single {
+			add(k, v)
+		}
+	}
+	return b.String()
+}
+
+// errorBody is the body of a request whose event body could not be
+// decoded: reading it reports why.
+type errorBody struct{ err error }
+
+func (b *errorBody) Read([]byte) (int, error) { return 0, b.err }
+func (b *errorBody) Close() error             { return nil }

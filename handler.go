@@ -1,0 +1,628 @@
+package lambdagrpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	_ "google.golang.org/grpc/encoding/gzip" // gzip on every path, both ways
+	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// NewHandler returns an http.Handler that serves the services registered on
+// s to gRPC-Web (binary and text) and Connect (unary, GET and streaming)
+// clients over HTTP/1.1 or HTTP/2, and to native gRPC clients over HTTP/2.
+//
+// Every call is handled by s itself, so its interceptors, stats handlers,
+// message size limits and registered services all apply. NewHandler adds
+// one interceptor to s, outermost in both chains, that turns a panic in a
+// handler or interceptor into an INTERNAL status (the panic is logged with
+// its stack), so call NewHandler before s starts serving.
+//
+// Client and bidirectional streams are half-duplex: every request message
+// must be in the request body, and responses start after the body ends.
+func NewHandler(s *grpc.Server, opts ...Option) http.Handler {
+	return newHandler(s, newConfig(opts))
+}
+
+type handler struct {
+	srv *grpc.Server
+	cfg *config
+	log *slog.Logger
+}
+
+func newHandler(s *grpc.Server, cfg *config) *handler {
+	installRecovery(s, cfg.logger)
+	return &handler{srv: s, cfg: cfg, log: cfg.logger}
+}
+
+// maxUnaryBody bounds how much of a Connect unary request body is read into
+// memory before the server's own message size limit can apply.
+const maxUnaryBody = 64 << 20
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.cors != nil && h.cfg.cors.handle(w, r) {
+		return
+	}
+	proto, codec := classify(r)
+	switch proto {
+	case protoUnknown:
+		if r.Method != http.MethodPost && r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, fmt.Sprintf("%s requests are not gRPC, gRPC-Web or Connect calls; use POST", r.Method), http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Accept-Post", "application/grpc-web, application/grpc-web-text, application/proto, application/json, application/connect+proto, application/connect+json")
+		http.Error(w, fmt.Sprintf("unsupported content type %q: send gRPC-Web or Connect", r.Header.Get("Content-Type")), http.StatusUnsupportedMediaType)
+		return
+	case protoGRPC:
+		// Native gRPC needs HTTP/2 end to end; the server answers anything
+		// else with a clear error itself.
+		h.srv.ServeHTTP(w, r)
+		return
+	}
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && proto == protoConnectUnary) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, fmt.Sprintf("%s calls must use POST", proto), http.StatusMethodNotAllowed)
+		return
+	}
+	if encoding.GetCodecV2(codec) == nil {
+		if proto == protoConnectUnary && r.Method == http.MethodGet {
+			c := &call{h: h, w: w, r: r, proto: proto, codec: "json"}
+			c.fail(status.Newf(codes.InvalidArgument, "unknown message encoding %q", codec))
+			return
+		}
+		w.Header().Set("Accept-Post", "application/proto, application/json")
+		http.Error(w, fmt.Sprintf("no codec is registered for %q", codec), http.StatusUnsupportedMediaType)
+		return
+	}
+	c := &call{h: h, w: w, r: r, proto: proto, codec: codec}
+	c.serve()
+}
+
+// call is one gRPC-Web or Connect request in flight. It is the
+// http.ResponseWriter the gRPC server writes its native response into, and
+// translates that response for the client as it arrives.
+type call struct {
+	h     *handler
+	w     http.ResponseWriter
+	r     *http.Request
+	proto protocol
+	codec string
+
+	hdr       http.Header // what the gRPC server writes
+	committed bool        // headers sent to w
+	httpErr   int         // non-200 status written by the gRPC server itself
+	errBody   []byte      // its body
+	pending   []byte      // body bytes not yet flushed (text mode, Connect unary)
+	written   int         // body bytes given to w
+	overflow  bool        // response exceeded the writer's limit
+	cancel    context.CancelFunc
+	deadline  bool // a deadline applies to the call
+}
+
+func (c *call) serve() {
+	ctx := c.r.Context()
+	timeout, st := c.timeout()
+	if st != nil {
+		c.fail(st)
+		return
+	}
+	// The handler's deadline is the earlier of the client's timeout and the
+	// transport's (Lambda's) deadline less a grace period; the call is cut
+	// off at the end of that grace period, so a handler that ignores its
+	// context still ends with DEADLINE_EXCEEDED before Lambda stops the
+	// function.
+	now := time.Now()
+	var soft time.Time
+	if timeout >= 0 {
+		soft = now.Add(timeout)
+	}
+	if hard, ok := ctx.Deadline(); ok {
+		if s := hard.Add(-grace(hard.Sub(now))); soft.IsZero() || s.Before(soft) {
+			soft = s
+		}
+	}
+	var cancel context.CancelFunc
+	if !soft.IsZero() {
+		c.deadline = true
+		ctx, cancel = context.WithDeadline(ctx, soft.Add(grace(soft.Sub(now))))
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	c.cancel = cancel
+
+	if eb, ok := c.r.Body.(*errorBody); ok {
+		c.fail(status.New(codes.InvalidArgument, eb.err.Error()))
+		return
+	}
+	body, path, st := c.requestBody()
+	if st != nil {
+		c.fail(st)
+		return
+	}
+	req := &http.Request{
+		Method:        http.MethodPost,
+		URL:           &url.URL{Path: path},
+		RequestURI:    path,
+		Proto:         "HTTP/2.0",
+		ProtoMajor:    2,
+		Header:        c.requestHeader(soft, now),
+		Body:          body,
+		ContentLength: -1,
+		Host:          c.r.Host,
+		RemoteAddr:    c.r.RemoteAddr,
+		TLS:           c.r.TLS,
+	}
+	req = req.WithContext(ctx)
+	c.hdr = make(http.Header, 8)
+	c.h.srv.ServeHTTP(c, req)
+	c.finish(ctx)
+}
+
+// grace is the time between the deadline a handler sees and the moment its
+// call is cut off: enough for a handler that notices its context to write
+// its own status, small against the time left.
+func grace(left time.Duration) time.Duration {
+	return min(max(left/20, time.Millisecond), 100*time.Millisecond)
+}
+
+// timeout parses the client's timeout; -1 means none.
+func (c *call) timeout() (time.Duration, *status.Status) {
+	if c.proto == protoConnectUnary || c.proto == protoConnectStream {
+		v := c.r.Header.Get("Connect-Timeout-Ms")
+		if v == "" {
+			return -1, nil
+		}
+		d, err := wire.ParseConnectTimeout(v)
+		if err != nil {
+			return 0, status.Newf(codes.InvalidArgument, "invalid connect-timeout-ms %q: %v", v, err)
+		}
+		return d, nil
+	}
+	v := c.r.Header.Get("Grpc-Timeout")
+	if v == "" {
+		return -1, nil
+	}
+	d, err := wire.ParseTimeout(v)
+	if err != nil {
+		return 0, status.Newf(codes.InvalidArgument, "invalid grpc-timeout: %v", err)
+	}
+	return d, nil
+}
+
+// methodPath returns the "/package.Service/Method" part of a request path,
+// so a service can sit behind a path prefix (an API Gateway stage or a
+// custom domain mapping) without configuration.
+func methodPath(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		if j := strings.LastIndexByte(p[:i], '/'); j > 0 {
+			return p[j:]
+		}
+	}
+	return p
+}
+
+func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
+	path := methodPath(c.r.URL.Path)
+	switch c.proto {
+	case protoWebText:
+		return struct {
+			io.Reader
+			io.Closer
+		}{wire.NewTextReader(c.r.Body), c.r.Body}, path, nil
+	case protoConnectUnary:
+		var msg []byte
+		compressed := false
+		if c.r.Method == http.MethodGet {
+			q := c.r.URL.Query()
+			m := q.Get("message")
+			if q.Get("base64") == "1" {
+				b, err := wire.DecodeBinary(m)
+				if err != nil {
+					return nil, "", status.Newf(codes.InvalidArgument, "message query parameter is not base64: %v", err)
+				}
+				msg = b
+			} else {
+				msg = []byte(m)
+			}
+			compressed = q.Get("compression") != "" && q.Get("compression") != "identity"
+		} else {
+			b, err := io.ReadAll(io.LimitReader(c.r.Body, maxUnaryBody+1))
+			if err != nil {
+				return nil, "", status.Newf(codes.Internal, "reading the request body: %v", err)
+			}
+			if len(b) > maxUnaryBody {
+				return nil, "", status.Newf(codes.ResourceExhausted, "request body exceeds %d bytes", maxUnaryBody)
+			}
+			msg = b
+			ce := c.r.Header.Get("Content-Encoding")
+			compressed = ce != "" && ce != "identity"
+		}
+		flags := byte(0)
+		if compressed {
+			flags = wire.FlagCompressed
+		}
+		framed := wire.AppendHeader(make([]byte, 0, wire.HeaderLen+len(msg)), flags, len(msg))
+		framed = append(framed, msg...)
+		return io.NopCloser(bytes.NewReader(framed)), path, nil
+	}
+	return c.r.Body, path, nil
+}
+
+// requestHeader builds the native gRPC request header: the client's
+// metadata plus what the protocol says about codec, compression and time.
+func (c *call) requestHeader(deadline, now time.Time) http.Header {
+	h := make(http.Header, len(c.r.Header)+4)
+	for k, vs := range c.r.Header {
+		lk := strings.ToLower(k)
+		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) {
+			continue
+		}
+		if wire.IsBinaryKey(lk) {
+			// Front doors may join repeated headers with commas; base64 has
+			// no commas, so binary values can be split back apart safely.
+			var split []string
+			for _, v := range vs {
+				for part := range strings.SplitSeq(v, ",") {
+					split = append(split, strings.TrimSpace(part))
+				}
+			}
+			vs = split
+		}
+		h[k] = vs
+	}
+	h.Set("Content-Type", "application/grpc+"+c.codec)
+	h.Set("Te", "trailers")
+	if !deadline.IsZero() {
+		h.Set("Grpc-Timeout", wire.FormatTimeout(deadline.Sub(now)))
+	}
+	var enc, accept string
+	switch c.proto {
+	case protoWeb, protoWebText:
+		enc, accept = c.r.Header.Get("Grpc-Encoding"), c.r.Header.Get("Grpc-Accept-Encoding")
+	case protoConnectStream:
+		enc, accept = c.r.Header.Get("Connect-Content-Encoding"), c.r.Header.Get("Connect-Accept-Encoding")
+	case protoConnectUnary:
+		if c.r.Method == http.MethodGet {
+			enc = c.r.URL.Query().Get("compression")
+		} else {
+			enc = c.r.Header.Get("Content-Encoding")
+		}
+		accept = c.r.Header.Get("Accept-Encoding")
+	}
+	if enc != "" && enc != "identity" {
+		h.Set("Grpc-Encoding", enc)
+	}
+	if accept != "" {
+		h.Set("Grpc-Accept-Encoding", accept)
+	}
+	return h
+}
+
+// Header implements http.ResponseWriter for the gRPC server.
+func (c *call) Header() http.Header { return c.hdr }
+
+// WriteHeader implements http.ResponseWriter for the gRPC server. Anything
+// but 200 means the server rejected the request before running a handler.
+func (c *call) WriteHeader(code int) {
+	if code != http.StatusOK && c.httpErr == 0 && !c.committed {
+		c.httpErr = code
+		return
+	}
+	c.commit()
+}
+
+// Write implements http.ResponseWriter for the gRPC server: p is part of
+// the native gRPC response body, a sequence of length-prefixed messages.
+func (c *call) Write(p []byte) (int, error) {
+	if c.httpErr != 0 {
+		c.errBody = append(c.errBody, p...)
+		return len(p), nil
+	}
+	if c.overflow {
+		return 0, errResponseTooLarge
+	}
+	switch c.proto {
+	case protoConnectUnary, protoWebText:
+		c.pending = append(c.pending, p...)
+		if c.proto == protoConnectUnary && !c.fits(c.pending) {
+			c.tooLarge()
+			return 0, errResponseTooLarge
+		}
+		return len(p), nil
+	}
+	if !c.fits(p) {
+		c.tooLarge()
+		return 0, errResponseTooLarge
+	}
+	c.commit()
+	n, err := c.w.Write(p)
+	c.written += n
+	return n, err
+}
+
+// Flush implements http.Flusher for the gRPC server, which flushes after
+// every message.
+func (c *call) Flush() {
+	if c.httpErr != 0 || c.overflow {
+		return
+	}
+	switch c.proto {
+	case protoConnectUnary:
+		return
+	case protoWebText:
+		if len(c.pending) == 0 {
+			if c.committed {
+				return
+			}
+			c.commit()
+			flush(c.w)
+			return
+		}
+		out := wire.AppendText(nil, c.pending)
+		if !c.fits(out) {
+			c.tooLarge()
+			return
+		}
+		c.commit()
+		c.pending = c.pending[:0]
+		n, _ := c.w.Write(out)
+		c.written += n
+	default:
+		c.commit()
+	}
+	flush(c.w)
+}
+
+func flush(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var errResponseTooLarge = errors.New("response exceeds the response size limit")
+
+// limitedWriter is implemented by response writers that can carry only so
+// much: the Lambda response writers.
+type limitedWriter interface {
+	// fits reports whether p can still be written with room left for the
+	// status that ends the response.
+	fits(p []byte) bool
+	// limitError describes the limit for a RESOURCE_EXHAUSTED status.
+	limitError() string
+	// discard drops the body written so far if none of it has left the
+	// process yet.
+	discard()
+}
+
+// trailerReserve is kept free under a response limit for the status that
+// ends the response.
+const trailerReserve = 8 << 10
+
+func (c *call) fits(p []byte) bool {
+	lw, ok := c.w.(limitedWriter)
+	return !ok || lw.fits(p)
+}
+
+// tooLarge ends the call: the rest of the response cannot be delivered.
+func (c *call) tooLarge() {
+	c.overflow = true
+	c.pending = nil
+	c.cancel()
+}
+
+// commit sends the response headers once.
+func (c *call) commit() {
+	if c.committed {
+		return
+	}
+	c.committed = true
+	out := c.w.Header()
+	c.copyHeaders(out)
+	out.Set("Content-Type", c.proto.responseContentType(c.codec))
+	if enc := c.hdr.Get("Grpc-Encoding"); enc != "" {
+		switch c.proto {
+		case protoWeb, protoWebText:
+			out.Set("Grpc-Encoding", enc)
+		case protoConnectStream:
+			out.Set("Connect-Content-Encoding", enc)
+		}
+	}
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// copyHeaders copies the application's response metadata.
+func (c *call) copyHeaders(out http.Header) {
+	for k, vs := range c.hdr {
+		if isStatusHeader(k) || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
+		switch k {
+		case "Content-Type", "Trailer", "Grpc-Encoding", "Date":
+			continue
+		}
+		out[k] = vs
+	}
+}
+
+func isStatusHeader(k string) bool {
+	return k == "Grpc-Status" || k == "Grpc-Message" || k == "Grpc-Status-Details-Bin"
+}
+
+// trailers returns the application's trailing metadata.
+func (c *call) trailers() http.Header {
+	var t http.Header
+	for k, vs := range c.hdr {
+		if after, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
+			if t == nil {
+				t = make(http.Header)
+			}
+			t[http.CanonicalHeaderKey(after)] = vs
+		}
+	}
+	return t
+}
+
+// finish ends the response once the gRPC server is done with the call.
+func (c *call) finish(ctx context.Context) {
+	var st *status.Status
+	switch {
+	case c.overflow:
+		msg := errResponseTooLarge.Error()
+		if lw, ok := c.w.(limitedWriter); ok {
+			// A buffered response has sent nothing yet: drop what it holds so
+			// the client gets a clean error. Streamed messages already sent
+			// stay sent; the status says why the rest is missing.
+			lw.discard()
+			msg = lw.limitError()
+		}
+		st = status.New(codes.ResourceExhausted, msg)
+		c.pending = nil
+		c.hdr = stripStatus(c.hdr)
+	case c.httpErr != 0:
+		msg := strings.TrimSpace(string(c.errBody))
+		code := wire.CodeFromHTTP(c.httpErr)
+		if c.httpErr == http.StatusBadRequest || c.httpErr == http.StatusUnsupportedMediaType {
+			code = codes.InvalidArgument
+		}
+		st = status.New(code, msg)
+	default:
+		var ok bool
+		var err error
+		st, ok, err = wire.StatusFromHeader(c.hdr)
+		if err != nil {
+			c.h.log.Error("lambdagrpc: the server wrote a malformed status", "method", c.r.URL.Path, "error", err)
+		}
+		if !ok {
+			st = statusFromContext(ctx, c.r.Context(), c.deadline)
+		}
+	}
+	c.end(st)
+}
+
+func stripStatus(h http.Header) http.Header {
+	for k := range h {
+		if isStatusHeader(k) {
+			delete(h, k)
+		}
+	}
+	return h
+}
+
+// statusFromContext explains a call the server ended without a status: its
+// context ended first.
+func statusFromContext(call, client context.Context, hasDeadline bool) *status.Status {
+	switch {
+	case client.Err() != nil && !errors.Is(client.Err(), context.DeadlineExceeded):
+		return status.New(codes.Canceled, "the client canceled the call")
+	case errors.Is(call.Err(), context.DeadlineExceeded) || (hasDeadline && call.Err() != nil):
+		return status.New(codes.DeadlineExceeded, "deadline exceeded: the call was still running at its deadline")
+	case call.Err() != nil:
+		return status.New(codes.Canceled, "the call was canceled")
+	}
+	return status.New(codes.Internal, "the server ended the call without a status")
+}
+
+// fail ends a call that never reached the gRPC server.
+func (c *call) fail(st *status.Status) {
+	if c.hdr == nil {
+		c.hdr = make(http.Header)
+	}
+	c.end(st)
+}
+
+// end writes the status in the protocol's way.
+func (c *call) end(st *status.Status) {
+	switch c.proto {
+	case protoConnectUnary:
+		c.endConnectUnary(st)
+	case protoConnectStream:
+		c.commit()
+		es := wire.EndStream{Metadata: metadataMap(c.trailers())}
+		if st.Code() != codes.OK {
+			es.Error = wire.NewConnectError(st)
+		}
+		payload, _ := json.Marshal(&es)
+		c.writeBody(wire.AppendFrame(nil, wire.FlagConnectEndStream, payload))
+	default:
+		t := c.trailers()
+		if t == nil {
+			t = make(http.Header, 3)
+		}
+		wire.SetStatusHeader(t, st)
+		block := wire.AppendTrailerBlock(nil, t)
+		frame := wire.AppendFrame(nil, wire.FlagWebTrailer, block)
+		c.commit()
+		if c.proto == protoWebText {
+			var out []byte
+			if len(c.pending) > 0 {
+				out = wire.AppendText(out, c.pending)
+			}
+			frame = wire.AppendText(out, frame)
+			c.pending = nil
+		}
+		c.writeBody(frame)
+	}
+}
+
+func (c *call) writeBody(p []byte) {
+	n, _ := c.w.Write(p)
+	c.written += n
+	flush(c.w)
+}
+
+func (c *call) endConnectUnary(st *status.Status) {
+	out := c.w.Header()
+	c.copyHeaders(out)
+	for k, vs := range c.trailers() {
+		out["Trailer-"+k] = vs
+	}
+	if st.Code() == codes.OK {
+		flags, msg, _, ok, _ := wire.NextFrame(c.pending, 0)
+		if ok {
+			out.Set("Content-Type", c.proto.responseContentType(c.codec))
+			if flags&wire.FlagCompressed != 0 {
+				out.Set("Content-Encoding", c.hdr.Get("Grpc-Encoding"))
+			}
+			c.committed = true
+			c.w.WriteHeader(http.StatusOK)
+			n, _ := c.w.Write(msg)
+			c.written += n
+			return
+		}
+		st = status.New(codes.Internal, "the server sent no response message")
+	}
+	body, _ := json.Marshal(wire.NewConnectError(st))
+	out.Del("Content-Encoding")
+	out.Set("Content-Type", "application/json")
+	c.committed = true
+	c.w.WriteHeader(wire.ConnectHTTPStatus(st.Code()))
+	n, _ := c.w.Write(body)
+	c.written += n
+}
+
+func metadataMap(h http.Header) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(h))
+	for k, vs := range h {
+		m[strings.ToLower(k)] = vs
+	}
+	return m
+}

@@ -1,0 +1,138 @@
+// Package wire holds the byte-level pieces of gRPC, gRPC-Web and Connect
+// that the handler, the client and the bridge share: length-prefixed
+// frames, the gRPC-Web trailer block and text (base64) mode, Connect errors
+// and end-of-stream messages, timeouts, metadata encoding, and the mappings
+// between status codes and HTTP statuses.
+//
+// Nothing in it knows about Lambda or net/http handlers; it only reads and
+// writes bytes, so each piece is fuzzed on its own.
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Frame flags. gRPC, gRPC-Web and Connect streaming all prefix each message
+// with one flag byte and a four-byte big-endian length.
+const (
+	// FlagCompressed marks a compressed message in all three protocols.
+	FlagCompressed byte = 0x01
+	// FlagConnectEndStream marks the Connect end-of-stream message.
+	FlagConnectEndStream byte = 0x02
+	// FlagWebTrailer marks the gRPC-Web trailer block.
+	FlagWebTrailer byte = 0x80
+)
+
+// HeaderLen is the size of a frame prefix.
+const HeaderLen = 5
+
+// ErrTruncated reports a frame whose body ended before its declared length.
+var ErrTruncated = errors.New("truncated frame")
+
+// FrameTooLargeError reports a frame longer than the reader allows.
+type FrameTooLargeError struct {
+	Length, Max int
+}
+
+func (e *FrameTooLargeError) Error() string {
+	return fmt.Sprintf("frame of %d bytes exceeds the limit of %d bytes", e.Length, e.Max)
+}
+
+// AppendHeader appends a frame prefix for a payload of n bytes.
+func AppendHeader(dst []byte, flags byte, n int) []byte {
+	return append(dst, flags, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// AppendFrame appends a complete frame.
+func AppendFrame(dst []byte, flags byte, payload []byte) []byte {
+	return append(AppendHeader(dst, flags, len(payload)), payload...)
+}
+
+// ParseHeader reads a frame prefix. It returns the flags and the payload
+// length.
+func ParseHeader(p []byte) (flags byte, n int) {
+	return p[0], int(binary.BigEndian.Uint32(p[1:5]))
+}
+
+// NextFrame splits the first frame off buf. It returns ok false when buf
+// does not hold a whole frame yet, and an error when the declared length
+// exceeds max (max <= 0 means no limit).
+func NextFrame(buf []byte, max int) (flags byte, payload, rest []byte, ok bool, err error) {
+	if len(buf) < HeaderLen {
+		return 0, nil, buf, false, nil
+	}
+	flags, n := ParseHeader(buf)
+	if (max > 0 && n > max) || n < 0 {
+		return flags, nil, buf, false, &FrameTooLargeError{Length: n, Max: max}
+	}
+	if len(buf)-HeaderLen < n {
+		return flags, nil, buf, false, nil
+	}
+	return flags, buf[HeaderLen : HeaderLen+n], buf[HeaderLen+n:], true, nil
+}
+
+// Reader reads frames from a stream. The zero value is not usable; use
+// NewReader.
+type Reader struct {
+	r   io.Reader
+	max int
+	hdr [HeaderLen]byte
+}
+
+// NewReader returns a Reader that rejects payloads longer than max bytes
+// (max <= 0 means no limit).
+func NewReader(r io.Reader, max int) *Reader {
+	return &Reader{r: r, max: max}
+}
+
+// Next reads the next frame into a new slice. It returns io.EOF only when
+// the stream ends cleanly between frames, and ErrTruncated when it ends
+// inside one.
+func (r *Reader) Next() (flags byte, payload []byte, err error) {
+	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return 0, nil, ErrTruncated
+		}
+		return 0, nil, err
+	}
+	flags, n := ParseHeader(r.hdr[:])
+	if r.max > 0 && n > r.max {
+		return flags, nil, &FrameTooLargeError{Length: n, Max: r.max}
+	}
+	// Grow the buffer as bytes arrive rather than trusting a length that may
+	// lie: a 4 GiB prefix on a short body must not allocate 4 GiB.
+	payload, err = readN(r.r, n)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return flags, nil, ErrTruncated
+		}
+		return flags, nil, err
+	}
+	return flags, payload, nil
+}
+
+const readChunk = 64 << 10
+
+func readN(r io.Reader, n int) ([]byte, error) {
+	if n <= readChunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, readChunk)
+	for len(b) < n {
+		want := min(n-len(b), max(cap(b)-len(b), readChunk))
+		if cap(b)-len(b) < want {
+			b = append(b, make([]byte, want)...)[:len(b)]
+		}
+		m, err := io.ReadFull(r, b[len(b):len(b)+want])
+		b = b[:len(b)+m]
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}

@@ -1,0 +1,142 @@
+package lambdagrpc
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Option configures [Serve] and [NewHandler]. Options that only make sense
+// for one of them say so and are ignored by the other.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// InvokeMode says how a Lambda front door expects the function's response.
+// It cannot be seen from inside the function, so it is configuration and
+// must match the Function URL's InvokeMode (or the REST API integration's
+// responseTransferMode).
+type InvokeMode string
+
+const (
+	// Buffered returns each response as one JSON document. It works with
+	// every event source; responses are limited to 6,291,556 bytes.
+	Buffered InvokeMode = "BUFFERED"
+	// ResponseStream streams each response (Function URL RESPONSE_STREAM,
+	// API Gateway REST STREAM, InvokeWithResponseStream): server-streaming
+	// messages reach the caller as they are sent, up to 200 MB.
+	ResponseStream InvokeMode = "RESPONSE_STREAM"
+)
+
+// EnvInvokeMode names the environment variable that sets the invoke mode
+// when WithInvokeMode is not given: BUFFERED (the default) or
+// RESPONSE_STREAM.
+const EnvInvokeMode = "LAMBDAGRPC_INVOKE_MODE"
+
+// WithInvokeMode sets the Lambda invoke mode. The default is the value of
+// $LAMBDAGRPC_INVOKE_MODE, else [Buffered]. Only [Serve] on Lambda uses it.
+func WithInvokeMode(m InvokeMode) Option {
+	return optionFunc(func(c *config) { c.invokeMode = m })
+}
+
+// WithLogger sets the logger for invocation errors, recovered panics and
+// lifecycle events. The default is a JSON logger on stderr when
+// AWS_LAMBDA_LOG_FORMAT is JSON, else a text logger on stderr.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+// WithDeadlineMargin sets how long before the Lambda deadline a call's
+// context expires, so that a call still running then ends with
+// DEADLINE_EXCEEDED in its trailers before Lambda stops the function.
+// The default is 250ms.
+func WithDeadlineMargin(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.deadlineMargin = d })
+}
+
+// WithAddr sets the TCP address [Serve] listens on outside Lambda. The
+// default is ":$PORT" when $PORT is set, else ":8080".
+func WithAddr(addr string) Option {
+	return optionFunc(func(c *config) { c.addr = addr })
+}
+
+// WithTLSConfig makes [Serve] outside Lambda serve TLS (with HTTP/2 by ALPN)
+// instead of cleartext HTTP/1.1 and h2c. The default is cleartext.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return optionFunc(func(c *config) { c.tlsConfig = cfg })
+}
+
+// WithShutdownTimeout bounds how long [Serve] waits for in-flight calls
+// after SIGTERM, SIGINT or the end of its context. The default is 10s
+// outside Lambda and, on Lambda, until the in-flight invocations' deadlines.
+func WithShutdownTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.shutdownTimeout = d })
+}
+
+// WithRuntimeAPI makes [Serve] run the Lambda Runtime API loop against addr
+// (host:port) whatever the environment says. The default is
+// $AWS_LAMBDA_RUNTIME_API; when that is empty, Serve listens on TCP. Tests
+// use it to run a function in-process against the emulator.
+func WithRuntimeAPI(addr string) Option {
+	return optionFunc(func(c *config) { c.runtimeAPI = addr })
+}
+
+// WithMaxConcurrency sets how many invocations run at once on Lambda
+// Managed Instances. The default is $AWS_LAMBDA_MAX_CONCURRENCY, else 1.
+func WithMaxConcurrency(n int) Option {
+	return optionFunc(func(c *config) { c.maxConcurrency = n })
+}
+
+// WithCORS lets browsers on other origins call the handler. The default is
+// no CORS headers at all, so only same-origin pages can call it.
+func WithCORS(cors CORS) Option {
+	return optionFunc(func(c *config) { c.cors = newCORSPolicy(cors) })
+}
+
+type config struct {
+	logger          *slog.Logger
+	invokeMode      InvokeMode
+	deadlineMargin  time.Duration
+	addr            string
+	tlsConfig       *tls.Config
+	shutdownTimeout time.Duration
+	runtimeAPI      string
+	maxConcurrency  int
+	cors            *corsPolicy
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{deadlineMargin: 250 * time.Millisecond}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	if c.logger == nil {
+		c.logger = defaultLogger()
+	}
+	if c.invokeMode == "" {
+		c.invokeMode = InvokeMode(strings.ToUpper(strings.TrimSpace(os.Getenv(EnvInvokeMode))))
+	}
+	if c.invokeMode == "STREAM" {
+		c.invokeMode = ResponseStream
+	}
+	if c.invokeMode == "" {
+		c.invokeMode = Buffered
+	}
+	if c.deadlineMargin < 0 {
+		c.deadlineMargin = 0
+	}
+	return c
+}
+
+func defaultLogger() *slog.Logger {
+	if strings.EqualFold(os.Getenv("AWS_LAMBDA_LOG_FORMAT"), "JSON") {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
