@@ -18,6 +18,9 @@ import (
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // gzip on every path, both ways
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -79,7 +82,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%s calls must use POST", proto), http.StatusMethodNotAllowed)
 		return
 	}
-	if encoding.GetCodecV2(codec) == nil {
+	if !codecRegistered(codec) {
 		if proto == protoConnectUnary && r.Method == http.MethodGet {
 			c := &call{h: h, w: w, r: r, proto: proto, codec: "json"}
 			c.fail(status.Newf(codes.InvalidArgument, "unknown message encoding %q", codec))
@@ -89,8 +92,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("no codec is registered for %q", codec), http.StatusUnsupportedMediaType)
 		return
 	}
+	if r.Method == http.MethodGet && !sideEffectFree(methodPath(r.URL.Path)) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "GET is only allowed for methods with idempotency_level = NO_SIDE_EFFECTS", http.StatusMethodNotAllowed)
+		return
+	}
 	c := &call{h: h, w: w, r: r, proto: proto, codec: codec}
 	c.serve()
+}
+
+// sideEffectFree reports whether the method at path ("/pkg.Service/Method")
+// is declared with idempotency_level = NO_SIDE_EFFECTS, the condition for
+// Connect GET requests. Methods the registry does not know are let through:
+// the server answers UNIMPLEMENTED for them.
+func sideEffectFree(path string) bool {
+	ok := true
+	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "."))
+	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(name); err == nil {
+		md, isMethod := d.(protoreflect.MethodDescriptor)
+		opts, _ := md.Options().(*descriptorpb.MethodOptions)
+		ok = isMethod && opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+	}
+	return ok
 }
 
 // call is one gRPC-Web or Connect request in flight. It is the
@@ -111,7 +134,8 @@ type call struct {
 	written   int         // body bytes given to w
 	overflow  bool        // response exceeded the writer's limit
 	cancel    context.CancelFunc
-	deadline  bool // a deadline applies to the call
+	text      *wire.TextReader // request body decoder in text mode
+	deadline  bool             // a deadline applies to the call
 }
 
 func (c *call) serve() {
@@ -221,10 +245,11 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 	path := methodPath(c.r.URL.Path)
 	switch c.proto {
 	case protoWebText:
+		c.text = wire.NewTextReader(c.r.Body)
 		return struct {
 			io.Reader
 			io.Closer
-		}{wire.NewTextReader(c.r.Body), c.r.Body}, path, nil
+		}{c.text, c.r.Body}, path, nil
 	case protoConnectUnary:
 		var msg []byte
 		compressed := false
@@ -395,6 +420,10 @@ func flush(w http.ResponseWriter) {
 	}
 }
 
+func codecRegistered(name string) bool {
+	return encoding.GetCodecV2(name) != nil || encoding.GetCodec(name) != nil
+}
+
 var errResponseTooLarge = errors.New("response exceeds the response size limit")
 
 // limitedWriter is implemented by response writers that can carry only so
@@ -494,6 +523,9 @@ func (c *call) finish(ctx context.Context) {
 		st = status.New(codes.ResourceExhausted, msg)
 		c.pending = nil
 		c.hdr = stripStatus(c.hdr)
+	case c.text != nil && c.text.Err() != nil:
+		// The server saw a broken stream; the client should learn why.
+		st = status.New(codes.InvalidArgument, c.text.Err().Error())
 	case c.httpErr != 0:
 		msg := strings.TrimSpace(string(c.errBody))
 		code := wire.CodeFromHTTP(c.httpErr)

@@ -62,6 +62,15 @@ func (t *TextReader) fill() {
 	}
 }
 
+// Err returns the decoding error that stopped the reader, if any; the end of
+// the input is not an error.
+func (t *TextReader) Err() error {
+	if t.err == io.EOF {
+		return nil
+	}
+	return t.err
+}
+
 // DecodeText appends to dst the bytes encoded in src, a whole number of
 // base64 quanta in which any quantum may carry padding.
 func DecodeText(dst, src []byte) ([]byte, error) {

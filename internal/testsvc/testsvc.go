@@ -1,0 +1,182 @@
+// Package testsvc is a grpc-go TestService (from grpc's interop protos, so
+// tests need no code generation) whose behaviour each request steers
+// through metadata: echoed headers and trailers, errors with details,
+// panics, and handlers that ignore their deadline.
+package testsvc
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// Metadata keys that steer the service.
+const (
+	// EchoHeader values come back as response headers of the same name.
+	EchoHeader = "x-echo-header"
+	// EchoTrailer values come back as trailers of the same name.
+	EchoTrailer = "x-echo-trailer"
+	// EchoBin values (binary) come back as header and trailer.
+	EchoBin = "x-echo-bin"
+	// Panic makes the handler panic.
+	Panic = "x-panic"
+	// Sleep makes the handler sleep this many milliseconds without
+	// looking at its context, as a misbehaving handler would.
+	Sleep = "x-sleep-ms"
+	// ErrorDetail makes an error status carry an ErrorInfo detail with
+	// this reason.
+	ErrorDetail = "x-error-detail"
+)
+
+// Service implements grpc_testing.TestService.
+type Service struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+// Register registers a new Service on s.
+func Register(s *grpc.Server) { testpb.RegisterTestServiceServer(s, &Service{}) }
+
+func steer(ctx context.Context) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if len(md.Get(Panic)) > 0 {
+		panic("testsvc: panic requested by " + Panic)
+	}
+	if v := md.Get(Sleep); len(v) > 0 {
+		ms, _ := strconv.Atoi(v[0])
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	hdr, trl := metadata.MD{}, metadata.MD{}
+	if v := md.Get(EchoHeader); len(v) > 0 {
+		hdr.Set(EchoHeader, v...)
+	}
+	if v := md.Get(EchoTrailer); len(v) > 0 {
+		trl.Set(EchoTrailer, v...)
+	}
+	if v := md.Get(EchoBin); len(v) > 0 {
+		hdr.Set(EchoBin, v...)
+		trl.Set(EchoBin, v...)
+	}
+	if len(hdr) > 0 {
+		if err := grpc.SetHeader(ctx, hdr); err != nil {
+			return err
+		}
+	}
+	if len(trl) > 0 {
+		grpc.SetTrailer(ctx, trl)
+	}
+	return nil
+}
+
+func statusError(ctx context.Context, st *testpb.EchoStatus) error {
+	if st == nil || st.GetCode() == 0 {
+		return nil
+	}
+	s := status.New(codes.Code(st.GetCode()), st.GetMessage())
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get(ErrorDetail); len(v) > 0 {
+		if ds, err := s.WithDetails(&errdetails.ErrorInfo{Reason: v[0], Domain: "testsvc"}); err == nil {
+			s = ds
+		}
+	}
+	return s.Err()
+}
+
+func payload(n int32) *testpb.Payload {
+	return &testpb.Payload{Body: make([]byte, n)}
+}
+
+// EmptyCall returns an empty message.
+func (*Service) EmptyCall(ctx context.Context, _ *testpb.Empty) (*testpb.Empty, error) {
+	if err := steer(ctx); err != nil {
+		return nil, err
+	}
+	return &testpb.Empty{}, nil
+}
+
+// UnaryCall echoes the request payload, or returns ResponseSize zero bytes,
+// or the requested status.
+func (*Service) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	if err := steer(ctx); err != nil {
+		return nil, err
+	}
+	if err := statusError(ctx, req.GetResponseStatus()); err != nil {
+		return nil, err
+	}
+	if req.GetResponseSize() > 0 {
+		return &testpb.SimpleResponse{Payload: payload(req.GetResponseSize())}, nil
+	}
+	return &testpb.SimpleResponse{Payload: req.GetPayload()}, nil
+}
+
+// StreamingOutputCall sends one message per ResponseParameters entry, after
+// its interval, then the requested status.
+func (*Service) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stream testpb.TestService_StreamingOutputCallServer) error {
+	ctx := stream.Context()
+	if err := steer(ctx); err != nil {
+		return err
+	}
+	for _, p := range req.GetResponseParameters() {
+		if d := time.Duration(p.GetIntervalUs()) * time.Microsecond; d > 0 {
+			select {
+			case <-ctx.Done():
+				return status.FromContextError(ctx.Err()).Err()
+			case <-time.After(d):
+			}
+		}
+		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: payload(p.GetSize())}); err != nil {
+			return err
+		}
+	}
+	return statusError(ctx, req.GetResponseStatus())
+}
+
+// StreamingInputCall sums the payload sizes of every request.
+func (*Service) StreamingInputCall(stream testpb.TestService_StreamingInputCallServer) error {
+	if err := steer(stream.Context()); err != nil {
+		return err
+	}
+	var total int32
+	for {
+		req, err := stream.Recv()
+		if err == io.EOF {
+			return stream.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: total})
+		}
+		if err != nil {
+			return err
+		}
+		total += int32(len(req.GetPayload().GetBody()))
+	}
+}
+
+// FullDuplexCall answers each request as StreamingOutputCall would.
+func (*Service) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer) error {
+	ctx := stream.Context()
+	if err := steer(ctx); err != nil {
+		return err
+	}
+	for {
+		req, err := stream.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := statusError(ctx, req.GetResponseStatus()); err != nil {
+			return err
+		}
+		for _, p := range req.GetResponseParameters() {
+			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: payload(p.GetSize())}); err != nil {
+				return err
+			}
+		}
+	}
+}
