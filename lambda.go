@@ -134,16 +134,10 @@ func (rl *runtimeLoop) invoke(ctx context.Context, inv *runtimeapi.Invocation) e
 			log.Warn("lambdagrpc: invoke mode is RESPONSE_STREAM but this event comes from a front door that only takes buffered responses; answering buffered", "source", info.source.String())
 		}
 	}
-	w := newBufferedWriter(info, runtimeapi.MaxBufferedResponse)
-	if perr := rl.serveHTTP(log, w, req); perr != nil {
-		return rl.check(log, rl.client.ReportError(ctx, inv, "Runtime.HandlerPanic", "internal error while translating the call (see the function's log)"))
-	}
-	body := w.finish()
-	if len(body) > runtimeapi.MaxBufferedResponse {
-		// Only oversized headers or trailers get here: the body was checked
-		// as it was written.
-		log.Error("lambdagrpc: response exceeds the buffered limit", "bytes", len(body))
-		return rl.check(log, rl.client.ReportError(ctx, inv, "Function.ResponseSizeTooLarge", w.limitError()))
+	body, err := rl.h.serveBuffered(log, req, info)
+	if err != nil {
+		log.Error("lambdagrpc: cannot answer the invocation", "error", err)
+		return rl.check(log, rl.client.ReportError(ctx, inv, "Runtime.ResponseError", err.Error()))
 	}
 	return rl.check(log, rl.client.Respond(ctx, inv, "application/json", body))
 }
@@ -156,7 +150,7 @@ func (rl *runtimeLoop) stream(ctx context.Context, log *slog.Logger, inv *runtim
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if perr := rl.serveHTTP(log, w, req); perr != nil {
+		if perr := safeServe(log, rl.h, w, req); perr != nil {
 			failure = &runtimeapi.StreamError{Type: "Runtime.HandlerPanic", Message: "internal error while translating the call (see the function's log)"}
 		}
 		if err := w.finish(); err != nil {
@@ -175,17 +169,17 @@ func (rl *runtimeLoop) stream(ctx context.Context, log *slog.Logger, inv *runtim
 	return rl.check(log, err)
 }
 
-// serveHTTP runs the handler, turning a panic in the translation itself
-// into an error so the function keeps serving. Handler panics never get
+// safeServe runs the handler, turning a panic in the translation itself
+// into a value so the function keeps serving. Handler panics never get
 // here: the recovery interceptor answers them with INTERNAL.
-func (rl *runtimeLoop) serveHTTP(log *slog.Logger, w http.ResponseWriter, req *http.Request) (perr any) {
+func safeServe(log *slog.Logger, h http.Handler, w http.ResponseWriter, req *http.Request) (perr any) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("lambdagrpc: panic while serving an invocation", "panic", p, "stack", string(debug.Stack()))
 			perr = p
 		}
 	}()
-	rl.h.ServeHTTP(w, req)
+	h.ServeHTTP(w, req)
 	return nil
 }
 

@@ -1,0 +1,70 @@
+package lambdagrpc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"google.golang.org/grpc"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
+)
+
+// EventHandler answers Lambda HTTP events with buffered responses, for
+// programs that run a Lambda runtime loop of their own. Its Invoke method
+// has the signature of aws-lambda-go's lambda.Handler, so
+//
+//	lambda.StartHandler(lambdagrpc.NewEventHandler(s))
+//
+// serves s through aws-lambda-go. [Serve] does not need it.
+type EventHandler struct {
+	h *handler
+}
+
+// NewEventHandler returns an EventHandler for s. Like [NewHandler], it adds
+// the panic-recovering interceptor to s.
+func NewEventHandler(s *grpc.Server, opts ...Option) *EventHandler {
+	return &EventHandler{h: newHandler(s, newConfig(opts))}
+}
+
+// Invoke answers one event: a Function URL, API Gateway or ALB request in,
+// the matching response document out. The call's deadline is ctx's deadline
+// less the deadline margin. It returns an error only for an event that is
+// not an HTTP request at all, or a response over Lambda's buffered limit
+// that cannot be answered as a RESOURCE_EXHAUSTED status.
+func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	req, info, err := decodeEvent(event)
+	if err != nil {
+		return nil, err
+	}
+	if lc, ok := FromContext(ctx); !ok || lc.RequestContext == nil {
+		lc2 := &LambdaContext{}
+		if ok {
+			*lc2 = *lc
+		}
+		lc2.RequestContext = info.requestContext
+		ctx = NewContext(ctx, lc2)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.h.cfg.deadlineMargin))
+		defer cancel()
+	}
+	return e.h.serveBuffered(e.h.log, req.WithContext(ctx), info)
+}
+
+// serveBuffered serves req into a buffered response document.
+func (h *handler) serveBuffered(log *slog.Logger, req *http.Request, info *eventInfo) ([]byte, error) {
+	w := newBufferedWriter(info, runtimeapi.MaxBufferedResponse)
+	if p := safeServe(log, h, w, req); p != nil {
+		return nil, fmt.Errorf("lambdagrpc: internal error while translating the call: %v", p)
+	}
+	body := w.finish()
+	if len(body) > runtimeapi.MaxBufferedResponse {
+		// Only oversized headers or trailers get here: the body was checked
+		// as it was written.
+		return nil, fmt.Errorf("lambdagrpc: %s", w.limitError())
+	}
+	return body, nil
+}
