@@ -162,10 +162,14 @@ func ParseTrailerBlock(p []byte) (http.Header, error) {
 			continue
 		}
 		i := strings.IndexByte(string(line), ':')
-		if i <= 0 {
+		name := ""
+		if i > 0 {
+			name = strings.TrimSpace(string(line[:i]))
+		}
+		if name == "" {
 			return nil, &TrailerError{Line: string(line)}
 		}
-		k := http.CanonicalHeaderKey(strings.TrimSpace(string(line[:i])))
+		k := http.CanonicalHeaderKey(name)
 		h[k] = append(h[k], strings.TrimSpace(string(line[i+1:])))
 	}
 	return h, nil

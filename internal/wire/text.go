@@ -44,7 +44,7 @@ func (t *TextReader) fill() {
 	}
 	k := copy(t.buf, t.in) // at most 3 bytes left over from the last read
 	n, err := t.r.Read(t.buf[k:])
-	chunk := t.buf[:k+n]
+	chunk := stripNewlines(t.buf[:k+n])
 	whole := len(chunk) / 4 * 4
 	dec, derr := DecodeText(t.dec[:0], chunk[:whole])
 	if derr != nil {
@@ -74,6 +74,9 @@ func (t *TextReader) Err() error {
 // DecodeText appends to dst the bytes encoded in src, a whole number of
 // base64 quanta in which any quantum may carry padding.
 func DecodeText(dst, src []byte) ([]byte, error) {
+	if bytes.ContainsAny(src, "\r\n") {
+		src = stripNewlines(bytes.Clone(src))
+	}
 	if len(src)%4 != 0 {
 		return dst, fmt.Errorf("base64 length %d is not a multiple of 4", len(src))
 	}
@@ -93,6 +96,20 @@ func DecodeText(dst, src []byte) ([]byte, error) {
 		src = src[end:]
 	}
 	return dst, nil
+}
+
+// stripNewlines removes CR and LF in place, as encoding/base64 ignores them.
+func stripNewlines(b []byte) []byte {
+	if !bytes.ContainsAny(b, "\r\n") {
+		return b
+	}
+	out := b[:0]
+	for _, c := range b {
+		if c != '\r' && c != '\n' {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // AppendText appends the padded standard base64 of src.
