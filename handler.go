@@ -420,6 +420,26 @@ func flush(w http.ResponseWriter) {
 	}
 }
 
+// hasMethod reports whether the server has a handler for path
+// ("/package.Service/Method"). It is only asked on the UNIMPLEMENTED path,
+// so it need not be fast.
+func (h *handler) hasMethod(path string) bool {
+	svc, method, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if !ok {
+		return false
+	}
+	info, ok := h.srv.GetServiceInfo()[svc]
+	if !ok {
+		return false
+	}
+	for _, m := range info.Methods {
+		if m.Name == method {
+			return true
+		}
+	}
+	return false
+}
+
 func codecRegistered(name string) bool {
 	return encoding.GetCodecV2(name) != nil || encoding.GetCodec(name) != nil
 }
@@ -643,7 +663,12 @@ func (c *call) endConnectUnary(st *status.Status) {
 	out.Del("Content-Encoding")
 	out.Set("Content-Type", "application/json")
 	c.committed = true
-	c.w.WriteHeader(wire.ConnectHTTPStatus(st.Code()))
+	code := wire.ConnectHTTPStatus(st.Code())
+	if st.Code() == codes.Unimplemented && !c.h.hasMethod(methodPath(c.r.URL.Path)) {
+		// Connect answers a path that names no method like any unknown URL.
+		code = http.StatusNotFound
+	}
+	c.w.WriteHeader(code)
 	n, _ := c.w.Write(body)
 	c.written += n
 }
