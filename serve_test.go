@@ -45,7 +45,9 @@ func TestServeTCP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- lambdagrpc.Serve(ctx, newTestServer(t), lambdagrpc.WithAddr(addr), lambdagrpc.WithLogger(quietLogger())) }()
+	go func() {
+		errc <- lambdagrpc.Serve(ctx, newTestServer(t), lambdagrpc.WithAddr(addr), lambdagrpc.WithLogger(quietLogger()))
+	}()
 	waitListening(t, addr)
 
 	// Native gRPC over h2c.
