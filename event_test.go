@@ -29,7 +29,7 @@ type anyResponse struct {
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 }
 
-func invoke(t *testing.T, eh *lambdagrpc.EventHandler, event []byte) anyResponse {
+func invoke(t testing.TB, eh *lambdagrpc.EventHandler, event []byte) anyResponse {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -47,7 +47,7 @@ func invoke(t *testing.T, eh *lambdagrpc.EventHandler, event []byte) anyResponse
 	return r
 }
 
-func (r anyResponse) body(t *testing.T) []byte {
+func (r anyResponse) body(t testing.TB) []byte {
 	t.Helper()
 	if !r.IsBase64Encoded {
 		return []byte(r.Body)

@@ -36,7 +36,7 @@ const (
 	duplexPath = "/grpc.testing.TestService/FullDuplexCall"
 )
 
-func newTestServer(t *testing.T, opts ...grpc.ServerOption) *grpc.Server {
+func newTestServer(t testing.TB, opts ...grpc.ServerOption) *grpc.Server {
 	t.Helper()
 	s := grpc.NewServer(opts...)
 	testsvc.Register(s)
@@ -53,7 +53,7 @@ func startHandler(t *testing.T, s *grpc.Server, opts ...lambdagrpc.Option) strin
 	return ts.URL
 }
 
-func mustMarshal(t *testing.T, m proto.Message) []byte {
+func mustMarshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {
@@ -95,7 +95,7 @@ type webResult struct {
 	status   *status.Status
 }
 
-func parseWeb(t *testing.T, body []byte) webResult {
+func parseWeb(t testing.TB, body []byte) webResult {
 	t.Helper()
 	var r webResult
 	for len(body) > 0 {
