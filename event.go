@@ -36,12 +36,12 @@ var errBadEvent = errors.New("invalid HTTP event")
 func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	var ev events.Request
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errBadEvent, err)
+		return nil, nil, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
 	var rc events.RequestContext
 	if len(ev.RequestContext) > 0 {
 		if err := json.Unmarshal(ev.RequestContext, &rc); err != nil {
-			return nil, nil, fmt.Errorf("%w: requestContext: %v", errBadEvent, err)
+			return nil, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, err)
 		}
 	}
 	info := &eventInfo{source: ev.Source(&rc), requestContext: ev.RequestContext, canStream: true}
@@ -104,7 +104,7 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: request target %q: %v", errBadEvent, target, err)
+		return nil, nil, fmt.Errorf("%w: request target %q: %w", errBadEvent, target, err)
 	}
 	var body io.ReadCloser = http.NoBody
 	var n int64

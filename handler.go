@@ -77,7 +77,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.srv.ServeHTTP(w, r)
 		return
 	}
-	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && proto == protoConnectUnary) {
+	if r.Method != http.MethodPost && (r.Method != http.MethodGet || proto != protoConnectUnary) {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, fmt.Sprintf("%s calls must use POST", proto), http.StatusMethodNotAllowed)
 		return

@@ -74,7 +74,7 @@ func (rl *runtimeLoop) worker(ctx context.Context) error {
 		inv, err := rl.client.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil //nolint:nilerr // shutting down: the failed poll is expected
 			}
 			if se, ok := runtimeapi.IsStatus(err); ok && !se.Fatal() {
 				// A 4xx here is a bug on one side or the other; back off so a

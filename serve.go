@@ -105,7 +105,9 @@ func serveTCP(ctx context.Context, h *handler, cfg *config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	<-errc
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		cfg.logger.Warn("lambdagrpc: the server stopped with an error", "error", serr)
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("lambdagrpc: shutdown: %w", err)
 	}

@@ -6,6 +6,7 @@ package testsvc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -70,7 +71,9 @@ func steer(ctx context.Context) error {
 		}
 	}
 	if len(trl) > 0 {
-		grpc.SetTrailer(ctx, trl)
+		if err := grpc.SetTrailer(ctx, trl); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -146,7 +149,7 @@ func (*Service) StreamingInputCall(stream testpb.TestService_StreamingInputCallS
 	var total int32
 	for {
 		req, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return stream.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: total})
 		}
 		if err != nil {
@@ -164,7 +167,7 @@ func (*Service) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer) e
 	}
 	for {
 		req, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {

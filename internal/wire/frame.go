@@ -93,7 +93,7 @@ func NewReader(r io.Reader, max int) *Reader {
 // inside one.
 func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return 0, nil, ErrTruncated
 		}
 		return 0, nil, err
@@ -106,7 +106,7 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	// lie: a 4 GiB prefix on a short body must not allocate 4 GiB.
 	payload, err = readN(r.r, n)
 	if err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return flags, nil, ErrTruncated
 		}
 		return flags, nil, err

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -55,7 +56,7 @@ func (t *TextReader) fill() {
 	t.read += int64(whole)
 	t.in = chunk[whole:]
 	if err != nil {
-		if err == io.EOF && len(t.in) != 0 {
+		if errors.Is(err, io.EOF) && len(t.in) != 0 {
 			err = fmt.Errorf("invalid gRPC-Web text body: %d trailing bytes do not form a base64 quantum: %w", len(t.in), io.ErrUnexpectedEOF)
 		}
 		t.err = err
@@ -65,7 +66,7 @@ func (t *TextReader) fill() {
 // Err returns the decoding error that stopped the reader, if any; the end of
 // the input is not an error.
 func (t *TextReader) Err() error {
-	if t.err == io.EOF {
+	if errors.Is(t.err, io.EOF) {
 		return nil
 	}
 	return t.err
