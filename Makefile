@@ -1,0 +1,63 @@
+# lambdagrpc: run `make help` for the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+TMP := $(CURDIR)/.tmp
+BIN := $(TMP)/bin
+export PATH := $(BIN):$(PATH)
+
+GOLANGCI_LINT_VERSION := v2.15.0
+CONFORMANCE := go tool -modfile=conformance/go.mod connectconformance
+
+.PHONY: help
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Run the example greeter on the local Lambda emulator
+	go run ./cmd/lambdagrpc emulate ./examples/greeter
+
+.PHONY: test
+test: lint unit conformance check-generated ## Run every check CI runs
+
+.PHONY: unit
+unit: ## Run the Go tests of every module with the race detector
+	go test -race -count=1 ./...
+	cd conformance && go test -race -count=1 ./...
+
+.PHONY: lint
+lint: $(BIN)/golangci-lint ## gofmt, go vet and golangci-lint
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	go vet ./...
+	cd conformance && go vet ./...
+	golangci-lint run ./...
+
+.PHONY: conformance
+conformance: ## Run the Connect conformance suite against the handler and through the emulator
+	cd conformance && go build -o $(BIN)/lambdaserver ./cmd/lambdaserver
+	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
+		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via handler
+
+.PHONY: bench
+bench: ## Run the benchmarks
+	go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: generate
+generate: ## Regenerate the protobuf code
+	scripts/generate.sh
+
+.PHONY: check-generated
+check-generated: ## Fail when committed generated code is stale
+	scripts/check-generated.sh
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
+	@for pkg in . ./internal/wire; do \
+		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
+			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg; \
+		done; \
+	done
+
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
