@@ -266,4 +266,3 @@ func TestLambdaFatalRuntimeError(t *testing.T) {
 		t.Fatal("Serve kept running after a non-recoverable Runtime API error")
 	}
 }
-
