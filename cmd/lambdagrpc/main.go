@@ -1,0 +1,58 @@
+// Command lambdagrpc is the toolset of the lambdagrpc library:
+//
+//	lambdagrpc emulate [flags] PACKAGE_OR_BINARY   run a function on a local Lambda emulator
+//	lambdagrpc build [flags] PACKAGE               build a deployable zip for provided.al2023
+//
+// Run a subcommand with -h for its flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lambdagrpc:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: lambdagrpc <command> [flags] [arguments]
+
+commands:
+  emulate   run a function on a local Lambda emulator and print how to call it
+  build     build a deployable zip (bootstrap) for the provided.al2023 runtime
+
+Run "lambdagrpc <command> -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "emulate":
+		return emulate(ctx, args[1:], stdout, stderr)
+	case "build":
+		return build(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
