@@ -2,7 +2,6 @@ package lambdagrpc
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +34,7 @@ var errBadEvent = errors.New("invalid HTTP event")
 // so the caller gets an answer in its own protocol.
 func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	var ev events.Request
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	if err := ev.Decode(payload); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
 	var rc events.RequestContext
@@ -108,17 +107,11 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	}
 	var body io.ReadCloser = http.NoBody
 	var n int64
-	if ev.Body != "" {
-		if ev.IsBase64Encoded {
-			b, err := base64.StdEncoding.AppendDecode(make([]byte, 0, base64.StdEncoding.DecodedLen(len(ev.Body))), []byte(ev.Body))
-			if err != nil {
-				body = &errorBody{err: fmt.Errorf("the event's body is not valid base64: %w", err)}
-			} else {
-				body, n = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-			}
-		} else {
-			body, n = io.NopCloser(strings.NewReader(ev.Body)), int64(len(ev.Body))
-		}
+	switch {
+	case ev.BodyError != nil:
+		body = &errorBody{err: fmt.Errorf("the event's body is not valid base64: %w", ev.BodyError)}
+	case len(ev.BodyBytes) > 0:
+		body, n = io.NopCloser(bytes.NewReader(ev.BodyBytes)), int64(len(ev.BodyBytes))
 	}
 	host := header.Get("Host")
 	if host == "" {

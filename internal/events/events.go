@@ -251,6 +251,11 @@ type Request struct {
 	RequestContext                  json.RawMessage     `json:"requestContext"`
 	Body                            string              `json:"body"`
 	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+
+	// BodyBytes and BodyError are set by Decode (see there), not by
+	// encoding/json.
+	BodyBytes []byte `json:"-"`
+	BodyError error  `json:"-"`
 }
 
 // RequestContext is the union of the requestContext fields the runtime
