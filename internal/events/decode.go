@@ -105,11 +105,12 @@ func (r *Request) Decode(data []byte) error {
 	if r.IsBase64Encoded {
 		out := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 		n, err := base64.StdEncoding.Decode(out, body)
-		if err != nil {
-			r.BodyError = err
-			return nil
+		// A bad body is the request's problem, not the event's: the caller
+		// answers it in the request's own protocol.
+		r.BodyError = err
+		if err == nil {
+			r.BodyBytes = out[:n]
 		}
-		r.BodyBytes = out[:n]
 		return nil
 	}
 	r.BodyBytes = body
@@ -286,7 +287,7 @@ func (d *decoder) rawString() ([]byte, bool, error) {
 
 func isHex4(b []byte) bool {
 	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
 			return false
 		}
 	}
