@@ -2,6 +2,7 @@ package lambdagrpc_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -75,9 +77,12 @@ func (headerService) StreamingOutputCall(_ *testpb.StreamingOutputCallRequest, s
 	return stream.Send(&testpb.StreamingOutputCallResponse{})
 }
 
-func (headerService) UnaryCall(ctx context.Context, _ *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+func (headerService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	if err := grpc.SendHeader(ctx, metadata.Pairs("x-early", "unary")); err != nil {
 		return nil, err
+	}
+	if req.GetResponseStatus().GetCode() != 0 {
+		return nil, status.Error(codes.Code(req.GetResponseStatus().GetCode()), "after headers")
 	}
 	return &testpb.SimpleResponse{}, nil
 }
@@ -98,5 +103,11 @@ func TestSendHeaderAndJSONCodec(t *testing.T) {
 	resp, _ = do(t, "POST", url+unaryPath, "application/proto", nil, nil)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Early") != "unary" {
 		t.Fatalf("Connect unary with SendHeader: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Headers sent early must not fix the status line before the outcome.
+	failing := mustMarshal(t, &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.NotFound)}})
+	resp, body = do(t, "POST", url+unaryPath, "application/proto", failing, nil)
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Early") != "unary" || !strings.Contains(string(body), "not_found") {
+		t.Fatalf("Connect unary error after SendHeader: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }

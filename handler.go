@@ -349,6 +349,11 @@ func (c *call) WriteHeader(code int) {
 		c.httpErr = code
 		return
 	}
+	if c.proto == protoConnectUnary {
+		// A Connect unary response's status line depends on the call's
+		// outcome, so nothing is sent before the call ends.
+		return
+	}
 	c.commit()
 }
 
