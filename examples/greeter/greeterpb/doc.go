@@ -1,0 +1,4 @@
+// Package greeterpb holds the generated code of the example Greeter service.
+package greeterpb
+
+//go:generate ../../../scripts/generate.sh
