@@ -1,0 +1,229 @@
+package lambdagrpc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// startFunction starts an emulator and the test service as its function,
+// in process, through the emulator's real Runtime API. It returns the
+// Function URL.
+func startFunction(t *testing.T, cfg emulator.Config, opts ...lambdagrpc.Option) string {
+	t.Helper()
+	e := emulator.StartForTest(t, cfg)
+	mode := lambdagrpc.Buffered
+	if cfg.InvokeMode == emulator.ResponseStream {
+		mode = lambdagrpc.ResponseStream
+	}
+	opts = append([]lambdagrpc.Option{lambdagrpc.WithInvokeMode(mode), lambdagrpc.WithMaxConcurrency(cfg.MaxConcurrency)}, opts...)
+	serveLambda(t, e.RuntimeAPIAddr(), opts...)
+	return e.URL()
+}
+
+var modes = []string{emulator.Buffered, emulator.ResponseStream}
+
+func TestE2EProtocols(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			url := startFunction(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4})
+			unary := mustMarshal(t, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("e2e")}})
+			stream := mustMarshal(t, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 5}}})
+			var input []byte
+			for _, n := range []int{1, 2, 3} {
+				input = wire.AppendFrame(input, 0, mustMarshal(t, &testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}}))
+			}
+			for _, web := range []struct{ name, ct string }{{"grpc-web", "application/grpc-web+proto"}, {"grpc-web-text", "application/grpc-web-text"}} {
+				post := func(path string, body []byte, hdr map[string]string) webResult {
+					if web.ct == "application/grpc-web-text" {
+						body = []byte(base64.StdEncoding.EncodeToString(body))
+					}
+					resp, out := do(t, "POST", url+path, web.ct, body, hdr)
+					if resp.StatusCode != http.StatusOK {
+						t.Fatalf("%s %s: HTTP %d %s", web.name, path, resp.StatusCode, out)
+					}
+					if web.ct == "application/grpc-web-text" {
+						var err error
+						if out, err = wire.DecodeText(nil, out); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return parseWeb(t, out)
+				}
+				r := post(unaryPath, wire.AppendFrame(nil, 0, unary), map[string]string{testsvc.EchoTrailer: "tt", testsvc.EchoBin: wire.EncodeBinary([]byte{0, 255})})
+				var out testpb.SimpleResponse
+				if r.status.Code() != codes.OK || len(r.messages) != 1 || proto.Unmarshal(r.messages[0], &out) != nil || string(out.GetPayload().GetBody()) != "e2e" {
+					t.Fatalf("%s unary: %v %d", web.name, r.status, len(r.messages))
+				}
+				if r.trailer.Get(testsvc.EchoTrailer) != "tt" {
+					t.Errorf("%s unary: trailers %v", web.name, r.trailer)
+				}
+				if b, err := wire.DecodeBinary(r.trailer.Get(testsvc.EchoBin)); err != nil || !bytes.Equal(b, []byte{0, 255}) {
+					t.Errorf("%s unary: binary trailer %q", web.name, r.trailer.Get(testsvc.EchoBin))
+				}
+				if r := post(streamPath, wire.AppendFrame(nil, 0, stream), nil); r.status.Code() != codes.OK || len(r.messages) != 2 {
+					t.Fatalf("%s server stream: %v %d", web.name, r.status, len(r.messages))
+				}
+				if r := post(inputPath, input, nil); r.status.Code() != codes.OK || len(r.messages) != 1 {
+					t.Fatalf("%s client stream: %v %d", web.name, r.status, len(r.messages))
+				}
+			}
+			// Connect unary, JSON.
+			j, _ := protojson.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("json")}})
+			resp, body := do(t, "POST", url+unaryPath, "application/json", j, nil)
+			var out testpb.SimpleResponse
+			if resp.StatusCode != 200 || protojson.Unmarshal(body, &out) != nil || string(out.GetPayload().GetBody()) != "json" {
+				t.Fatalf("Connect JSON: %d %s", resp.StatusCode, body)
+			}
+			// Connect errors keep their HTTP status and details through the
+			// front door.
+			failing := mustMarshal(t, &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.FailedPrecondition), Message: "not yet"}})
+			resp, body = do(t, "POST", url+unaryPath, "application/proto", failing, map[string]string{testsvc.ErrorDetail: "WAIT"})
+			var ce wire.ConnectError
+			if resp.StatusCode != 400 || json.Unmarshal(body, &ce) != nil || ce.Code != "failed_precondition" || len(ce.Details) != 1 {
+				t.Fatalf("Connect error: %d %s", resp.StatusCode, body)
+			}
+			// Connect streaming.
+			resp, body = do(t, "POST", url+streamPath, "application/connect+proto", wire.AppendFrame(nil, 0, stream), nil)
+			if resp.StatusCode != 200 || !bytes.Contains(body, []byte{wire.FlagConnectEndStream}) {
+				t.Fatalf("Connect stream: %d %q", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestE2EPanicKeepsServing(t *testing.T) {
+	t.Parallel()
+	url := startFunction(t, emulator.Config{})
+	req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{}))
+	_, body := do(t, "POST", url+unaryPath, "application/grpc-web", req, map[string]string{testsvc.Panic: "1"})
+	if r := parseWeb(t, body); r.status.Code() != codes.Internal {
+		t.Fatalf("panic: %v", r.status)
+	}
+	_, body = do(t, "POST", url+unaryPath, "application/grpc-web", req, nil)
+	if r := parseWeb(t, body); r.status.Code() != codes.OK {
+		t.Fatalf("after the panic: %v", r.status)
+	}
+}
+
+func TestE2EDeadlineBeforeTimeout(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			// A 1s function timeout; the handler ignores its context and
+			// sleeps 3s. The caller gets DEADLINE_EXCEEDED, not Lambda's
+			// timeout error.
+			url := startFunction(t, emulator.Config{InvokeMode: mode, Timeout: time.Second})
+			req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{}))
+			resp, body := do(t, "POST", url+unaryPath, "application/grpc-web", req, map[string]string{testsvc.Sleep: "3000"})
+			if resp.StatusCode != 200 {
+				t.Fatalf("HTTP %d %s: Lambda timed the function out", resp.StatusCode, body)
+			}
+			if r := parseWeb(t, body); r.status.Code() != codes.DeadlineExceeded {
+				t.Fatalf("status %v, want DEADLINE_EXCEEDED", r.status)
+			}
+		})
+	}
+}
+
+func TestE2EOversizedResponse(t *testing.T) {
+	t.Parallel()
+	url := startFunction(t, emulator.Config{Timeout: 10 * time.Second})
+	req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{ResponseSize: 5 << 20}))
+	resp, body := do(t, "POST", url+unaryPath, "application/grpc-web", req, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d %s", resp.StatusCode, body)
+	}
+	r := parseWeb(t, body)
+	if r.status.Code() != codes.ResourceExhausted || !strings.Contains(r.status.Message(), "RESPONSE_STREAM") {
+		t.Fatalf("status %v, want RESOURCE_EXHAUSTED pointing at streaming", r.status)
+	}
+	// Streamed, the same response goes through.
+	url = startFunction(t, emulator.Config{Timeout: 10 * time.Second, InvokeMode: emulator.ResponseStream})
+	_, body = do(t, "POST", url+unaryPath, "application/grpc-web", req, nil)
+	if r := parseWeb(t, body); r.status.Code() != codes.OK || len(r.messages) != 1 || len(r.messages[0]) < 5<<20 {
+		t.Fatalf("streamed: status %v, %d messages", r.status, len(r.messages))
+	}
+}
+
+func TestE2EStreamFirstMessageEarly(t *testing.T) {
+	t.Parallel()
+	url := startFunction(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 10 * time.Second})
+	params := []*testpb.ResponseParameters{{Size: 4}, {Size: 4, IntervalUs: 1500000}}
+	req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.StreamingOutputCallRequest{ResponseParameters: params}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hreq, _ := http.NewRequestWithContext(ctx, "POST", url+streamPath, bytes.NewReader(req))
+	hreq.Header.Set("Content-Type", "application/grpc-web+proto")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, wire.HeaderLen+6)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("the first message took %v: it waited for the second", el)
+	}
+	rest, _ := io.ReadAll(resp.Body)
+	if r := parseWeb(t, append(first, rest...)); r.status.Code() != codes.OK || len(r.messages) != 2 {
+		t.Fatalf("status %v, %d messages", r.status, len(r.messages))
+	}
+}
+
+func TestE2EManagedInstancesConcurrency(t *testing.T) {
+	t.Parallel()
+	url := startFunction(t, emulator.Config{MaxConcurrency: 8, Timeout: 20 * time.Second})
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := time.Now()
+	for i := range n {
+		wg.Go(func() {
+			body := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(fmt.Sprint(i))}}))
+			resp, out := do(t, "POST", url+unaryPath, "application/grpc-web", body, map[string]string{testsvc.Sleep: "100"})
+			if resp.StatusCode != 200 {
+				errs <- fmt.Errorf("call %d: HTTP %d", i, resp.StatusCode)
+				return
+			}
+			r := parseWeb(t, out)
+			var m testpb.SimpleResponse
+			if r.status.Code() != codes.OK || len(r.messages) != 1 || proto.Unmarshal(r.messages[0], &m) != nil || string(m.GetPayload().GetBody()) != fmt.Sprint(i) {
+				errs <- fmt.Errorf("call %d: %v", i, r.status)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// 64 calls of 100ms, 8 at a time, is 0.8s; one at a time, 6.4s.
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("%d calls took %v: they did not run 8 at a time", n, el)
+	}
+}

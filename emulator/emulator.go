@@ -1,0 +1,220 @@
+package emulator
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Invoke modes of the Function URL front door.
+const (
+	// Buffered: the function answers with one response document.
+	Buffered = "BUFFERED"
+	// ResponseStream: the function streams an HTTP-integration response.
+	ResponseStream = "RESPONSE_STREAM"
+)
+
+// Config describes one emulated function and its front door.
+type Config struct {
+	// Name is the function's name. Default "function".
+	Name string
+	// Addr is where the Function URL front door listens. Default
+	// "127.0.0.1:0" (a free loopback port).
+	Addr string
+	// RuntimeAPIAddr is where the Runtime API listens. Default "127.0.0.1:0".
+	RuntimeAPIAddr string
+	// InvokeMode is the Function URL's invoke mode: Buffered (the default)
+	// or ResponseStream.
+	InvokeMode string
+	// Timeout is the function timeout. Default 3s, Lambda's default.
+	Timeout time.Duration
+	// InitTimeout bounds how long a new function process may take to poll
+	// for its first invocation, and how long an invocation waits for a
+	// runtime at all. Default 10s, Lambda's init phase limit.
+	InitTimeout time.Duration
+	// MemoryMB is reported to the function. Default 128.
+	MemoryMB int
+	// MaxConcurrency, above 1, emulates Lambda Managed Instances: up to that
+	// many invocations are in flight at once and the function is told so
+	// through AWS_LAMBDA_MAX_CONCURRENCY. Default 1: one at a time. Further
+	// invocations wait in a FIFO queue either way.
+	MaxConcurrency int
+	// Region is the function's region. Default "us-east-1".
+	Region string
+	// Command runs the function as a process (a built binary and its
+	// arguments). Nil, with Package empty, means the runtime is started by
+	// the caller against RuntimeAPIAddr, for example in-process.
+	Command []string
+	// Package is a Go package the emulator builds with `go build` and runs
+	// as the function, when Command is nil.
+	Package string
+	// Env is added to the function process's environment.
+	Env []string
+	// Output receives the function process's stdout and stderr, each line
+	// prefixed with "[Name] ". Default os.Stderr.
+	Output io.Writer
+	// Logger receives the emulator's own events (cold starts, timeouts,
+	// crashes). Default: discarded.
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Name == "" {
+		c.Name = "function"
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:0"
+	}
+	if c.RuntimeAPIAddr == "" {
+		c.RuntimeAPIAddr = "127.0.0.1:0"
+	}
+	switch strings.ToUpper(c.InvokeMode) {
+	case "", Buffered:
+		c.InvokeMode = Buffered
+	case ResponseStream, "STREAM":
+		c.InvokeMode = ResponseStream
+	default:
+		return fmt.Errorf("emulator: unknown invoke mode %q: use BUFFERED or RESPONSE_STREAM", c.InvokeMode)
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 3 * time.Second
+	}
+	if c.InitTimeout <= 0 {
+		c.InitTimeout = 10 * time.Second
+	}
+	if c.MemoryMB <= 0 {
+		c.MemoryMB = 128
+	}
+	if c.MaxConcurrency < 1 {
+		c.MaxConcurrency = 1
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Emulator is a running emulated function.
+type Emulator struct {
+	cfg      Config
+	rt       *runtimeAPI
+	proc     *process
+	front    *http.Server
+	frontLn  net.Listener
+	rtSrv    *http.Server
+	rtLn     net.Listener
+	urlID    string
+	closeOne sync.Once
+	closeErr error
+}
+
+// Start starts the Runtime API and the front door, and prepares the
+// function process (started on the first invocation, like Lambda's lazy
+// init). Close releases everything.
+func Start(ctx context.Context, cfg Config) (*Emulator, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	e := &Emulator{cfg: cfg, urlID: randomID(16)}
+	var lc net.ListenConfig
+	var err error
+	if e.rtLn, err = lc.Listen(ctx, "tcp", cfg.RuntimeAPIAddr); err != nil {
+		return nil, fmt.Errorf("emulator: Runtime API: %w", err)
+	}
+	if e.frontLn, err = lc.Listen(ctx, "tcp", cfg.Addr); err != nil {
+		_ = e.rtLn.Close()
+		return nil, fmt.Errorf("emulator: front door: %w", err)
+	}
+	e.rt = newRuntimeAPI(&e.cfg)
+	if len(cfg.Command) > 0 || cfg.Package != "" {
+		e.proc, err = newProcess(ctx, &e.cfg, e.rtLn.Addr().String(), e.rt)
+		if err != nil {
+			_ = e.rtLn.Close()
+			_ = e.frontLn.Close()
+			return nil, err
+		}
+		e.rt.starter = e.proc
+	}
+	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second}
+	e.front = &http.Server{Handler: &functionURL{e: e}, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.rtSrv.Serve(e.rtLn) }()
+	go func() { _ = e.front.Serve(e.frontLn) }()
+	return e, nil
+}
+
+// StartForTest starts an emulator for the test t and closes it when the
+// test ends. It fails the test if the emulator cannot start.
+func StartForTest(t testing.TB, cfg Config) *Emulator {
+	t.Helper()
+	e, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Errorf("emulator: close: %v", err)
+		}
+	})
+	return e
+}
+
+// URL is the base URL of the Function URL front door.
+func (e *Emulator) URL() string { return "http://" + e.frontLn.Addr().String() }
+
+// RuntimeAPIAddr is the host:port of the Runtime API, the value of
+// AWS_LAMBDA_RUNTIME_API for a runtime.
+func (e *Emulator) RuntimeAPIAddr() string { return e.rtLn.Addr().String() }
+
+// Config returns the emulator's configuration with defaults filled in.
+func (e *Emulator) Config() Config { return e.cfg }
+
+// Close stops the front door, fails invocations still waiting, stops the
+// function process and the Runtime API.
+func (e *Emulator) Close() error {
+	e.closeOne.Do(func() {
+		e.rt.close()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		errs := []error{}
+		if err := e.front.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, err)
+		}
+		_ = e.front.Close()
+		if e.proc != nil {
+			e.proc.stop()
+		}
+		_ = e.rtSrv.Close()
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+func randomID(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,348 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/events"
+	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
+)
+
+// maxRequest is Lambda's synchronous invoke payload limit, which bounds
+// the whole event.
+const maxRequest = 6 * 1024 * 1024
+
+// maxPrelude bounds the HTTP-integration prelude of a streamed response.
+const maxPrelude = 1 << 20
+
+// functionURL is the Function URL front door.
+type functionURL struct{ e *Emulator }
+
+func (f *functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := f.e.rt
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
+	if err != nil {
+		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not read the request body")
+		return
+	}
+	event, err := f.event(r, body)
+	if err != nil || len(event) > maxRequest {
+		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
+		return
+	}
+	inv, err := rt.invoke(event, traceID())
+	if err != nil {
+		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	w.Header().Set("X-Amzn-Requestid", inv.id)
+	if f.e.cfg.InvokeMode == ResponseStream {
+		select {
+		case s := <-inv.streams:
+			f.stream(w, r, s)
+			return
+		case <-inv.done:
+		case <-r.Context().Done():
+			go abandon(inv)
+			return
+		}
+	} else if !waitCtx(r.Context(), inv) {
+		return
+	}
+	f.buffered(w, inv.result)
+}
+
+// abandon drains a stream whose caller has left, so the runtime's post
+// completes.
+func abandon(inv *invocation) {
+	select {
+	case s := <-inv.streams:
+		s.finish(true)
+	case <-inv.done:
+	}
+}
+
+// lambdaError answers as Lambda's front door does for errors of its own.
+func lambdaError(w http.ResponseWriter, code int, errType, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", errType)
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Message": msg})
+}
+
+func (f *functionURL) buffered(w http.ResponseWriter, o *outcome) {
+	switch {
+	case o.tooLarge:
+		lambdaError(w, http.StatusRequestEntityTooLarge, runtimeapi.ErrorTypeResponseSizeTooLarge, "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
+		return
+	case o.errType != "":
+		f.e.cfg.Logger.Info("emulator: function error", "function", f.e.cfg.Name, "errorType", o.errType, "error", string(o.errBody))
+		w.Header().Set("X-Amzn-Errortype", o.errType)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, `{"Message":"Internal Server Error"}`)
+		return
+	}
+	var resp events.V2Response
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(o.body, &probe); err != nil {
+		if json.Valid(o.body) {
+			// Any other JSON value is the body itself.
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(o.body)
+			return
+		}
+		w.Header().Set("X-Amzn-Errortype", "Function.InvalidResponse")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, `{"Message":"Internal Server Error"}`)
+		return
+	}
+	if _, ok := probe["statusCode"]; !ok {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(o.body)
+		return
+	}
+	if err := json.Unmarshal(o.body, &resp); err != nil {
+		w.Header().Set("X-Amzn-Errortype", "Function.InvalidResponse")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, `{"Message":"Internal Server Error"}`)
+		return
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			w.Header().Set("X-Amzn-Errortype", "Function.InvalidResponse")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, `{"Message":"Internal Server Error"}`)
+			return
+		}
+		body = b
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	code := resp.StatusCode
+	if code == 0 {
+		code = http.StatusOK
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+// stream copies a streamed response to the caller as it arrives.
+func (f *functionURL) stream(w http.ResponseWriter, r *http.Request, s *stream) {
+	rc := http.NewResponseController(w)
+	buf := make([]byte, 32<<10)
+	abandoned := true
+	defer func() {
+		trailer := s.finish(abandoned)
+		if o := trailerError(trailer); o != nil {
+			// Bytes already sent cannot be taken back: the caller sees the
+			// response cut off.
+			f.e.cfg.Logger.Info("emulator: stream ended with an error", "function", f.e.cfg.Name, "errorType", o.errType, "error", string(o.errBody))
+			panic(http.ErrAbortHandler)
+		}
+	}()
+	if s.contentType == runtimeapi.ContentTypeHTTPIntegration {
+		prelude, rest, err := readPrelude(s.body)
+		if err != nil {
+			f.e.cfg.Logger.Warn("emulator: bad streamed response prelude", "function", f.e.cfg.Name, "error", err)
+			lambdaError(w, http.StatusBadGateway, "Function.InvalidResponse", err.Error())
+			return
+		}
+		h := w.Header()
+		for k, v := range prelude.Headers {
+			h.Set(k, v)
+		}
+		for k, vs := range prelude.MultiValueHeaders {
+			h[http.CanonicalHeaderKey(k)] = vs
+		}
+		for _, c := range prelude.Cookies {
+			h.Add("Set-Cookie", c)
+		}
+		code := prelude.StatusCode
+		if code == 0 {
+			code = http.StatusOK
+		}
+		w.WriteHeader(code)
+		if len(rest) > 0 {
+			_, _ = w.Write(rest)
+		}
+		_ = rc.Flush()
+	} else {
+		if s.contentType != "" {
+			w.Header().Set("Content-Type", s.contentType)
+		}
+		w.WriteHeader(http.StatusOK)
+		_ = rc.Flush()
+	}
+	for {
+		n, err := s.body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			_ = rc.Flush()
+		}
+		if errors.Is(err, io.EOF) {
+			abandoned = false
+			return
+		}
+		if err != nil {
+			// The runtime's connection broke or the invocation timed out.
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// readPrelude reads the JSON prelude and its eight NUL bytes, returning any
+// body bytes read past them.
+func readPrelude(r io.Reader) (*events.StreamPrelude, []byte, error) {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	for {
+		if i := bytes.Index(buf, runtimeapi.PreludeDelimiter[:]); i >= 0 {
+			p, err := ParsePrelude(buf[:i])
+			return p, buf[i+len(runtimeapi.PreludeDelimiter):], err
+		}
+		if len(buf) > maxPrelude {
+			return nil, nil, fmt.Errorf("no prelude delimiter in the first %d bytes", maxPrelude)
+		}
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				if i := bytes.Index(buf, runtimeapi.PreludeDelimiter[:]); i >= 0 {
+					continue
+				}
+				return nil, nil, errors.New("the stream ended before the prelude delimiter")
+			}
+			return nil, nil, err
+		}
+	}
+}
+
+// ParsePrelude parses the JSON prelude of a streamed HTTP-integration
+// response (the bytes before the eight NUL delimiter).
+func ParsePrelude(b []byte) (*events.StreamPrelude, error) {
+	var p events.StreamPrelude
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("invalid streamed response prelude: %w", err)
+	}
+	if p.StatusCode != 0 && (p.StatusCode < 100 || p.StatusCode > 999) {
+		return nil, fmt.Errorf("invalid streamed response prelude: status code %d", p.StatusCode)
+	}
+	return &p, nil
+}
+
+func traceID() string {
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), randomHex(12), randomHex(8))
+}
+
+func randomHex(n int) string {
+	return strings.ReplaceAll(uuid(), "-", "")[:2*n]
+}
+
+// textual reports whether Function URLs pass a body of this content type
+// as text rather than base64.
+func textual(ct string, body []byte) bool {
+	ct = strings.ToLower(ct)
+	if !utf8.Valid(body) {
+		return false
+	}
+	return strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") ||
+		strings.Contains(ct, "javascript") || strings.HasPrefix(ct, "application/x-www-form-urlencoded")
+}
+
+// event builds the payload format 2.0 event of a Function URL request.
+func (f *functionURL) event(r *http.Request, body []byte) ([]byte, error) {
+	cfg := &f.e.cfg
+	domain := f.e.urlID + ".lambda-url." + cfg.Region + ".on.aws"
+	now := time.Now().UTC()
+	headers := make(map[string]string, len(r.Header)+4)
+	var cookies []string
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		if lk == "cookie" {
+			for _, v := range vs {
+				for c := range strings.SplitSeq(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		headers[lk] = strings.Join(vs, ",")
+	}
+	_, port, _ := net.SplitHostPort(r.Host)
+	headers["host"] = domain
+	headers["x-forwarded-proto"] = "http"
+	if port != "" {
+		headers["x-forwarded-port"] = port
+	}
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
+	headers["x-forwarded-for"] = sourceIP
+	headers["x-amzn-trace-id"] = "Root=1-" + randomHex(4) + "-" + randomHex(12)
+	var query map[string]string
+	if r.URL.RawQuery != "" {
+		if vals, err := url.ParseQuery(r.URL.RawQuery); err == nil && len(vals) > 0 {
+			query = make(map[string]string, len(vals))
+			for k, vs := range vals {
+				query[k] = strings.Join(vs, ",")
+			}
+		}
+	}
+	ev := events.V2Request{
+		Version:               "2.0",
+		RouteKey:              "$default",
+		RawPath:               r.URL.EscapedPath(),
+		RawQueryString:        r.URL.RawQuery,
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: query,
+		RequestContext: events.V2RequestContext{
+			AccountID:    "anonymous",
+			APIID:        f.e.urlID,
+			DomainName:   domain,
+			DomainPrefix: f.e.urlID,
+			RequestID:    uuid(),
+			RouteKey:     "$default",
+			Stage:        "$default",
+			Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    now.UnixMilli(),
+			HTTP: events.V2HTTP{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  sourceIP,
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if len(body) > 0 {
+		if textual(r.Header.Get("Content-Type"), body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+	}
+	return json.Marshal(&ev)
+}

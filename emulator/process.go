@@ -1,0 +1,232 @@
+package emulator
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// process runs the function as a child process, started on demand like
+// Lambda's lazy init and restarted after a crash or a timeout.
+type process struct {
+	cfg    *Config
+	rt     *runtimeAPI
+	rtAddr string
+	argv   []string
+	dir    string // temporary build directory, removed on stop
+	out    io.Writer
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	started  time.Time
+	ready    bool // it has polled /next since it started
+	initTime *time.Timer
+	exited   chan struct{}
+	stopped  bool
+	warm     int
+}
+
+func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI) (*process, error) {
+	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: cfg.Output}
+	if p.out == nil {
+		p.out = os.Stderr
+	}
+	if len(cfg.Command) > 0 {
+		path, err := exec.LookPath(cfg.Command[0])
+		if err != nil {
+			return nil, fmt.Errorf("emulator: function binary %q: %w", cfg.Command[0], err)
+		}
+		p.argv = append([]string{path}, cfg.Command[1:]...)
+		return p, nil
+	}
+	dir, err := os.MkdirTemp("", "lambdagrpc-emulator-")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "bootstrap")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, cfg.Package)
+	if out, err := build.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("emulator: building %s: %w\n%s", cfg.Package, err, out)
+	}
+	p.dir = dir
+	p.argv = []string{bin}
+	return p, nil
+}
+
+// environ is the environment Lambda gives a function.
+func (p *process) environ() []string {
+	c := p.cfg
+	initType := "on-demand"
+	logFormat := "Text"
+	if c.MaxConcurrency > 1 {
+		initType = "lambda-managed-instances"
+		logFormat = "JSON"
+	}
+	env := append(os.Environ(),
+		"AWS_LAMBDA_RUNTIME_API="+p.rtAddr,
+		"AWS_LAMBDA_FUNCTION_NAME="+c.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(c.MemoryMB),
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+c.Name,
+		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/[$LATEST]"+randomHex(16),
+		"AWS_LAMBDA_LOG_FORMAT="+logFormat,
+		"AWS_LAMBDA_INITIALIZATION_TYPE="+initType,
+		"AWS_REGION="+c.Region,
+		"AWS_DEFAULT_REGION="+c.Region,
+		"LAMBDA_TASK_ROOT="+filepath.Dir(p.argv[0]),
+		"LAMBDA_RUNTIME_DIR=/var/runtime",
+		"_HANDLER="+filepath.Base(p.argv[0]),
+		"TZ=:UTC",
+	)
+	if c.MaxConcurrency > 1 {
+		env = append(env, "AWS_LAMBDA_MAX_CONCURRENCY="+strconv.Itoa(c.MaxConcurrency))
+	}
+	return append(env, c.Env...)
+}
+
+// ensure starts the process unless it is running.
+func (p *process) ensure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return errors.New("the emulator is stopped")
+	}
+	if p.cmd != nil {
+		return nil
+	}
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Env = p.environ()
+	cmd.Dir = filepath.Dir(p.argv[0])
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the function: %w", err)
+	}
+	p.cmd, p.started, p.ready = cmd, time.Now(), false
+	exited := make(chan struct{})
+	p.exited = exited
+	var lines sync.WaitGroup
+	prefix := "[" + p.cfg.Name + "] "
+	var outMu sync.Mutex
+	for _, r := range []io.Reader{stdout, stderr} {
+		lines.Go(func() {
+			sc := bufio.NewScanner(r)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			for sc.Scan() {
+				outMu.Lock()
+				fmt.Fprintln(p.out, prefix+sc.Text())
+				outMu.Unlock()
+			}
+		})
+	}
+	p.initTime = time.AfterFunc(p.cfg.InitTimeout, func() { p.initTimedOut(cmd) })
+	go func() {
+		lines.Wait()
+		err := cmd.Wait()
+		close(exited)
+		p.exitedWith(cmd, err)
+	}()
+	p.cfg.Logger.Info("emulator: starting the function (cold start)", "function", p.cfg.Name, "pid", cmd.Process.Pid)
+	return nil
+}
+
+// delivered is called when the runtime takes an invocation; the first time
+// after a start, init is over.
+func (p *process) delivered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return
+	}
+	if !p.ready {
+		p.ready = true
+		p.initTime.Stop()
+		p.cfg.Logger.Info("emulator: function initialised", "function", p.cfg.Name, "initDuration", time.Since(p.started).Round(time.Millisecond))
+		return
+	}
+	p.warm++
+}
+
+func (p *process) initTimedOut(cmd *exec.Cmd) {
+	p.mu.Lock()
+	if p.cmd != cmd || p.ready {
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.cfg.Logger.Error("emulator: the function did not finish initialising in time", "function", p.cfg.Name, "initTimeout", p.cfg.InitTimeout)
+	p.rt.failQueued(errorOutcome("Sandbox.Timedout", fmt.Sprintf("Init timed out after %.2f seconds", p.cfg.InitTimeout.Seconds())))
+	_ = cmd.Process.Kill()
+}
+
+// timedOut is called when an invocation times out: Lambda resets the
+// sandbox, so the process is killed and the next invocation starts afresh.
+func (p *process) timedOut() {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
+	}
+}
+
+func (p *process) exitedWith(cmd *exec.Cmd, err error) {
+	p.mu.Lock()
+	if p.cmd == cmd {
+		p.cmd = nil
+	}
+	stopped := p.stopped
+	p.mu.Unlock()
+	if stopped {
+		return
+	}
+	msg := "Runtime exited without providing a reason"
+	if err != nil {
+		msg = "Runtime exited with error: " + err.Error()
+	}
+	p.cfg.Logger.Warn("emulator: the function process exited", "function", p.cfg.Name, "error", msg)
+	p.rt.failDelivered("Runtime.ExitError", msg)
+	// Invocations still queued need a new process.
+	if len(p.rt.queue) > 0 {
+		if err := p.ensure(); err != nil {
+			p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
+		}
+	}
+}
+
+// stop ends the process (SIGTERM, then SIGKILL after 2s) and removes the
+// build directory.
+func (p *process) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(2 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	if p.dir != "" {
+		os.RemoveAll(p.dir)
+	}
+}
