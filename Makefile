@@ -38,6 +38,10 @@ conformance: ## Run the Connect conformance suite against the handler and throug
 	cd conformance && go build -o $(BIN)/lambdaserver ./cmd/lambdaserver
 	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via handler
+	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
+		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via emulator -invoke-mode BUFFERED
+	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
+		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via emulator -invoke-mode RESPONSE_STREAM
 
 .PHONY: bench
 bench: ## Run the benchmarks

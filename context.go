@@ -47,3 +47,13 @@ func FromContext(ctx context.Context) (*LambdaContext, bool) {
 func NewContext(ctx context.Context, lc *LambdaContext) context.Context {
 	return context.WithValue(ctx, lambdaContextKey{}, lc)
 }
+
+type clientDeadlineKey struct{}
+
+// ClientDeadline reports the deadline the client asked for (grpc-timeout or
+// connect-timeout-ms), if it asked for one. A call's context may expire
+// earlier: on Lambda every call also ends before the invocation's deadline.
+func ClientDeadline(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(clientDeadlineKey{}).(time.Time)
+	return t, ok
+}

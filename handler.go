@@ -154,6 +154,7 @@ func (c *call) serve() {
 	var soft time.Time
 	if timeout >= 0 {
 		soft = now.Add(timeout)
+		ctx = context.WithValue(ctx, clientDeadlineKey{}, soft)
 	}
 	if hard, ok := ctx.Deadline(); ok {
 		if s := hard.Add(-grace(hard.Sub(now))); soft.IsZero() || s.Before(soft) {

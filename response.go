@@ -43,7 +43,7 @@ func (w *bufferedWriter) WriteHeader(code int) {
 	}
 	w.committed = true
 	w.status = code
-	w.text = isTextual(w.header.Get("Content-Type"))
+	w.text = isTextual(w.header.Get("Content-Type"), w.header.Get("Content-Encoding"))
 	w.out = appendResponseHead(w.out[:0], w.info, code, w.header)
 	if w.text {
 		w.out = append(w.out, `"isBase64Encoded":false,"body":"`...)
@@ -194,10 +194,13 @@ func appendHeaderMap(b []byte, h http.Header, multi, skipCookies bool) []byte {
 	return append(b, '}')
 }
 
-// isTextual reports whether a body of this content type goes into the
-// response document as text: it is UTF-8 by definition (JSON, gRPC-Web
-// text's base64), and base64 would only make it larger.
-func isTextual(ct string) bool {
+// isTextual reports whether a body of this content type and encoding goes
+// into the response document as text: it is UTF-8 by definition (JSON,
+// gRPC-Web text's base64), and base64 would only make it larger.
+func isTextual(ct, encoding string) bool {
+	if encoding != "" && !strings.EqualFold(encoding, "identity") {
+		return false // compressed: binary whatever the type
+	}
 	ct = strings.ToLower(ct)
 	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/") ||
 		strings.HasPrefix(ct, "application/grpc-web-text")

@@ -4,13 +4,44 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/emulator"
 )
 
-// viaEmulator is filled in once the emulator package exists.
+// concurrency lets the runner's parallel cases through at once, as Lambda
+// Managed Instances would; a queue would only serialise them.
+const concurrency = 32
+
+// viaEmulator runs s as a function on the emulator, in process but through
+// the emulator's real Runtime API and Function URL front door.
 func viaEmulator(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode, logger *slog.Logger) (string, func() error, error) {
-	return "", nil, errors.New("the emulator is not available yet")
+	e, err := emulator.Start(ctx, emulator.Config{
+		Name:           "conformance",
+		InvokeMode:     string(mode),
+		Timeout:        30 * time.Second,
+		MaxConcurrency: concurrency,
+		Logger:         logger,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	served := make(chan error, 1)
+	go func() {
+		served <- lambdagrpc.Serve(ctx, s,
+			lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()),
+			lambdagrpc.WithInvokeMode(mode),
+			lambdagrpc.WithMaxConcurrency(concurrency),
+			lambdagrpc.WithLogger(logger))
+	}()
+	wait := func() error {
+		<-ctx.Done()
+		err := <-served
+		return errors.Join(err, e.Close())
+	}
+	return strings.TrimPrefix(e.URL(), "http://"), wait, nil
 }

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/lambdagrpc/lambdagrpc"
 	conformancev1 "github.com/lambdagrpc/lambdagrpc/conformance/internal/gen/conformancev1"
 )
 
@@ -375,8 +376,14 @@ func newRequestInfo(ctx context.Context) *conformancev1.ConformancePayload_Reque
 		RequestHeaders: requestHeaders(ctx),
 	}
 	// Only report a timeout when the client sent one; the runner fails a
-	// case that echoes a timeout it did not set.
-	if deadline, ok := ctx.Deadline(); ok {
+	// case that echoes a timeout it did not set. Under lambdagrpc every call
+	// has a deadline (the Lambda invocation's), so ask it what the client
+	// sent; on any other server the context's deadline is the client's.
+	deadline, ok := lambdagrpc.ClientDeadline(ctx)
+	if _, onLambda := lambdagrpc.FromContext(ctx); !onLambda && !ok {
+		deadline, ok = ctx.Deadline()
+	}
+	if ok {
 		ms := time.Until(deadline).Milliseconds()
 		info.TimeoutMs = &ms
 	}
