@@ -1,11 +1,249 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, ",") }
+func (e *envFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not NAME=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
 func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("emulate: not available yet")
+	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9000", "where the Function URL front door listens")
+	rtAddr := fs.String("runtime-api-addr", "127.0.0.1:0", "where the Runtime API listens")
+	mode := fs.String("invoke-mode", "BUFFERED", "the Function URL's invoke mode: BUFFERED or RESPONSE_STREAM")
+	name := fs.String("name", "", "the function's name (default: the package or binary's base name)")
+	timeout := fs.Duration("timeout", 30*time.Second, "the function timeout")
+	concurrency := fs.Int("concurrency", 1, "Managed Instances concurrency: invocations in flight at once")
+	memory := fs.Int("memory", 128, "the function's memory size in MB, as reported to it")
+	var env envFlag
+	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY")
+		fmt.Fprintln(stderr, "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
+		fmt.Fprintln(stderr, "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("emulate takes one package or binary")
+	}
+	target := fs.Arg(0)
+	cfg := emulator.Config{
+		Name:           *name,
+		Addr:           *addr,
+		RuntimeAPIAddr: *rtAddr,
+		InvokeMode:     strings.ToUpper(*mode),
+		Timeout:        *timeout,
+		MaxConcurrency: *concurrency,
+		MemoryMB:       *memory,
+		Env:            append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
+		Output:         stderr,
+		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
+		if fi.Mode().Perm()&0o111 == 0 {
+			return fmt.Errorf("%s is a file but not executable: give a built function binary or a Go package", target)
+		}
+		cfg.Command = []string{target}
+		if !strings.Contains(target, "/") {
+			cfg.Command[0] = "./" + target
+		}
+	} else {
+		cfg.Package = target
+	}
+	if cfg.Name == "" {
+		cfg.Name = baseName(target)
+	}
+	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
+	e, err := emulator.Start(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w\nanother program uses that port: choose another with --addr", err)
+		}
+		return err
+	}
+	defer e.Close()
+
+	fmt.Fprintf(stdout, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, e.Config().InvokeMode)
+	fmt.Fprintf(stdout, "  Function URL  %s\n", e.URL())
+	fmt.Fprintf(stdout, "  Runtime API   %s\n\n", e.RuntimeAPIAddr())
+	fmt.Fprintln(stdout, example(ctx, e.URL()))
+	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "lambdagrpc: stopping")
+	return nil
+}
+
+func baseName(target string) string {
+	target = strings.TrimRight(target, "/")
+	if i := strings.LastIndexByte(target, '/'); i >= 0 {
+		target = target[i+1:]
+	}
+	if target == "" || target == "." {
+		return "function"
+	}
+	return target
+}
+
+// example asks the function, through the front door, which services it
+// has (the reflection service works half-duplex over gRPC-Web) and writes a
+// ready-to-paste Connect call of its first unary method.
+func example(ctx context.Context, url string) string {
+	generic := fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '{}' %s/<package.Service>/<Method>", url)
+	svc, method, body, err := firstUnary(ctx, url)
+	if err != nil {
+		return generic + "\n(register google.golang.org/grpc/reflection to get a ready-made call: " + err.Error() + ")"
+	}
+	return fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '%s' %s/%s/%s", body, url, svc, method)
+}
+
+func reflect(ctx context.Context, url string, req *reflectionpb.ServerReflectionRequest) (*reflectionpb.ServerReflectionResponse, error) {
+	msg, err := proto.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", bytes.NewReader(wire.AppendFrame(nil, 0, msg)))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/grpc-web+proto")
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reflection: HTTP %d", resp.StatusCode)
+	}
+	r := wire.NewReader(resp.Body, 64<<20)
+	for {
+		flags, payload, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reflection: %w", err)
+		}
+		if flags&wire.FlagWebTrailer != 0 {
+			h, _ := wire.ParseTrailerBlock(payload)
+			st, _, _ := wire.StatusFromHeader(h)
+			return nil, fmt.Errorf("reflection: %v", st.Err())
+		}
+		var out reflectionpb.ServerReflectionResponse
+		if err := proto.Unmarshal(payload, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+}
+
+func firstUnary(ctx context.Context, url string) (service, method, body string, err error) {
+	list, err := reflect(ctx, url, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+	if err != nil {
+		return "", "", "", err
+	}
+	for _, s := range list.GetListServicesResponse().GetService() {
+		name := s.GetName()
+		if strings.HasPrefix(name, "grpc.") {
+			continue
+		}
+		files, err := reflect(ctx, url, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: name}})
+		if err != nil {
+			return "", "", "", err
+		}
+		reg, err := registry(files.GetFileDescriptorResponse().GetFileDescriptorProto())
+		if err != nil {
+			return "", "", "", err
+		}
+		d, err := reg.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			return "", "", "", err
+		}
+		sd, ok := d.(protoreflect.ServiceDescriptor)
+		if !ok {
+			continue
+		}
+		for i := range sd.Methods().Len() {
+			m := sd.Methods().Get(i)
+			if m.IsStreamingClient() || m.IsStreamingServer() {
+				continue
+			}
+			return name, string(m.Name()), sampleJSON(m.Input()), nil
+		}
+	}
+	return "", "", "", errors.New("no unary method found")
+}
+
+func registry(raw [][]byte) (*protoregistry.Files, error) {
+	set := &descriptorpb.FileDescriptorSet{}
+	for _, b := range raw {
+		fd := &descriptorpb.FileDescriptorProto{}
+		if err := proto.Unmarshal(b, fd); err != nil {
+			return nil, err
+		}
+		set.File = append(set.File, fd)
+	}
+	return protodesc.NewFiles(set)
+}
+
+// sampleJSON fills a message's top-level scalar fields with example values.
+func sampleJSON(md protoreflect.MessageDescriptor) string {
+	msg := dynamicpb.NewMessage(md)
+	fields := md.Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.IsList() || f.IsMap() || f.ContainingOneof() != nil {
+			continue
+		}
+		switch f.Kind() {
+		case protoreflect.StringKind:
+			msg.Set(f, protoreflect.ValueOfString("world"))
+		case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+			msg.Set(f, protoreflect.ValueOfInt32(3))
+		case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+			msg.Set(f, protoreflect.ValueOfInt64(3))
+		case protoreflect.BoolKind:
+			msg.Set(f, protoreflect.ValueOfBool(true))
+		}
+	}
+	b, err := protojson.Marshal(msg)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEmulateGreeter runs the README's main command: it builds the example,
+// runs it as a process on the emulator, and the printed call works.
+func TestEmulateGreeter(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, io.Discard)
+		pw.Close()
+	}()
+	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
+	var body, url string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := curl.FindStringSubmatch(sc.Text()); m != nil {
+			body, url = m[1], m[2]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if url == "" {
+		t.Fatalf("no ready-to-paste call printed (emulate: %v)", <-done)
+	}
+	if !strings.HasSuffix(url, "/lambdagrpc.examples.greeter.v1.Greeter/SayHello") || body != `{"name":"world"}` {
+		t.Fatalf("printed call %q %q", body, url)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(out) != `{"message":"Hello, world!"}` {
+		t.Fatalf("the printed call answered %d %s", resp.StatusCode, out)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+}
+
+func TestEmulateErrors(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"emulate", "./testdata/does-not-exist"}, "building"},
+		{[]string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
+		{[]string{"emulate", "main.go"}, "not executable"},
+		{[]string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
+	} {
+		err := run(ctx, tc.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
