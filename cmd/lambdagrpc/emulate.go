@@ -98,7 +98,11 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return err
 	}
-	defer e.Close()
+	defer func() {
+		if cerr := e.Close(); cerr != nil {
+			fmt.Fprintln(stderr, "lambdagrpc: stopping the emulator:", cerr)
+		}
+	}()
 
 	fmt.Fprintf(stdout, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, e.Config().InvokeMode)
 	fmt.Fprintf(stdout, "  Function URL  %s\n", e.URL())
@@ -153,23 +157,23 @@ func reflect(ctx context.Context, url string, req *reflectionpb.ServerReflection
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("reflection: HTTP %d", resp.StatusCode)
 	}
-	r := wire.NewReader(resp.Body, 64<<20)
-	for {
-		flags, payload, err := r.Next()
-		if err != nil {
-			return nil, fmt.Errorf("reflection: %w", err)
-		}
-		if flags&wire.FlagWebTrailer != 0 {
-			h, _ := wire.ParseTrailerBlock(payload)
-			st, _, _ := wire.StatusFromHeader(h)
-			return nil, fmt.Errorf("reflection: %v", st.Err())
-		}
-		var out reflectionpb.ServerReflectionResponse
-		if err := proto.Unmarshal(payload, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
+	// The first frame is the answer, or the trailer frame of an error.
+	flags, payload, err := wire.NewReader(resp.Body, 64<<20).Next()
+	if err != nil {
+		return nil, fmt.Errorf("reflection: %w", err)
 	}
+	if flags&wire.FlagWebTrailer != 0 {
+		h, _ := wire.ParseTrailerBlock(payload)
+		if st, ok, _ := wire.StatusFromHeader(h); ok {
+			return nil, fmt.Errorf("reflection: %w", st.Err())
+		}
+		return nil, errors.New("reflection: no answer")
+	}
+	var out reflectionpb.ServerReflectionResponse
+	if err := proto.Unmarshal(payload, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func firstUnary(ctx context.Context, url string) (service, method, body string, err error) {
