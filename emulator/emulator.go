@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,9 @@ type Config struct {
 	Addr string
 	// RuntimeAPIAddr is where the Runtime API listens. Default "127.0.0.1:0".
 	RuntimeAPIAddr string
+	// InvokeAddr is where the Lambda Invoke API (Invoke and
+	// InvokeWithResponseStream) listens. Default "127.0.0.1:0".
+	InvokeAddr string
 	// InvokeMode is the Function URL's invoke mode: Buffered (the default)
 	// or ResponseStream.
 	InvokeMode string
@@ -59,8 +63,9 @@ type Config struct {
 	Package string
 	// Env is added to the function process's environment.
 	Env []string
-	// Output receives the function process's stdout and stderr, each line
-	// prefixed with "[Name] ". Default os.Stderr.
+	// Output receives the function's log: its process's stdout and stderr
+	// and Lambda's START, END and REPORT lines, each prefixed with "[Name] ".
+	// Default os.Stderr when the emulator runs the process, else nothing.
 	Output io.Writer
 	// Logger receives the emulator's own events (cold starts, timeouts,
 	// crashes). Default: discarded.
@@ -76,6 +81,9 @@ func (c *Config) defaults() error {
 	}
 	if c.RuntimeAPIAddr == "" {
 		c.RuntimeAPIAddr = "127.0.0.1:0"
+	}
+	if c.InvokeAddr == "" {
+		c.InvokeAddr = "127.0.0.1:0"
 	}
 	switch strings.ToUpper(c.InvokeMode) {
 	case "", Buffered:
@@ -115,6 +123,8 @@ type Emulator struct {
 	frontLn  net.Listener
 	rtSrv    *http.Server
 	rtLn     net.Listener
+	invSrv   *http.Server
+	invLn    net.Listener
 	urlID    string
 	closeOne sync.Once
 	closeErr error
@@ -137,20 +147,36 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		_ = e.rtLn.Close()
 		return nil, fmt.Errorf("emulator: front door: %w", err)
 	}
+	if e.invLn, err = lc.Listen(ctx, "tcp", e.cfg.InvokeAddr); err != nil {
+		_ = e.rtLn.Close()
+		_ = e.frontLn.Close()
+		return nil, fmt.Errorf("emulator: Invoke API: %w", err)
+	}
+	if e.cfg.Output == nil && (len(cfg.Command) > 0 || cfg.Package != "") {
+		e.cfg.Output = os.Stderr
+	}
 	e.rt = newRuntimeAPI(&e.cfg)
 	if len(cfg.Command) > 0 || cfg.Package != "" {
 		e.proc, err = newProcess(ctx, &e.cfg, e.rtLn.Addr().String(), e.rt)
 		if err != nil {
 			_ = e.rtLn.Close()
 			_ = e.frontLn.Close()
+			_ = e.invLn.Close()
 			return nil, err
 		}
 		e.rt.starter = e.proc
 	}
 	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second}
 	e.front = &http.Server{Handler: &functionURL{e: e}, ReadHeaderTimeout: 10 * time.Second}
+	e.invSrv = &http.Server{Handler: &invokeAPI{find: func(name string) *Emulator {
+		if name == e.cfg.Name {
+			return e
+		}
+		return nil
+	}}, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.rtSrv.Serve(e.rtLn) }()
 	go func() { _ = e.front.Serve(e.frontLn) }()
+	go func() { _ = e.invSrv.Serve(e.invLn) }()
 	return e, nil
 }
 
@@ -173,6 +199,10 @@ func StartForTest(t testing.TB, cfg Config) *Emulator {
 // URL is the base URL of the Function URL front door.
 func (e *Emulator) URL() string { return "http://" + e.frontLn.Addr().String() }
 
+// InvokeEndpoint is the base URL of the Lambda Invoke API, for the AWS
+// SDK's BaseEndpoint.
+func (e *Emulator) InvokeEndpoint() string { return "http://" + e.invLn.Addr().String() }
+
 // RuntimeAPIAddr is the host:port of the Runtime API, the value of
 // AWS_LAMBDA_RUNTIME_API for a runtime.
 func (e *Emulator) RuntimeAPIAddr() string { return e.rtLn.Addr().String() }
@@ -192,6 +222,7 @@ func (e *Emulator) Close() error {
 			errs = append(errs, err)
 		}
 		_ = e.front.Close()
+		_ = e.invSrv.Close()
 		if e.proc != nil {
 			e.proc.stop()
 		}

@@ -41,7 +41,7 @@ func (f *functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
 		return
 	}
-	inv, err := rt.invoke(event, traceID())
+	inv, err := rt.invoke(event, traceID(), invokeOptions{stream: f.e.cfg.InvokeMode == ResponseStream})
 	if err != nil {
 		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		return

@@ -36,10 +36,7 @@ type process struct {
 }
 
 func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI) (*process, error) {
-	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: cfg.Output}
-	if p.out == nil {
-		p.out = os.Stderr
-	}
+	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: rt.logs}
 	if len(cfg.Command) > 0 {
 		path, err := exec.LookPath(cfg.Command[0])
 		if err != nil {
@@ -122,16 +119,12 @@ func (p *process) ensure() error {
 	exited := make(chan struct{})
 	p.exited = exited
 	var lines sync.WaitGroup
-	prefix := "[" + p.cfg.Name + "] "
-	var outMu sync.Mutex
 	for _, r := range []io.Reader{stdout, stderr} {
 		lines.Go(func() {
 			sc := bufio.NewScanner(r)
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			for sc.Scan() {
-				outMu.Lock()
-				fmt.Fprintln(p.out, prefix+sc.Text())
-				outMu.Unlock()
+				_, _ = p.out.Write([]byte(sc.Text() + "\n"))
 			}
 		})
 	}

@@ -47,6 +47,9 @@ type invocation struct {
 	payload      []byte
 	traceID      string
 	deadline     time.Time
+	opts         invokeOptions
+	delivery     time.Time
+	logStart     int64
 
 	streams chan *stream  // stream mode: the response body, once it starts
 	done    chan struct{} // closed when result is set
@@ -71,6 +74,7 @@ type starter interface {
 type runtimeAPI struct {
 	cfg     *Config
 	starter starter
+	logs    *logRing
 	queue   chan *invocation
 	slots   chan struct{}
 	closed  chan struct{}
@@ -82,6 +86,7 @@ type runtimeAPI struct {
 func newRuntimeAPI(cfg *Config) *runtimeAPI {
 	rt := &runtimeAPI{
 		cfg:    cfg,
+		logs:   newLogRing(cfg),
 		queue:  make(chan *invocation, 4096),
 		slots:  make(chan struct{}, cfg.MaxConcurrency),
 		closed: make(chan struct{}),
@@ -107,15 +112,27 @@ func (rt *runtimeAPI) close() {
 	}
 }
 
+// invokeOptions are what an invoker can say about one invocation.
+type invokeOptions struct {
+	// stream: the response is read as a stream and handed over as it
+	// arrives (Function URL RESPONSE_STREAM, REST STREAM,
+	// InvokeWithResponseStream); otherwise it is collected, up to the
+	// buffered limit.
+	stream        bool
+	clientContext string // JSON
+	tenantID      string
+}
+
 // invoke queues an event. The returned invocation's done channel closes
-// when it ends; in stream mode its streams channel delivers the response
-// body first.
-func (rt *runtimeAPI) invoke(payload []byte, traceID string) (*invocation, error) {
+// when it ends; a streamed invocation's streams channel delivers the
+// response body first.
+func (rt *runtimeAPI) invoke(payload []byte, traceID string, opts invokeOptions) (*invocation, error) {
 	inv := &invocation{
 		id:           uuid(),
 		invocationID: uuid(),
 		payload:      payload,
 		traceID:      traceID,
+		opts:         opts,
 		streams:      make(chan *stream, 1),
 		done:         make(chan struct{}),
 	}
@@ -168,6 +185,10 @@ func (rt *runtimeAPI) finishLocked(inv *invocation, o *outcome) {
 	close(inv.done)
 	if inv.delivered {
 		rt.slots <- struct{}{}
+		d := time.Since(inv.delivery)
+		rt.logs.printf("END RequestId: %s", inv.id)
+		rt.logs.printf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
+			inv.id, float64(d)/float64(time.Millisecond), (d+time.Millisecond-1)/time.Millisecond, rt.cfg.MemoryMB)
 	}
 }
 
@@ -273,6 +294,9 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		inv.delivered = true
+		inv.delivery = time.Now()
+		inv.logStart = rt.logs.offset()
+		rt.logs.printf("START RequestId: %s Version: $LATEST", inv.id)
 		inv.deadline = time.Now().Add(rt.cfg.Timeout)
 		inv.timer.Stop()
 		inv.timer = time.AfterFunc(rt.cfg.Timeout, func() { rt.timeout(inv) })
@@ -287,6 +311,12 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 		h.Set(runtimeapi.HeaderFunctionARN, fmt.Sprintf("arn:aws:lambda:%s:123456789012:function:%s", rt.cfg.Region, rt.cfg.Name))
 		h.Set(runtimeapi.HeaderTraceID, inv.traceID)
 		h.Set(runtimeapi.HeaderInvocationID, inv.invocationID)
+		if inv.opts.clientContext != "" {
+			h.Set(runtimeapi.HeaderClientContext, inv.opts.clientContext)
+		}
+		if inv.opts.tenantID != "" {
+			h.Set(runtimeapi.HeaderTenantID, inv.opts.tenantID)
+		}
 		h.Set("Content-Length", strconv.Itoa(len(inv.payload)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload)
@@ -335,7 +365,7 @@ func (rt *runtimeAPI) response(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	if rt.cfg.InvokeMode == ResponseStream {
+	if inv.opts.stream {
 		rt.streamResponse(w, r, inv, ct)
 		return
 	}

@@ -1,0 +1,211 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/eventstream"
+)
+
+// Invoke API paths (spec §6).
+const (
+	invokePrefix       = "/2015-03-31/functions/"
+	invokeSuffix       = "/invocations"
+	streamInvokePrefix = "/2021-11-15/functions/"
+	streamInvokeSuffix = "/response-streaming-invocations"
+	// maxAsyncPayload is the Event invocation payload limit.
+	maxAsyncPayload = 1 << 20
+	// logTail is how much log Invoke returns with X-Amz-Log-Type: Tail.
+	logTail = 4 << 10
+)
+
+// invokeAPI serves Lambda's Invoke and InvokeWithResponseStream operations
+// for the functions find knows, so the AWS SDK pointed at it works
+// unchanged.
+type invokeAPI struct {
+	find func(name string) *Emulator
+}
+
+// functionName accepts a name, a full ARN or a partial ARN, with or
+// without a qualifier.
+func functionName(s string) string {
+	if i := strings.Index(s, "function:"); i >= 0 {
+		s = s[i+len("function:"):]
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func apiError(w http.ResponseWriter, code int, errType, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", errType)
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "message": msg})
+}
+
+func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	var name string
+	var streaming bool
+	switch {
+	case strings.HasPrefix(p, invokePrefix) && strings.HasSuffix(p, invokeSuffix):
+		name = strings.TrimSuffix(strings.TrimPrefix(p, invokePrefix), invokeSuffix)
+	case strings.HasPrefix(p, streamInvokePrefix) && strings.HasSuffix(p, streamInvokeSuffix):
+		name, streaming = strings.TrimSuffix(strings.TrimPrefix(p, streamInvokePrefix), streamInvokeSuffix), true
+	default:
+		apiError(w, http.StatusNotFound, "UnknownOperationException", "unknown operation "+r.Method+" "+p)
+		return
+	}
+	if r.Method != http.MethodPost {
+		apiError(w, http.StatusMethodNotAllowed, "UnknownOperationException", "use POST")
+		return
+	}
+	e := a.find(functionName(name))
+	if e == nil {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
+		return
+	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not read the request body")
+		return
+	}
+	if len(payload) > maxRequest {
+		apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
+		return
+	}
+	opts := invokeOptions{stream: streaming, tenantID: r.Header.Get("X-Amz-Tenant-Id")}
+	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
+		b, err := base64.StdEncoding.DecodeString(cc)
+		if err != nil || len(cc) > 3583 || !json.Valid(b) {
+			apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "X-Amz-Client-Context must be the base64 of a JSON object of at most 3583 bytes")
+			return
+		}
+		opts.clientContext = string(b)
+	}
+	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
+	case "", "RequestResponse":
+	case "DryRun":
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "Event":
+		if streaming {
+			apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "InvokeWithResponseStream does not take Event invocations")
+			return
+		}
+		if len(payload) > maxAsyncPayload {
+			apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for an asynchronous invocation", maxAsyncPayload))
+			return
+		}
+		if _, err := e.rt.invoke(payload, traceID(), opts); err != nil {
+			apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return
+	default:
+		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "unknown X-Amz-Invocation-Type "+typ)
+		return
+	}
+	inv, err := e.rt.invoke(payload, traceID(), opts)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	tail := r.Header.Get("X-Amz-Log-Type") == "Tail"
+	if streaming {
+		a.stream(w, r, e, inv, tail)
+		return
+	}
+	if !waitCtx(r.Context(), inv) {
+		return
+	}
+	o := inv.result
+	if tail {
+		w.Header().Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(e.rt.logs.tail(inv.logStart, logTail)))
+	}
+	if o.errType != "" {
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(o.errBody)
+		return
+	}
+	ct := o.contentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(o.body)
+}
+
+var streamHeaders = []string{":event-type", ":content-type", ":message-type"}
+
+// stream answers InvokeWithResponseStream: the function's bytes as
+// PayloadChunk events as they arrive, then InvokeComplete.
+func (a *invokeAPI) stream(w http.ResponseWriter, r *http.Request, e *Emulator, inv *invocation, tail bool) {
+	rc := http.NewResponseController(w)
+	var s *stream
+	select {
+	case s = <-inv.streams:
+	case <-inv.done:
+	case <-r.Context().Done():
+		go abandon(inv)
+		return
+	}
+	ct := "application/octet-stream"
+	if s != nil && s.contentType != "" {
+		ct = s.contentType
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
+	var msg []byte
+	if s != nil {
+		buf := make([]byte, 32<<10)
+		abandoned := true
+		for {
+			n, err := s.body.Read(buf)
+			if n > 0 {
+				msg, _ = eventstream.Append(msg[:0], streamHeaders, eventstream.Message{
+					Headers: map[string]string{":event-type": "PayloadChunk", ":content-type": "application/octet-stream", ":message-type": "event"},
+					Payload: buf[:n],
+				})
+				if _, werr := w.Write(msg); werr != nil {
+					break
+				}
+				_ = rc.Flush()
+			}
+			if err != nil {
+				abandoned = !errors.Is(err, io.EOF)
+				break
+			}
+		}
+		s.finish(abandoned)
+		<-inv.done
+	}
+	complete := map[string]string{}
+	if o := inv.result; o != nil && o.errType != "" {
+		complete["ErrorCode"] = o.errType
+		complete["ErrorDetails"] = string(o.errBody)
+	}
+	if tail {
+		complete["LogResult"] = base64.StdEncoding.EncodeToString(e.rt.logs.tail(inv.logStart, logTail))
+	}
+	payload, _ := json.Marshal(complete)
+	msg, _ = eventstream.Append(msg[:0], streamHeaders, eventstream.Message{
+		Headers: map[string]string{":event-type": "InvokeComplete", ":content-type": "application/json", ":message-type": "event"},
+		Payload: payload,
+	})
+	_, _ = w.Write(msg)
+	_ = rc.Flush()
+}
