@@ -9,8 +9,8 @@ import (
 // logRing keeps the function's recent log output, for Invoke's log tail
 // (X-Amz-Log-Type: Tail), and copies it to Config.Output.
 type logRing struct {
-	mu    sync.Mutex
-	buf   []byte
+	mu     sync.Mutex
+	buf    []byte
 	total  int64 // bytes ever written; buf holds the last len(buf) of them
 	out    io.Writer
 	prefix string
