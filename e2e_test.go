@@ -227,3 +227,52 @@ func TestE2EManagedInstancesConcurrency(t *testing.T) {
 		t.Errorf("%d calls took %v: they did not run 8 at a time", n, el)
 	}
 }
+
+func TestE2EFrontDoors(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			rest := emulator.REST
+			if mode == emulator.ResponseStream {
+				rest = emulator.RESTStream
+			}
+			cfg := emulator.Config{InvokeMode: mode, MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
+				{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: rest}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
+			}}
+			e := emulator.StartForTest(t, cfg)
+			lmode := lambdagrpc.Buffered
+			if mode == emulator.ResponseStream {
+				lmode = lambdagrpc.ResponseStream
+			}
+			serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithInvokeMode(lmode), lambdagrpc.WithMaxConcurrency(4))
+			for _, kind := range []string{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, rest, emulator.ALB, emulator.ALBMultiValue} {
+				url := e.FrontDoorURL(kind)
+				if url == "" {
+					t.Fatalf("no %s front door", kind)
+				}
+				stream := mustMarshal(t, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 5}}})
+				resp, body := do(t, "POST", url+"/stage/prefix"+streamPath, "application/grpc-web+proto", wire.AppendFrame(nil, 0, stream),
+					map[string]string{testsvc.EchoHeader: "v1", testsvc.EchoTrailer: "t, with comma"})
+				if resp.StatusCode != 200 {
+					t.Fatalf("%s: HTTP %d %s", kind, resp.StatusCode, body)
+				}
+				r := parseWeb(t, body)
+				if r.status.Code() != codes.OK || len(r.messages) != 2 || r.trailer.Get(testsvc.EchoTrailer) != "t, with comma" || resp.Header.Get(testsvc.EchoHeader) != "v1" {
+					t.Fatalf("%s: status %v, %d messages, trailer %v, header %v", kind, r.status, len(r.messages), r.trailer, resp.Header)
+				}
+				j, _ := protojson.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("door")}})
+				resp, body = do(t, "POST", url+unaryPath, "application/json", j, nil)
+				var out testpb.SimpleResponse
+				if resp.StatusCode != 200 || protojson.Unmarshal(body, &out) != nil || string(out.GetPayload().GetBody()) != "door" {
+					t.Fatalf("%s Connect JSON: %d %s", kind, resp.StatusCode, body)
+				}
+			}
+			// A GET of a method with side effects is refused through any door.
+			resp, body := do(t, "GET", e.FrontDoorURL(emulator.ALBMultiValue)+unaryPath+"?connect=v1&encoding=json&message=%7B%7D", "", nil, nil)
+			if resp.StatusCode != http.StatusMethodNotAllowed {
+				t.Fatalf("GET of a method with side effects: %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}

@@ -39,6 +39,8 @@ type Config struct {
 	// InvokeMode is the Function URL's invoke mode: Buffered (the default)
 	// or ResponseStream.
 	InvokeMode string
+	// FrontDoors adds API Gateway and ALB front doors beside the Function URL.
+	FrontDoors []FrontDoor
 	// Timeout is the function timeout. Default 3s, Lambda's default.
 	Timeout time.Duration
 	// InitTimeout bounds how long a new function process may take to poll
@@ -125,6 +127,7 @@ type Emulator struct {
 	rtLn     net.Listener
 	invSrv   *http.Server
 	invLn    net.Listener
+	doors    []*door
 	urlID    string
 	closeOne sync.Once
 	closeErr error
@@ -167,7 +170,13 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		e.rt.starter = e.proc
 	}
 	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second}
-	e.front = &http.Server{Handler: &functionURL{e: e}, ReadHeaderTimeout: 10 * time.Second}
+	e.front = &http.Server{Handler: &frontDoor{e: e, kind: FunctionURL, stream: e.cfg.InvokeMode == ResponseStream, apiID: e.urlID}, ReadHeaderTimeout: 10 * time.Second}
+	for _, fd := range e.cfg.FrontDoors {
+		if err := e.startDoor(ctx, fd); err != nil {
+			e.closeListeners()
+			return nil, err
+		}
+	}
 	e.invSrv = &http.Server{Handler: &invokeAPI{find: func(name string) *Emulator {
 		if name == e.cfg.Name {
 			return e
@@ -177,7 +186,62 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	go func() { _ = e.rtSrv.Serve(e.rtLn) }()
 	go func() { _ = e.front.Serve(e.frontLn) }()
 	go func() { _ = e.invSrv.Serve(e.invLn) }()
+	for _, d := range e.doors {
+		go func() { _ = d.srv.Serve(d.ln) }()
+	}
 	return e, nil
+}
+
+// door is a running extra front door.
+type door struct {
+	kind string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+func (e *Emulator) startDoor(ctx context.Context, fd FrontDoor) error {
+	switch fd.Kind {
+	case HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue:
+	default:
+		return fmt.Errorf("emulator: unknown front door kind %q: use %s, %s, %s, %s, %s or %s", fd.Kind, HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue)
+	}
+	addr := fd.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("emulator: %s front door: %w", fd.Kind, err)
+	}
+	h := &frontDoor{e: e, kind: fd.Kind, stream: fd.Kind == RESTStream, multi: fd.Kind == ALBMultiValue, apiID: randomID(10)}
+	d := &door{kind: fd.Kind, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	e.doors = append(e.doors, d)
+	return nil
+}
+
+func (e *Emulator) closeListeners() {
+	_ = e.rtLn.Close()
+	_ = e.frontLn.Close()
+	_ = e.invLn.Close()
+	for _, d := range e.doors {
+		_ = d.ln.Close()
+	}
+}
+
+// FrontDoorURL is the base URL of the first front door of the given kind
+// (FunctionURL, or one configured in Config.FrontDoors), or "" if there is
+// none.
+func (e *Emulator) FrontDoorURL(kind string) string {
+	if kind == FunctionURL {
+		return e.URL()
+	}
+	for _, d := range e.doors {
+		if d.kind == kind {
+			return "http://" + d.ln.Addr().String()
+		}
+	}
+	return ""
 }
 
 // StartForTest starts an emulator for the test t and closes it when the
@@ -223,6 +287,9 @@ func (e *Emulator) Close() error {
 		}
 		_ = e.front.Close()
 		_ = e.invSrv.Close()
+		for _, d := range e.doors {
+			_ = d.srv.Close()
+		}
 		if e.proc != nil {
 			e.proc.stop()
 		}

@@ -26,10 +26,45 @@ const maxRequest = 6 * 1024 * 1024
 // maxPrelude bounds the HTTP-integration prelude of a streamed response.
 const maxPrelude = 1 << 20
 
-// functionURL is the Function URL front door.
-type functionURL struct{ e *Emulator }
+// Front door kinds.
+const (
+	// FunctionURL is a Lambda Function URL (payload 2.0), buffered or
+	// streamed as Config.InvokeMode says.
+	FunctionURL = "function-url"
+	// HTTPAPI is an API Gateway HTTP API with payload format 2.0.
+	HTTPAPI = "http-api"
+	// HTTPAPIv1 is an API Gateway HTTP API with payload format 1.0.
+	HTTPAPIv1 = "http-api-v1"
+	// REST is an API Gateway REST API with a Lambda proxy integration.
+	REST = "rest"
+	// RESTStream is a REST API whose integration streams responses
+	// (responseTransferMode STREAM).
+	RESTStream = "rest-stream"
+	// ALB is an Application Load Balancer target group.
+	ALB = "alb"
+	// ALBMultiValue is an ALB target group with multi-value headers on.
+	ALBMultiValue = "alb-multi-value"
+)
 
-func (f *functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// FrontDoor configures one more front door of a function.
+type FrontDoor struct {
+	// Kind is HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB or ALBMultiValue.
+	Kind string
+	// Addr is where it listens. Default "127.0.0.1:0".
+	Addr string
+}
+
+// frontDoor turns HTTP requests into events of its kind and the function's
+// answers back into HTTP responses.
+type frontDoor struct {
+	e      *Emulator
+	kind   string
+	stream bool
+	multi  bool
+	apiID  string
+}
+
+func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := f.e.rt
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
 	if err != nil {
@@ -41,16 +76,16 @@ func (f *functionURL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
 		return
 	}
-	inv, err := rt.invoke(event, traceID(), invokeOptions{stream: f.e.cfg.InvokeMode == ResponseStream})
+	inv, err := rt.invoke(event, traceID(), invokeOptions{stream: f.stream})
 	if err != nil {
 		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		return
 	}
 	w.Header().Set("X-Amzn-Requestid", inv.id)
-	if f.e.cfg.InvokeMode == ResponseStream {
+	if f.stream {
 		select {
 		case s := <-inv.streams:
-			f.stream(w, r, s)
+			f.copyStream(w, r, s)
 			return
 		case <-inv.done:
 		case <-r.Context().Done():
@@ -81,17 +116,44 @@ func lambdaError(w http.ResponseWriter, code int, errType, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"Message": msg})
 }
 
-func (f *functionURL) buffered(w http.ResponseWriter, o *outcome) {
-	switch {
-	case o.tooLarge:
-		lambdaError(w, http.StatusRequestEntityTooLarge, runtimeapi.ErrorTypeResponseSizeTooLarge, "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
-		return
-	case o.errType != "":
-		f.e.cfg.Logger.Info("emulator: function error", "function", f.e.cfg.Name, "errorType", o.errType, "error", string(o.errBody))
-		w.Header().Set("X-Amzn-Errortype", o.errType)
+// badGateway answers a function error or an unusable answer as the front
+// door would.
+func (f *frontDoor) badGateway(w http.ResponseWriter, errType string) {
+	w.Header().Set("X-Amzn-Errortype", errType)
+	switch f.kind {
+	case ALB, ALBMultiValue:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+	case FunctionURL:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = io.WriteString(w, `{"Message":"Internal Server Error"}`)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, `{"message":"Internal server error"}`)
+	}
+}
+
+func (f *frontDoor) buffered(w http.ResponseWriter, o *outcome) {
+	if o.errType != "" && !o.tooLarge {
+		f.e.cfg.Logger.Info("emulator: function error", "function", f.e.cfg.Name, "errorType", o.errType, "error", string(o.errBody))
+		f.badGateway(w, o.errType)
+		return
+	}
+	switch f.kind {
+	case REST, RESTStream, HTTPAPIv1, ALB, ALBMultiValue:
+		if o.tooLarge {
+			f.badGateway(w, runtimeapi.ErrorTypeResponseSizeTooLarge)
+			return
+		}
+		f.bufferedV1(w, o)
+		return
+	}
+	switch {
+	case o.tooLarge:
+		lambdaError(w, http.StatusRequestEntityTooLarge, runtimeapi.ErrorTypeResponseSizeTooLarge, "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
 		return
 	}
 	var resp events.V2Response
@@ -145,8 +207,8 @@ func (f *functionURL) buffered(w http.ResponseWriter, o *outcome) {
 	_, _ = w.Write(body)
 }
 
-// stream copies a streamed response to the caller as it arrives.
-func (f *functionURL) stream(w http.ResponseWriter, r *http.Request, s *stream) {
+// copyStream copies a streamed response to the caller as it arrives.
+func (f *frontDoor) copyStream(w http.ResponseWriter, r *http.Request, s *stream) {
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
 	abandoned := true
@@ -271,9 +333,18 @@ func textual(ct string, body []byte) bool {
 }
 
 // event builds the payload format 2.0 event of a Function URL request.
-func (f *functionURL) event(r *http.Request, body []byte) ([]byte, error) {
+func (f *frontDoor) event(r *http.Request, body []byte) ([]byte, error) {
+	switch f.kind {
+	case REST, RESTStream, HTTPAPIv1:
+		return f.eventV1(r, body)
+	case ALB, ALBMultiValue:
+		return f.eventALB(r, body)
+	}
 	cfg := &f.e.cfg
-	domain := f.e.urlID + ".lambda-url." + cfg.Region + ".on.aws"
+	domain := f.apiID + ".lambda-url." + cfg.Region + ".on.aws"
+	if f.kind == HTTPAPI {
+		domain = f.apiID + ".execute-api." + cfg.Region + ".amazonaws.com"
+	}
 	now := time.Now().UTC()
 	headers := make(map[string]string, len(r.Header)+4)
 	var cookies []string
@@ -319,9 +390,9 @@ func (f *functionURL) event(r *http.Request, body []byte) ([]byte, error) {
 		QueryStringParameters: query,
 		RequestContext: events.V2RequestContext{
 			AccountID:    "anonymous",
-			APIID:        f.e.urlID,
+			APIID:        f.apiID,
 			DomainName:   domain,
-			DomainPrefix: f.e.urlID,
+			DomainPrefix: f.apiID,
 			RequestID:    uuid(),
 			RouteKey:     "$default",
 			Stage:        "$default",
@@ -335,6 +406,12 @@ func (f *functionURL) event(r *http.Request, body []byte) ([]byte, error) {
 				UserAgent: r.UserAgent(),
 			},
 		},
+	}
+	if f.kind == HTTPAPI {
+		ev.RouteKey = "ANY /{proxy+}"
+		ev.RequestContext.RouteKey = ev.RouteKey
+		ev.RequestContext.AccountID = "123456789012"
+		ev.PathParameters = map[string]string{"proxy": strings.TrimPrefix(r.URL.Path, "/")}
 	}
 	if len(body) > 0 {
 		if textual(r.Header.Get("Content-Type"), body) {
