@@ -151,8 +151,7 @@ func (f *frontDoor) buffered(w http.ResponseWriter, o *outcome) {
 		f.bufferedV1(w, o)
 		return
 	}
-	switch {
-	case o.tooLarge:
+	if o.tooLarge {
 		lambdaError(w, http.StatusRequestEntityTooLarge, runtimeapi.ErrorTypeResponseSizeTooLarge, "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
 		return
 	}
