@@ -54,6 +54,19 @@ type Config struct {
 	// through AWS_LAMBDA_MAX_CONCURRENCY. Default 1: one at a time. Further
 	// invocations wait in a FIFO queue either way.
 	MaxConcurrency int
+	// ReservedConcurrency, above 0, caps the invocations a function has in
+	// flight or queued; beyond it front doors answer 429 and the Invoke API
+	// TooManyRequestsException, as Lambda throttles. Default 0: no cap.
+	ReservedConcurrency int
+	// CORS, when set, is the Function URL's CORS configuration.
+	CORS *CORS
+	// AuthType is the Function URL's auth type: "NONE" (the default) or
+	// "AWS_IAM", which admits only requests signed with SigV4 (service
+	// lambda, Region) by a key in Credentials.
+	AuthType string
+	// Credentials maps access key ids to secret keys for AWS_IAM. Default:
+	// the pair in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, if set.
+	Credentials map[string]string
 	// Region is the function's region. Default "us-east-1".
 	Region string
 	// Command runs the function as a process (a built binary and its
@@ -112,6 +125,20 @@ func (c *Config) defaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch strings.ToUpper(c.AuthType) {
+	case "", "NONE":
+		c.AuthType = "NONE"
+	case "AWS_IAM":
+		c.AuthType = "AWS_IAM"
+		if c.Credentials == nil {
+			c.Credentials = map[string]string{}
+			if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+				c.Credentials[id] = secret
+			}
+		}
+	default:
+		return fmt.Errorf("emulator: unknown auth type %q: use NONE or AWS_IAM", c.AuthType)
 	}
 	return nil
 }

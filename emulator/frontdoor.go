@@ -49,9 +49,9 @@ const (
 // FrontDoor configures one more front door of a function.
 type FrontDoor struct {
 	// Kind is HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB or ALBMultiValue.
-	Kind string
+	Kind string `json:"kind"`
 	// Addr is where it listens. Default "127.0.0.1:0".
-	Addr string
+	Addr string `json:"addr"`
 }
 
 // frontDoor turns HTTP requests into events of its kind and the function's
@@ -66,17 +66,41 @@ type frontDoor struct {
 
 func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := f.e.rt
+	cfg := &f.e.cfg
+	if f.kind == FunctionURL && cfg.CORS != nil {
+		if cfg.CORS.preflight(w, r) {
+			return
+		}
+		w = &corsWriter{ResponseWriter: w, cors: cfg.CORS, origin: r.Header.Get("Origin")}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
 	if err != nil {
 		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not read the request body")
 		return
 	}
-	event, err := f.event(r, body)
+	var caller string
+	if f.kind == FunctionURL && cfg.AuthType == "AWS_IAM" {
+		v := &sigv4{service: "lambda", region: cfg.Region, keys: cfg.Credentials, now: time.Now}
+		if caller, err = v.verify(r, body); err != nil {
+			cfg.Logger.Info("emulator: request refused by AWS_IAM auth", "function", cfg.Name, "reason", err)
+			lambdaError(w, http.StatusForbidden, "AccessDeniedException", "Forbidden")
+			return
+		}
+	}
+	event, err := f.event(r, body, caller)
 	if err != nil || len(event) > maxRequest {
 		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
 		return
 	}
 	inv, err := rt.invoke(event, traceID(), invokeOptions{stream: f.stream})
+	if errors.Is(err, errThrottled) {
+		code := http.StatusTooManyRequests
+		if f.kind == REST || f.kind == RESTStream {
+			code = http.StatusInternalServerError // REST proxies report Lambda's rejection as 500
+		}
+		lambdaError(w, code, "TooManyRequestsException", "Rate Exceeded.")
+		return
+	}
 	if err != nil {
 		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		return
@@ -332,7 +356,7 @@ func textual(ct string, body []byte) bool {
 }
 
 // event builds the payload format 2.0 event of a Function URL request.
-func (f *frontDoor) event(r *http.Request, body []byte) ([]byte, error) {
+func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, error) {
 	switch f.kind {
 	case REST, RESTStream, HTTPAPIv1:
 		return f.eventV1(r, body)
@@ -405,6 +429,13 @@ func (f *frontDoor) event(r *http.Request, body []byte) ([]byte, error) {
 				UserAgent: r.UserAgent(),
 			},
 		},
+	}
+	if caller != "" {
+		ev.RequestContext.AccountID = "123456789012"
+		ev.RequestContext.Authorizer = &events.V2Authorizer{IAM: &events.IAMIdentity{
+			AccessKey: caller, AccountID: "123456789012", CallerID: "AIDAEMULATOR:" + caller,
+			UserARN: "arn:aws:iam::123456789012:user/" + caller, UserID: "AIDAEMULATOR",
+		}}
 	}
 	if f.kind == HTTPAPI {
 		ev.RouteKey = "ANY /{proxy+}"

@@ -106,7 +106,7 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if _, err := e.rt.invoke(payload, traceID(), opts); err != nil {
-			apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+			apiError(w, http.StatusTooManyRequests, "TooManyRequestsException", err.Error())
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
@@ -116,6 +116,10 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inv, err := e.rt.invoke(payload, traceID(), opts)
+	if errors.Is(err, errThrottled) {
+		apiError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")
+		return
+	}
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		return

@@ -79,9 +79,13 @@ type runtimeAPI struct {
 	slots   chan struct{}
 	closed  chan struct{}
 
-	mu   sync.Mutex
-	invs map[string]*invocation
+	mu     sync.Mutex
+	invs   map[string]*invocation
+	active int // invocations queued or in flight
 }
+
+// errThrottled reports an invocation refused by ReservedConcurrency.
+var errThrottled = errors.New("the function's reserved concurrency is exhausted")
 
 func newRuntimeAPI(cfg *Config) *runtimeAPI {
 	rt := &runtimeAPI{
@@ -137,6 +141,11 @@ func (rt *runtimeAPI) invoke(payload []byte, traceID string, opts invokeOptions)
 		done:         make(chan struct{}),
 	}
 	rt.mu.Lock()
+	if n := rt.cfg.ReservedConcurrency; n > 0 && rt.active >= n {
+		rt.mu.Unlock()
+		return nil, errThrottled
+	}
+	rt.active++
 	rt.invs[inv.id] = inv
 	// Waiting for a runtime is bounded too: a function that never polls must
 	// not hang its callers.
@@ -178,6 +187,7 @@ func (rt *runtimeAPI) finishLocked(inv *invocation, o *outcome) {
 		return
 	}
 	inv.finished = true
+	rt.active--
 	if inv.timer != nil {
 		inv.timer.Stop()
 	}

@@ -1,0 +1,146 @@
+package emulator_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+)
+
+func TestLoadFile(t *testing.T) {
+	t.Parallel()
+	addr, cfgs, err := emulator.LoadFile("testdata/functions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "127.0.0.1:0" || len(cfgs) != 2 {
+		t.Fatalf("LoadFile = %q, %d functions", addr, len(cfgs))
+	}
+	g, w := cfgs[0], cfgs[1]
+	if g.Name != "greeter" || g.Package != "./examples/greeter" || g.InvokeMode != "RESPONSE_STREAM" || g.Timeout != 30*time.Second ||
+		g.MemoryMB != 256 || g.MaxConcurrency != 4 || strings.Join(g.Env, " ") != "A=1 LOG_LEVEL=debug" || len(g.FrontDoors) != 2 ||
+		g.FrontDoors[0].Kind != emulator.RESTStream || g.CORS == nil || g.CORS.MaxAge != 60 {
+		t.Errorf("greeter = %+v", g)
+	}
+	if w.Name != "worker" || strings.Join(w.Command, " ") != "./bin/worker --flag" || w.AuthType != "AWS_IAM" || w.ReservedConcurrency != 2 {
+		t.Errorf("worker = %+v", w)
+	}
+	for _, bad := range []string{`{"functions":[]}`, `{"functions":[{"name":"x"}]}`, `{"functions":[{"name":"x","package":"p","timeout":"soon"}]}`, `{"functions":[{"name":"x","package":"p","colour":"red"}]}`} {
+		path := t.TempDir() + "/f.json"
+		if err := writeFile(path, bad); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := emulator.LoadFile(path); err == nil {
+			t.Errorf("LoadFile(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestSetRoutesByName(t *testing.T) {
+	t.Parallel()
+	s, err := emulator.StartSet(t.Context(), "", emulator.Config{Name: "a"}, emulator.Config{Name: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, name := range []string{"a", "b"} {
+		rt := newRaw(t, s.Function(name))
+		go func() {
+			d := rt.next()
+			rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil, strings.NewReader(`"from `+name+`"`), nil)
+		}()
+	}
+	for _, name := range []string{"b", "a"} {
+		resp, err := http.Post(s.InvokeEndpoint()+"/2015-03-31/functions/"+name+"/invocations", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != `"from `+name+`"` {
+			t.Errorf("invoking %s answered %s", name, b)
+		}
+	}
+	if _, err := emulator.StartSet(t.Context(), "", emulator.Config{Name: "x"}, emulator.Config{Name: "x"}); err == nil {
+		t.Error("two functions with one name were accepted")
+	}
+}
+
+func TestFunctionURLCORS(t *testing.T) {
+	t.Parallel()
+	e := emulator.StartForTest(t, emulator.Config{CORS: &emulator.CORS{
+		AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"POST"}, AllowHeaders: []string{"*"}, ExposeHeaders: []string{"grpc-status"}, MaxAge: 60,
+	}})
+	req, _ := http.NewRequest(http.MethodOptions, e.URL()+"/x", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type,x-grpc-web")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Allow-Methods") != "POST" ||
+		h.Get("Access-Control-Allow-Headers") != "content-type,x-grpc-web" || h.Get("Access-Control-Max-Age") != "60" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, h)
+	}
+	// The URL's headers replace the function's.
+	rt := newRaw(t, e)
+	go func() {
+		d := rt.next()
+		rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil,
+			strings.NewReader(`{"statusCode":200,"headers":{"access-control-allow-origin":"*"},"body":"x"}`), nil)
+	}()
+	req, _ = http.NewRequest(http.MethodPost, e.URL()+"/x", strings.NewReader("{}"))
+	req.Header.Set("Origin", "https://app.example")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" || resp.Header.Get("Access-Control-Expose-Headers") != "grpc-status" {
+		t.Fatalf("response CORS headers %v", resp.Header)
+	}
+}
+
+func TestThrottling(t *testing.T) {
+	t.Parallel()
+	e := emulator.StartForTest(t, emulator.Config{ReservedConcurrency: 1, Timeout: 5 * time.Second})
+	rt := newRaw(t, e)
+	first := call(t, e, "x")
+	d := rt.next()
+	// The one allowed invocation is in flight: the next call is throttled.
+	second := <-call(t, e, "y")
+	if second.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("over reserved concurrency: %d, want 429", second.StatusCode)
+	}
+	resp, err := http.Post(e.InvokeEndpoint()+"/2015-03-31/functions/function/invocations", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Amzn-Errortype") != "TooManyRequestsException" {
+		t.Fatalf("Invoke over reserved concurrency: %d %v", resp.StatusCode, resp.Header)
+	}
+	rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil, strings.NewReader(`{"statusCode":200,"body":"ok"}`), nil)
+	if r := <-first; r.StatusCode != 200 {
+		t.Fatalf("the admitted call: %d", r.StatusCode)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		d := rt.next()
+		rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil, strings.NewReader(`{"statusCode":200,"body":"ok"}`), nil)
+	})
+	if r := <-call(t, e, "z"); r.StatusCode != 200 {
+		t.Fatalf("after the slot freed: %d", r.StatusCode)
+	}
+	wg.Wait()
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
