@@ -18,8 +18,8 @@ import (
 type sigv4 struct {
 	service string // "lambda" for Function URLs
 	region  string
-	keys   map[string]string // access key id -> secret access key
-	now    func() time.Time
+	keys    map[string]string // access key id -> secret access key
+	now     func() time.Time
 }
 
 // authorization is a parsed Authorization header.

@@ -24,9 +24,11 @@ func TestSigV4KnownAnswer(t *testing.T) {
 	for name, mutate := range map[string]func(r *http.Request){
 		"other path":      func(r *http.Request) { r.URL.Path = "/x" },
 		"wrong signature": func(r *http.Request) { r.Header.Set("Authorization", strings.Replace(auth, "5fa0", "5fa1", 1)) },
-		"unknown key":     func(r *http.Request) { r.Header.Set("Authorization", strings.Replace(auth, "AKIDEXAMPLE", "AKIDOTHER", 1)) },
-		"no auth":         func(r *http.Request) { r.Header.Del("Authorization") },
-		"stale":           func(r *http.Request) { r.Header.Set("X-Amz-Date", "20150830T100000Z") },
+		"unknown key": func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(auth, "AKIDEXAMPLE", "AKIDOTHER", 1))
+		},
+		"no auth": func(r *http.Request) { r.Header.Del("Authorization") },
+		"stale":   func(r *http.Request) { r.Header.Set("X-Amz-Date", "20150830T100000Z") },
 	} {
 		r := req.Clone(req.Context())
 		mutate(r)
