@@ -48,10 +48,16 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("timeout", 30*time.Second, "the function timeout")
 	concurrency := fs.Int("concurrency", 1, "Managed Instances concurrency: invocations in flight at once")
 	memory := fs.Int("memory", 128, "the function's memory size in MB, as reported to it")
-	var env envFlag
+	reserved := fs.Int("reserved-concurrency", 0, "throttle (429) beyond this many invocations in flight or queued; 0 means no limit")
+	invokeAddr := fs.String("invoke-addr", "127.0.0.1:0", "where the Lambda Invoke API listens")
+	authType := fs.String("auth-type", "NONE", "the Function URL's auth type: NONE or AWS_IAM (SigV4 with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair)")
+	configFile := fs.String("config", "", "run the functions of this JSON file instead (see docs/emulator.md); no PACKAGE_OR_BINARY then")
+	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
+	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
+	fs.Var((*listFlag)(&origins), "cors-origin", "an origin the Function URL's CORS configuration allows, or * (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY")
+		fmt.Fprintln(stderr, "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
 		fmt.Fprintln(stderr, "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
 		fmt.Fprintln(stderr, "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
 		fs.PrintDefaults()
@@ -59,22 +65,63 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if *configFile != "" {
+		if fs.NArg() != 0 {
+			return errors.New("give either --config or a package or binary, not both")
+		}
+		addr, cfgs, err := emulator.LoadFile(*configFile)
+		if err != nil {
+			return err
+		}
+		for i := range cfgs {
+			cfgs[i].Output, cfgs[i].Logger = stderr, logger
+			cfgs[i].Env = append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(cfgs[i].InvokeMode)}, cfgs[i].Env...)
+		}
+		set, err := emulator.StartSet(ctx, addr, cfgs...)
+		if err != nil {
+			return portHint(err)
+		}
+		defer func() {
+			if cerr := set.Close(); cerr != nil {
+				fmt.Fprintln(stderr, "lambdagrpc: stopping the emulator:", cerr)
+			}
+		}()
+		for _, e := range set.Functions() {
+			describe(stdout, e, "")
+		}
+		fmt.Fprintf(stdout, "Invoke API (all functions)  %s\n", set.InvokeEndpoint())
+		fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
+		<-ctx.Done()
+		return nil
+	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return errors.New("emulate takes one package or binary")
 	}
 	target := fs.Arg(0)
 	cfg := emulator.Config{
-		Name:           *name,
-		Addr:           *addr,
-		RuntimeAPIAddr: *rtAddr,
-		InvokeMode:     strings.ToUpper(*mode),
-		Timeout:        *timeout,
-		MaxConcurrency: *concurrency,
-		MemoryMB:       *memory,
-		Env:            append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
-		Output:         stderr,
-		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Name:                *name,
+		Addr:                *addr,
+		RuntimeAPIAddr:      *rtAddr,
+		InvokeAddr:          *invokeAddr,
+		InvokeMode:          strings.ToUpper(*mode),
+		Timeout:             *timeout,
+		MaxConcurrency:      *concurrency,
+		ReservedConcurrency: *reserved,
+		MemoryMB:            *memory,
+		AuthType:            *authType,
+		Env:                 append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
+		Output:              stderr,
+		Logger:              logger,
+	}
+	for _, d := range doors {
+		kind, daddr, _ := strings.Cut(d, "=")
+		cfg.FrontDoors = append(cfg.FrontDoors, emulator.FrontDoor{Kind: kind, Addr: daddr})
+	}
+	if len(origins) > 0 {
+		cfg.CORS = &emulator.CORS{AllowOrigins: origins, AllowMethods: []string{"GET", "POST"}, AllowHeaders: []string{"*"},
+			ExposeHeaders: []string{"grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "connect-content-encoding", "content-encoding"}, MaxAge: 7200}
 	}
 	if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
 		if fi.Mode().Perm()&0o111 == 0 {
@@ -93,26 +140,48 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
 	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%w\nanother program uses that port: choose another with --addr", err)
-		}
-		return err
+		return portHint(err)
 	}
 	defer func() {
 		if cerr := e.Close(); cerr != nil {
 			fmt.Fprintln(stderr, "lambdagrpc: stopping the emulator:", cerr)
 		}
 	}()
-
-	fmt.Fprintf(stdout, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, e.Config().InvokeMode)
-	fmt.Fprintf(stdout, "  Function URL  %s\n", e.URL())
-	fmt.Fprintf(stdout, "  Runtime API   %s\n\n", e.RuntimeAPIAddr())
+	describe(stdout, e, target)
 	fmt.Fprintln(stdout, example(ctx, e.URL()))
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "lambdagrpc: stopping")
 	return nil
 }
+
+func portHint(err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w\nanother program uses that port: choose another with --addr", err)
+	}
+	return err
+}
+
+// describe prints a function's front doors.
+func describe(w io.Writer, e *emulator.Emulator, target string) {
+	cfg := e.Config()
+	if target == "" {
+		target = cfg.Package + strings.Join(cfg.Command, " ")
+	}
+	fmt.Fprintf(w, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, cfg.InvokeMode)
+	fmt.Fprintf(w, "  Function URL    %s\n", e.URL())
+	for _, d := range cfg.FrontDoors {
+		fmt.Fprintf(w, "  %-15s %s\n", d.Kind, e.FrontDoorURL(d.Kind))
+	}
+	fmt.Fprintf(w, "  Invoke API      %s\n", e.InvokeEndpoint())
+	fmt.Fprintf(w, "  Runtime API     %s\n\n", e.RuntimeAPIAddr())
+}
+
+// listFlag collects a repeatable flag's values.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func baseName(target string) string {
 	target = strings.TrimRight(target, "/")

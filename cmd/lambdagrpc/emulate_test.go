@@ -74,6 +74,9 @@ func TestEmulateErrors(t *testing.T) {
 		{[]string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
 		{[]string{"emulate", "main.go"}, "not executable"},
 		{[]string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
+		{[]string{"emulate", "--config", "./testdata/nope.json"}, "no such file"},
+		{[]string{"emulate", "--config", "x.json", "./testdata/hello"}, "not both"},
+		{[]string{"emulate", "--front-door", "carrier-pigeon", "./testdata/hello"}, "unknown front door kind"},
 	} {
 		err := run(ctx, tc.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
