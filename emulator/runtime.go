@@ -75,6 +75,7 @@ type runtimeAPI struct {
 	cfg     *Config
 	starter starter
 	logs    *logRing
+	faults  faults
 	queue   chan *invocation
 	slots   chan struct{}
 	closed  chan struct{}
@@ -243,6 +244,9 @@ func (rt *runtimeAPI) failQueued(o *outcome) {
 
 func (rt *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
+	if f, ok := rt.faults.take(endpointOf(p)); ok && f.apply(w, r) {
+		return
+	}
 	switch {
 	case p == runtimeapi.PathNext && r.Method == http.MethodGet:
 		rt.next(w, r)
