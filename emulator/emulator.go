@@ -76,6 +76,10 @@ type Config struct {
 	// Package is a Go package the emulator builds with `go build` and runs
 	// as the function, when Command is nil.
 	Package string
+	// Watch, with Package, rebuilds and restarts the function when the
+	// package's sources change; invocations that arrive meanwhile wait for
+	// the new build.
+	Watch bool
 	// Env is added to the function process's environment.
 	Env []string
 	// Output receives the function's log: its process's stdout and stderr

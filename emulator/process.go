@@ -30,13 +30,15 @@ type process struct {
 	started  time.Time
 	ready    bool // it has polled /next since it started
 	initTime *time.Timer
-	exited   chan struct{}
-	stopped  bool
-	warm     int
+	exited     chan struct{}
+	stopped    bool
+	restarting bool // stopped on purpose by a rebuild
+	warm       int
+	done       chan struct{} // closed by stop
 }
 
 func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI) (*process, error) {
-	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: rt.logs}
+	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: rt.logs, done: make(chan struct{})}
 	if len(cfg.Command) > 0 {
 		path, err := exec.LookPath(cfg.Command[0])
 		if err != nil {
@@ -50,14 +52,28 @@ func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI)
 		return nil, err
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, cfg.Package)
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := goBuild(ctx, cfg.Package, bin).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("emulator: building %s: %w\n%s", cfg.Package, err, out)
 	}
 	p.dir = dir
 	p.argv = []string{bin}
+	if cfg.Watch {
+		go p.watch(context.WithoutCancel(ctx))
+	}
 	return p, nil
+}
+
+// goBuild returns the command that builds pkg into bin. A directory is
+// built from inside it, so it may belong to another module than the
+// current directory's.
+func goBuild(ctx context.Context, pkg, bin string) *exec.Cmd {
+	if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+		cmd.Dir = pkg
+		return cmd
+	}
+	return exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 }
 
 // environ is the environment Lambda gives a function.
@@ -184,9 +200,20 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	if p.cmd == cmd {
 		p.cmd = nil
 	}
-	stopped := p.stopped
+	stopped, restarting := p.stopped, p.restarting
+	p.restarting = false
 	p.mu.Unlock()
 	if stopped {
+		return
+	}
+	if restarting {
+		p.cfg.Logger.Info("emulator: the previous build stopped", "function", p.cfg.Name)
+		p.rt.failDelivered("Runtime.ExitError", "the function was restarted by a rebuild")
+		if len(p.rt.queue) > 0 {
+			if err := p.ensure(); err != nil {
+				p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
+			}
+		}
 		return
 	}
 	msg := "Runtime exited without providing a reason"
@@ -207,6 +234,9 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 // build directory.
 func (p *process) stop() {
 	p.mu.Lock()
+	if !p.stopped {
+		close(p.done)
+	}
 	p.stopped = true
 	cmd, exited := p.cmd, p.exited
 	p.mu.Unlock()

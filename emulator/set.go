@@ -108,6 +108,7 @@ type FileFunction struct {
 	FrontDoors  []FrontDoor       `json:"frontDoors"`
 	CORS        *CORS             `json:"cors"`
 	AuthType    string            `json:"authType"`
+	Watch       bool              `json:"watch"`
 }
 
 // LoadFile reads a configuration file and returns the Invoke API address
@@ -135,7 +136,7 @@ func LoadFile(path string) (string, []Config, error) {
 		cfg := Config{
 			Name: fn.Name, Package: fn.Package, Command: fn.Command, Addr: fn.Addr, InvokeMode: fn.InvokeMode,
 			MemoryMB: fn.MemoryMB, MaxConcurrency: fn.Concurrency, ReservedConcurrency: fn.Reserved, Region: fn.Region,
-			FrontDoors: fn.FrontDoors, CORS: fn.CORS, AuthType: fn.AuthType,
+			FrontDoors: fn.FrontDoors, CORS: fn.CORS, AuthType: fn.AuthType, Watch: fn.Watch,
 		}
 		for _, d := range []struct {
 			s   string

@@ -51,6 +51,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	reserved := fs.Int("reserved-concurrency", 0, "throttle (429) beyond this many invocations in flight or queued; 0 means no limit")
 	invokeAddr := fs.String("invoke-addr", "127.0.0.1:0", "where the Lambda Invoke API listens")
 	authType := fs.String("auth-type", "NONE", "the Function URL's auth type: NONE or AWS_IAM (SigV4 with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair)")
+	watch := fs.Bool("watch", false, "rebuild and restart the function when the package's sources change (packages only)")
 	configFile := fs.String("config", "", "run the functions of this JSON file instead (see docs/emulator.md); no PACKAGE_OR_BINARY then")
 	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
@@ -111,6 +112,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ReservedConcurrency: *reserved,
 		MemoryMB:            *memory,
 		AuthType:            *authType,
+		Watch:               *watch,
 		Env:                 append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
 		Output:              stderr,
 		Logger:              logger,
@@ -133,6 +135,9 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	} else {
 		cfg.Package = target
+	}
+	if cfg.Watch && cfg.Package == "" {
+		return errors.New("--watch needs a package to rebuild, not a binary")
 	}
 	if cfg.Name == "" {
 		cfg.Name = baseName(target)

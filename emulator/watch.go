@@ -1,0 +1,103 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// watchInterval is how often a watched package's files are checked.
+const watchInterval = 500 * time.Millisecond
+
+// fingerprint hashes the names, sizes and times of the Go sources and
+// module files under dir.
+func fingerprint(dir string) uint64 {
+	h := fnv.New64a()
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != dir && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		name := d.Name()
+		if !strings.HasSuffix(name, ".go") && name != "go.mod" && name != "go.sum" {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return h.Sum64()
+}
+
+// watch rebuilds the package when its sources change and swaps the new
+// binary in: the running process gets SIGTERM and finishes what it is
+// doing, while invocations that arrive meanwhile wait in the queue for the
+// new one.
+func (p *process) watch(ctx context.Context) {
+	dir := p.cfg.Package
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		// An import path: ask go where it lives.
+		out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.Dir}}", dir).Output()
+		if err != nil {
+			p.cfg.Logger.Error("emulator: cannot watch the package", "package", dir, "error", err)
+			return
+		}
+		dir = strings.TrimSpace(string(out))
+	}
+	last := fingerprint(dir)
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		fp := fingerprint(dir)
+		if fp == last {
+			continue
+		}
+		last = fp
+		bin := filepath.Join(p.dir, fmt.Sprintf("bootstrap-%d", n))
+		start := time.Now()
+		out, err := goBuild(ctx, p.cfg.Package, bin).CombinedOutput()
+		if err != nil {
+			p.cfg.Logger.Error("emulator: rebuild failed; the previous build keeps running", "package", p.cfg.Package, "error", err, "output", string(out))
+			continue
+		}
+		p.cfg.Logger.Info("emulator: rebuilt; restarting the function", "package", p.cfg.Package, "build", time.Since(start).Round(time.Millisecond))
+		p.swap(bin)
+	}
+}
+
+// swap makes bin the function's binary and stops the running process
+// gracefully; the next invocation starts the new one.
+func (p *process) swap(bin string) {
+	p.mu.Lock()
+	old := p.argv[0]
+	p.argv = append([]string{bin}, p.argv[1:]...)
+	cmd := p.cmd
+	p.restarting = cmd != nil
+	p.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+	if filepath.Dir(old) == p.dir && cmd == nil {
+		_ = os.Remove(old)
+	}
+}

@@ -1,0 +1,82 @@
+package emulator_test
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+)
+
+const versionedRuntime = `package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() { <-term; os.Exit(0) }()
+	for {
+		resp, err := http.Get(base + "next")
+		if err != nil {
+			os.Exit(1)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		r, err := http.Post(base+id+"/response", "application/json", bytes.NewReader([]byte(` + "`" + `{"statusCode":200,"body":"VERSION"}` + "`" + `)))
+		if err != nil {
+			os.Exit(1)
+		}
+		r.Body.Close()
+	}
+}
+`
+
+func TestWatchRebuilds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(version string) {
+		src := strings.Replace(versionedRuntime, "VERSION", version, 1)
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/versioned\n\ngo 1.22\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write("v1")
+	e := emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: io.Discard, Timeout: 10 * time.Second})
+	if r := <-call(t, e, "x"); readAll(r) != "v1" {
+		t.Fatal("the first build did not answer v1")
+	}
+	// Make sure the new file's time differs from the old one's.
+	time.Sleep(20 * time.Millisecond)
+	write("v2")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := <-call(t, e, "x")
+		body := readAll(r)
+		if r.StatusCode == 200 && body == "v2" {
+			return
+		}
+		if r.StatusCode != 200 || body != "v1" {
+			t.Fatalf("during the rebuild a call got %d %q: invocations must wait for the new build, not fail", r.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the change was never picked up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
