@@ -25,11 +25,11 @@ type process struct {
 	dir    string // temporary build directory, removed on stop
 	out    io.Writer
 
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	started  time.Time
-	ready    bool // it has polled /next since it started
-	initTime *time.Timer
+	mu         sync.Mutex
+	cmd        *exec.Cmd
+	started    time.Time
+	ready      bool // it has polled /next since it started
+	initTime   *time.Timer
 	exited     chan struct{}
 	stopped    bool
 	restarting bool // stopped on purpose by a rebuild
