@@ -1,16 +1,23 @@
 package lambdagrpc_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
 	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/emulator"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -95,3 +102,66 @@ func checkInvoke(b *testing.B, eh *lambdagrpc.EventHandler, event []byte, messag
 }
 
 func newBenchServer(b *testing.B) *grpc.Server { return newTestServer(b) }
+
+// BenchmarkFunctionURL measures invocations through the emulator's Function
+// URL front door on loopback: HTTP request, event, Runtime API, the
+// function (in process), response, HTTP response. It reports invocations
+// per second for one caller at a time and for 8 callers with Managed
+// Instances concurrency 8.
+func BenchmarkFunctionURL(b *testing.B) {
+	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+		for _, par := range []int{1, 8} {
+			b.Run(fmt.Sprintf("mode=%s/callers=%d", mode, par), func(b *testing.B) {
+				e := emulator.StartForTest(b, emulator.Config{InvokeMode: mode, MaxConcurrency: par, Timeout: time.Minute})
+				lmode := lambdagrpc.Buffered
+				if mode == emulator.ResponseStream {
+					lmode = lambdagrpc.ResponseStream
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				go func() {
+					_ = lambdagrpc.Serve(ctx, newBenchServer(b), lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()),
+						lambdagrpc.WithInvokeMode(lmode), lambdagrpc.WithMaxConcurrency(par), lambdagrpc.WithLogger(quietLogger()))
+				}()
+				body := wire.AppendFrame(nil, 0, mustMarshal(b, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 1024)}}))
+				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: par}}
+				post := func() error {
+					resp, err := client.Post(e.URL()+unaryPath, "application/grpc-web+proto", bytes.NewReader(body))
+					if err != nil {
+						return err
+					}
+					out, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != 200 || !bytes.Contains(out, []byte("grpc-status: 0")) {
+						return fmt.Errorf("HTTP %d, %v: %q", resp.StatusCode, err, out)
+					}
+					return nil
+				}
+				if err := post(); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				var failed atomic.Value
+				per := b.N / par
+				for range par {
+					wg.Go(func() {
+						for range per {
+							if err := post(); err != nil {
+								failed.Store(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				if err, _ := failed.Load().(error); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(per*par)/time.Since(start).Seconds(), "inv/s")
+			})
+		}
+	}
+}
