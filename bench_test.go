@@ -133,7 +133,7 @@ func BenchmarkFunctionURL(b *testing.B) {
 					out, err := io.ReadAll(resp.Body)
 					resp.Body.Close()
 					if err != nil || resp.StatusCode != 200 || !bytes.Contains(out, []byte("grpc-status: 0")) {
-						return fmt.Errorf("HTTP %d, %v: %q", resp.StatusCode, err, out)
+						return fmt.Errorf("HTTP %d, %w: %q", resp.StatusCode, err, out)
 					}
 					return nil
 				}
