@@ -375,3 +375,27 @@ func FuzzParsePrelude(f *testing.F) {
 		}
 	})
 }
+
+func TestProcessTimeoutRestarts(t *testing.T) {
+	t.Parallel()
+	e := emulator.StartForTest(t, emulator.Config{Package: "./testdata/crasher", Timeout: 500 * time.Millisecond, Output: io.Discard})
+	first := <-call(t, e, "hello")
+	hung := <-call(t, e, "hang")
+	if hung.StatusCode != 502 || hung.Header.Get("X-Amzn-Errortype") != "Sandbox.Timedout" {
+		t.Fatalf("timed-out call: %d %v", hung.StatusCode, hung.Header)
+	}
+	again := <-call(t, e, "hello")
+	if again.StatusCode != 200 || again.Header.Get("X-Pid") == first.Header.Get("X-Pid") {
+		t.Fatalf("after the timeout: %d, pid %s (was %s): want a new process", again.StatusCode, again.Header.Get("X-Pid"), first.Header.Get("X-Pid"))
+	}
+}
+
+func TestInitTimeout(t *testing.T) {
+	t.Parallel()
+	// A "function" that never polls for work.
+	e := emulator.StartForTest(t, emulator.Config{Command: []string{"sleep", "60"}, InitTimeout: 300 * time.Millisecond, Output: io.Discard})
+	r := <-call(t, e, "x")
+	if r.StatusCode != 502 || r.Header.Get("X-Amzn-Errortype") != "Sandbox.Timedout" {
+		t.Fatalf("call to a function that never initialised: %d %v", r.StatusCode, r.Header)
+	}
+}

@@ -1,6 +1,7 @@
 // Command crasher is a raw Lambda runtime for the emulator's tests: it
 // answers every invocation with a fixed response, except that an event whose
-// body says "crash" makes it exit mid-invocation.
+// body says "crash" makes it exit mid-invocation and one that says "hang"
+// makes it never answer.
 package main
 
 import (
@@ -21,6 +22,9 @@ func main() {
 		resp.Body.Close()
 		if bytes.Contains(event, []byte(`"body":"Y3Jhc2g="`)) { // base64 of "crash"
 			os.Exit(2)
+		}
+		if bytes.Contains(event, []byte(`"body":"aGFuZw=="`)) { // base64 of "hang"
+			select {}
 		}
 		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
 		out := `{"statusCode":200,"headers":{"content-type":"text/plain","x-pid":"` + itoa(os.Getpid()) + `"},"body":"ok"}`
