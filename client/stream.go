@@ -1,0 +1,694 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// userAgent identifies the client in X-User-Agent (gRPC-Web) and
+// User-Agent.
+const userAgent = "lambdagrpc-go-client"
+
+type codec interface {
+	Marshal(v any) ([]byte, error)
+	Unmarshal(data []byte, v any) error
+}
+
+type codecV2 struct{ c encoding.CodecV2 }
+
+func (c codecV2) Marshal(v any) ([]byte, error) {
+	b, err := c.c.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return b.Materialize(), nil
+}
+
+func (c codecV2) Unmarshal(data []byte, v any) error {
+	return c.c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, v)
+}
+
+func codecFor(name string) codec {
+	if c := encoding.GetCodecV2(name); c != nil {
+		return codecV2{c}
+	}
+	if c := encoding.GetCodec(name); c != nil {
+		return c
+	}
+	return nil
+}
+
+// clientStream is one call: the request is built from SendMsg, sent in one
+// HTTP request when the stream half-closes, and the response read as it
+// arrives.
+type clientStream struct {
+	c       *Conn
+	ctx     context.Context
+	cancel  context.CancelFunc
+	desc    *grpc.StreamDesc
+	method  string
+	unary   bool // neither side streams: Connect sends it as a plain request
+	codec   codec
+	subtype string
+	comp    string
+	maxRecv int
+	headerP []*metadata.MD
+	trailP  []*metadata.MD
+	peerP   []*peer.Peer
+
+	body     []byte // the framed request (Connect unary: the bare message)
+	messages int
+
+	sendOnce sync.Once
+	sentCh   chan struct{} // closed when the response headers are in (or failed)
+	resp     *http.Response
+	header   metadata.MD
+	trailer  metadata.MD
+	frames   *wire.Reader
+	respComp string
+	unaryMsg []byte // a Connect unary response body
+	unaryOK  bool
+	received int
+	err      error // the call's final error; io.EOF for success
+	peer     peer.Peer
+}
+
+func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts []grpc.CallOption) *clientStream {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &clientStream{
+		c: c, ctx: ctx, cancel: cancel, desc: desc, method: method,
+		unary:   !desc.ClientStreams && !desc.ServerStreams,
+		subtype: c.codec, comp: c.compressor, maxRecv: c.maxRecv,
+		sentCh: make(chan struct{}),
+	}
+	for _, o := range opts {
+		switch o := o.(type) {
+		case grpc.HeaderCallOption:
+			s.headerP = append(s.headerP, o.HeaderAddr)
+		case grpc.TrailerCallOption:
+			s.trailP = append(s.trailP, o.TrailerAddr)
+		case grpc.PeerCallOption:
+			s.peerP = append(s.peerP, o.PeerAddr)
+		case grpc.MaxRecvMsgSizeCallOption:
+			s.maxRecv = o.MaxRecvMsgSize
+		case grpc.CompressorCallOption:
+			s.comp = o.CompressorType
+		case grpc.ContentSubtypeCallOption:
+			s.subtype = strings.ToLower(o.ContentSubtype)
+		case grpc.ForceCodecV2CallOption:
+			s.codec = codecV2{o.CodecV2}
+			s.subtype = o.CodecV2.Name()
+		case grpc.ForceCodecCallOption:
+			s.codec = o.Codec.(codec)
+			s.subtype = o.Codec.Name()
+		}
+	}
+	if s.codec == nil {
+		s.codec = codecFor(s.subtype)
+	}
+	if s.comp == "identity" {
+		s.comp = ""
+	}
+	return s
+}
+
+func (s *clientStream) Context() context.Context { return s.ctx }
+
+func (s *clientStream) SendMsg(m any) error {
+	select {
+	case <-s.sentCh:
+		return io.EOF // the stream is half-closed: grpc-go's answer too
+	default:
+	}
+	if s.codec == nil {
+		return status.Errorf(codes.Internal, "no codec registered for content subtype %q", s.subtype)
+	}
+	if !s.desc.ClientStreams && s.messages > 0 {
+		return status.Error(codes.Internal, "this method takes one request message")
+	}
+	b, err := s.codec.Marshal(m)
+	if err != nil {
+		return status.Errorf(codes.Internal, "marshaling the request: %v", err)
+	}
+	compressed := false
+	if s.comp != "" {
+		if b, err = compress(s.comp, b); err != nil {
+			return err
+		}
+		compressed = true
+	}
+	s.messages++
+	if s.unary && s.c.protocol == Connect {
+		s.body = b
+		return nil
+	}
+	flags := byte(0)
+	if compressed {
+		flags = wire.FlagCompressed
+	}
+	s.body = wire.AppendFrame(s.body, flags, b)
+	return nil
+}
+
+func compress(name string, b []byte) ([]byte, error) {
+	comp := encoding.GetCompressor(name)
+	if comp == nil {
+		return nil, status.Errorf(codes.Internal, "no compressor named %q is registered", name)
+	}
+	var buf bytes.Buffer
+	w, err := comp.Compress(&buf)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decompress(name string, b []byte, max int) ([]byte, error) {
+	comp := encoding.GetCompressor(name)
+	if comp == nil {
+		return nil, status.Errorf(codes.Internal, "the server used compression %q, which is not registered", name)
+	}
+	r, err := comp.Decompress(bytes.NewReader(b))
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
+	}
+	if len(out) > max {
+		return nil, status.Errorf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", max)
+	}
+	return out, nil
+}
+
+func (s *clientStream) CloseSend() error {
+	s.sendOnce.Do(s.send)
+	return nil
+}
+
+func (s *clientStream) Header() (metadata.MD, error) {
+	s.sendOnce.Do(s.send)
+	<-s.sentCh
+	if s.header == nil && s.err != nil && !errors.Is(s.err, io.EOF) {
+		return nil, s.err
+	}
+	return s.header, nil
+}
+
+func (s *clientStream) Trailer() metadata.MD { return s.trailer }
+
+// sideEffectFree reports whether the registry declares method
+// NO_SIDE_EFFECTS.
+func sideEffectFree(method string) bool {
+	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(method, "/"), "/", "."))
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	if err != nil {
+		return false
+	}
+	md, ok := d.(protoreflect.MethodDescriptor)
+	if !ok {
+		return false
+	}
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	return opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+}
+
+// send issues the HTTP request and reads the response head.
+func (s *clientStream) send() {
+	defer close(s.sentCh)
+	if s.codec == nil {
+		s.fail(status.Errorf(codes.Internal, "no codec registered for content subtype %q", s.subtype))
+		return
+	}
+	if s.unary && s.messages != 1 {
+		s.fail(status.Errorf(codes.Internal, "a unary call sends one request message, not %d", s.messages))
+		return
+	}
+	req, err := s.request()
+	if err != nil {
+		s.fail(statusError(err))
+		return
+	}
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		s.peer = peer.Peer{Addr: info.Conn.RemoteAddr(), LocalAddr: info.Conn.LocalAddr()}
+	}}
+	req = req.WithContext(httptrace.WithClientTrace(s.ctx, trace))
+	resp, err := s.c.hc.Do(req)
+	if err != nil {
+		s.fail(statusError(ctxErr(s.ctx, err)))
+		return
+	}
+	s.resp = resp
+	for _, p := range s.peerP {
+		*p = s.peer
+	}
+	s.head(resp)
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (s *clientStream) request() (*http.Request, error) {
+	u := s.c.base + s.method
+	method := http.MethodPost
+	var body io.Reader = bytes.NewReader(s.body)
+	h := make(http.Header, 8)
+	h.Set("User-Agent", userAgent)
+	md, _ := metadata.FromOutgoingContext(s.ctx)
+	for k, vs := range md {
+		lk := strings.ToLower(k)
+		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) {
+			continue
+		}
+		for _, v := range vs {
+			if wire.IsBinaryKey(lk) {
+				v = wire.EncodeBinary([]byte(v))
+			}
+			h.Add(k, v)
+		}
+	}
+	deadline, hasDeadline := s.ctx.Deadline()
+	var left time.Duration
+	if hasDeadline {
+		if left = time.Until(deadline); left <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+	}
+	switch s.c.protocol {
+	case GRPCWeb, GRPCWebText:
+		ct := "application/grpc-web+" + s.subtype
+		if s.c.protocol == GRPCWebText {
+			ct = "application/grpc-web-text+" + s.subtype
+			body = strings.NewReader(base64.StdEncoding.EncodeToString(s.body))
+			h.Set("Accept", "application/grpc-web-text")
+		}
+		h.Set("Content-Type", ct)
+		h.Set("X-Grpc-Web", "1")
+		h.Set("X-User-Agent", userAgent)
+		h.Set("Grpc-Accept-Encoding", "gzip")
+		if s.comp != "" {
+			h.Set("Grpc-Encoding", s.comp)
+		}
+		if hasDeadline {
+			h.Set("Grpc-Timeout", wire.FormatTimeout(left))
+		}
+	case Connect:
+		h.Set("Connect-Protocol-Version", "1")
+		if hasDeadline {
+			h.Set("Connect-Timeout-Ms", wire.FormatConnectTimeout(left))
+		}
+		if s.unary {
+			if s.c.useGET && sideEffectFree(s.method) {
+				q := url.Values{}
+				q.Set("connect", "v1")
+				q.Set("encoding", s.subtype)
+				q.Set("message", base64.RawURLEncoding.EncodeToString(s.body))
+				q.Set("base64", "1")
+				if s.comp != "" {
+					q.Set("compression", s.comp)
+				}
+				u += "?" + q.Encode()
+				method, body = http.MethodGet, nil
+			} else {
+				h.Set("Content-Type", "application/"+s.subtype)
+				if s.comp != "" {
+					h.Set("Content-Encoding", s.comp)
+				}
+			}
+			h.Set("Accept-Encoding", "gzip")
+		} else {
+			h.Set("Content-Type", "application/connect+"+s.subtype)
+			h.Set("Connect-Accept-Encoding", "gzip")
+			if s.comp != "" {
+				h.Set("Connect-Content-Encoding", s.comp)
+			}
+		}
+	}
+	req, err := http.NewRequestWithContext(s.ctx, method, u, body)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
+	return req, nil
+}
+
+// fail ends the call with err.
+func (s *clientStream) fail(err error) {
+	if s.err == nil || errors.Is(s.err, io.EOF) {
+		s.err = err
+	}
+	s.cancel()
+}
+
+// head reads the response status line and headers.
+func (s *clientStream) head(resp *http.Response) {
+	s.header = headerMD(resp.Header)
+	for _, p := range s.headerP {
+		*p = s.header
+	}
+	ct := strings.ToLower(resp.Header.Get("Content-Type"))
+	if s.c.protocol == Connect && s.unary {
+		s.connectUnaryHead(resp, ct)
+		return
+	}
+	if resp.StatusCode != http.StatusOK {
+		// gRPC-Web may put the status in the headers of a trailers-only
+		// answer; otherwise the HTTP status says what went wrong.
+		if st, ok, _ := wire.StatusFromHeader(resp.Header); ok && s.c.protocol != Connect {
+			s.finish(st, resp.Header)
+		} else if s.c.protocol == Connect && strings.HasPrefix(ct, "application/json") {
+			s.finish(connectErrorStatus(resp), nil)
+		} else {
+			s.fail(httpError(resp))
+		}
+		resp.Body.Close()
+		return
+	}
+	want := "application/grpc-web"
+	switch s.c.protocol {
+	case GRPCWebText:
+		want = "application/grpc-web-text"
+	case Connect:
+		want = "application/connect+"
+	}
+	if !strings.HasPrefix(ct, want) {
+		s.fail(status.Errorf(codes.Internal, "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
+		resp.Body.Close()
+		return
+	}
+	var r io.Reader = resp.Body
+	if s.c.protocol == GRPCWebText {
+		r = wire.NewTextReader(resp.Body)
+	}
+	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10)
+	if s.c.protocol == Connect {
+		s.respComp = resp.Header.Get("Connect-Content-Encoding")
+	} else {
+		s.respComp = resp.Header.Get("Grpc-Encoding")
+		if st, ok, _ := wire.StatusFromHeader(resp.Header); ok {
+			// Trailers-only: the body holds no messages.
+			s.finish(st, resp.Header)
+			resp.Body.Close()
+		}
+	}
+}
+
+func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
+	defer resp.Body.Close()
+	trailer := make(http.Header)
+	for k, vs := range resp.Header {
+		if t, ok := strings.CutPrefix(k, "Trailer-"); ok {
+			trailer[t] = vs
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		if strings.HasPrefix(ct, "application/json") {
+			s.finish(connectErrorStatus(resp), trailer)
+		} else {
+			s.fail(httpError(resp))
+		}
+		return
+	}
+	if !strings.HasPrefix(ct, "application/"+s.subtype) {
+		s.fail(status.Errorf(codes.Internal, "the server answered with content type %q, not application/%s", ct, s.subtype))
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(s.maxRecv)+1))
+	if err != nil {
+		s.fail(statusError(ctxErr(s.ctx, err)))
+		return
+	}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		if b, err = decompress(enc, b, s.maxRecv); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+	if len(b) > s.maxRecv {
+		s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(b), s.maxRecv))
+		return
+	}
+	s.unaryMsg, s.unaryOK = b, true
+	s.finish(status.New(codes.OK, ""), trailer)
+}
+
+// connectErrorStatus reads a Connect error body.
+func connectErrorStatus(resp *http.Response) *status.Status {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var ce wire.ConnectError
+	if err := json.Unmarshal(b, &ce); err != nil || ce.Code == "" {
+		return status.New(wire.CodeFromHTTP(resp.StatusCode), fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode))
+	}
+	st, err := ce.Status()
+	if err != nil {
+		return status.New(codes.Internal, "malformed Connect error details: "+err.Error())
+	}
+	return st
+}
+
+// httpError explains an HTTP answer that carries no gRPC status, naming
+// Lambda when one of its front doors produced it.
+func httpError(resp *http.Response) error {
+	code := wire.CodeFromHTTP(resp.StatusCode)
+	errType := resp.Header.Get("X-Amzn-Errortype")
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	detail := strings.TrimSpace(string(b))
+	if errType != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
+			code = codes.ResourceExhausted
+			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
+		case http.StatusRequestEntityTooLarge:
+			code = codes.ResourceExhausted
+			detail = "the request or response exceeded Lambda's payload limit"
+		case http.StatusBadGateway:
+			code = codes.Unavailable
+			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
+		case http.StatusForbidden:
+			code = codes.PermissionDenied
+			detail = "Lambda refused the call (auth type or resource policy)"
+		}
+		if errType != "" {
+			detail += " (" + errType + ")"
+		}
+		return status.Errorf(code, "Lambda answered HTTP %d: %s", resp.StatusCode, detail)
+	}
+	return status.Errorf(code, "HTTP %d %s without a gRPC status: %q", resp.StatusCode, http.StatusText(resp.StatusCode), detail)
+}
+
+// headerMD converts response headers to metadata, leaving out the
+// protocols' own.
+func headerMD(h http.Header) metadata.MD {
+	md := make(metadata.MD, len(h))
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if wire.IsProtocolHeader(lk) || wire.IsHopHeader(lk) || strings.HasPrefix(lk, "trailer-") || lk == "date" {
+			continue
+		}
+		md[lk] = decodeValues(lk, vs)
+	}
+	return md
+}
+
+func decodeValues(lk string, vs []string) []string {
+	if !wire.IsBinaryKey(lk) {
+		return vs
+	}
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		for part := range strings.SplitSeq(v, ",") {
+			if b, err := wire.DecodeBinary(strings.TrimSpace(part)); err == nil {
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
+}
+
+// finish records the call's status and trailers.
+func (s *clientStream) finish(st *status.Status, trailer http.Header) {
+	md := make(metadata.MD, len(trailer))
+	for k, vs := range trailer {
+		lk := strings.ToLower(k)
+		if lk == "grpc-status" || lk == "grpc-message" || lk == "grpc-status-details-bin" {
+			continue
+		}
+		md[lk] = decodeValues(lk, vs)
+	}
+	s.trailer = md
+	for _, p := range s.trailP {
+		*p = md
+	}
+	if st.Code() == codes.OK {
+		s.err = io.EOF
+	} else {
+		s.err = st.Err()
+	}
+}
+
+func (s *clientStream) RecvMsg(m any) error {
+	s.sendOnce.Do(s.send)
+	<-s.sentCh
+	if s.unaryOK {
+		s.unaryOK = false
+		s.received++
+		if err := s.codec.Unmarshal(s.unaryMsg, m); err != nil {
+			return status.Errorf(codes.Internal, "unmarshaling the response: %v", err)
+		}
+		return nil
+	}
+	for s.err == nil {
+		flags, payload, err := s.frames.Next()
+		if err != nil {
+			s.fail(s.readError(err))
+			break
+		}
+		switch {
+		case s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0:
+			h, perr := wire.ParseTrailerBlock(payload)
+			if perr != nil {
+				s.fail(status.Errorf(codes.Internal, "malformed gRPC-Web trailers: %v", perr))
+				break
+			}
+			st, ok, serr := wire.StatusFromHeader(h)
+			if !ok {
+				st = status.New(codes.Internal, "the gRPC-Web trailers carry no grpc-status")
+			} else if serr != nil {
+				st = status.New(codes.Internal, serr.Error())
+			}
+			s.finish(st, h)
+		case s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0:
+			s.finish(endStream(payload))
+		default:
+			if s.received > 0 && !s.desc.ServerStreams {
+				s.fail(status.Error(codes.Unimplemented, "the server sent more than one response message for a method that returns one"))
+				break
+			}
+			if flags&wire.FlagCompressed != 0 {
+				if s.respComp == "" || s.respComp == "identity" {
+					s.fail(status.Error(codes.Internal, "the server sent a compressed message without naming its compression"))
+					break
+				}
+				if payload, err = decompress(s.respComp, payload, s.maxRecv); err != nil {
+					s.fail(err)
+					break
+				}
+			}
+			if len(payload) > s.maxRecv {
+				s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(payload), s.maxRecv))
+				break
+			}
+			s.received++
+			if err := s.codec.Unmarshal(payload, m); err != nil {
+				s.fail(status.Errorf(codes.Internal, "unmarshaling the response: %v", err))
+				break
+			}
+			return nil
+		}
+	}
+	if s.resp != nil {
+		s.resp.Body.Close()
+	}
+	if errors.Is(s.err, io.EOF) && !s.desc.ServerStreams && s.received == 0 {
+		s.err = status.Error(codes.Unimplemented, "the server ended the call without a response message")
+	}
+	s.cancel()
+	return s.err
+}
+
+// readError explains why reading frames stopped.
+func (s *clientStream) readError(err error) error {
+	if ctx := s.ctx.Err(); ctx != nil {
+		return status.FromContextError(ctx).Err()
+	}
+	var tl *wire.FrameTooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", tl.Length, s.maxRecv)
+	case errors.Is(err, io.EOF):
+		if s.c.protocol == Connect {
+			return status.Error(codes.Internal, "the stream ended without a Connect end-of-stream message")
+		}
+		return status.Error(codes.Internal, "the stream ended without gRPC-Web trailers")
+	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
+		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return status.Errorf(codes.Unavailable, "reading the response: %v", err)
+	}
+	return status.Errorf(codes.Internal, "reading the response: %v", err)
+}
+
+// endStream reads a Connect end-of-stream message.
+func endStream(payload []byte) (*status.Status, http.Header) {
+	var es wire.EndStream
+	if err := json.Unmarshal(payload, &es); err != nil {
+		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil
+	}
+	h := http.Header(es.Metadata)
+	if es.Error == nil {
+		return status.New(codes.OK, ""), h
+	}
+	st, err := es.Error.Status()
+	if err != nil {
+		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h
+	}
+	return st, h
+}
+
+// finishUnary drains a unary call after its message, to learn its status
+// and reject extra messages.
+func (s *clientStream) finishUnary() error {
+	var discard drain
+	err := s.RecvMsg(&discard)
+	if err == nil {
+		s.cancel()
+		return status.Error(codes.Unimplemented, "the server sent more than one response message for a method that returns one")
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// drain accepts a message without decoding it.
+type drain struct{}
