@@ -24,7 +24,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
 
-func server(t *testing.T, h2 bool) string {
+func server(t testing.TB, h2 bool) string {
 	t.Helper()
 	s := grpc.NewServer()
 	testsvc.Register(s)
