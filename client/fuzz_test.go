@@ -33,7 +33,7 @@ func FuzzResponse(f *testing.F) {
 	ok := wire.AppendFrame(nil, 0, nil)
 	ok = wire.AppendFrame(ok, wire.FlagWebTrailer, []byte("grpc-status: 0\r\n"))
 	f.Add(uint8(0), 200, "application/grpc-web+proto", "", ok)
-	f.Add(uint8(1), 200, "application/grpc-web-text+proto", "", []byte(wire.AppendText(nil, ok)))
+	f.Add(uint8(1), 200, "application/grpc-web-text+proto", "", wire.AppendText(nil, ok))
 	f.Add(uint8(2), 200, "application/proto", "gzip", []byte{0x1f, 0x8b})
 	f.Add(uint8(2), 404, "application/json", "", []byte(`{"code":"not_found","details":[{"type":"x","value":"!!"}]}`))
 	f.Add(uint8(3), 200, "application/connect+proto", "", wire.AppendFrame(nil, wire.FlagConnectEndStream, []byte(`{"error":{"code":"aborted"}}`)))
