@@ -23,8 +23,9 @@ func main() {
 	name := flag.String("name", "world", "who to greet")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, *url, *name, os.Stdout); err != nil {
+	err := run(ctx, *url, *name, os.Stdout)
+	cancel()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "greeter-client:", err)
 		os.Exit(1)
 	}
@@ -35,7 +36,7 @@ func run(ctx context.Context, url, name string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	greeter := pb.NewGreeterClient(conn)
 
 	reply, err := greeter.SayHello(ctx, &pb.HelloRequest{Name: name})
