@@ -36,8 +36,9 @@ lint: $(BIN)/golangci-lint ## gofmt, go vet and golangci-lint
 	golangci-lint run ./...
 
 .PHONY: conformance
-conformance: ## Run the Connect conformance suite against the handler and through the emulator
-	cd conformance && go build -o $(BIN)/lambdaserver ./cmd/lambdaserver
+conformance: ## Run the Connect conformance suite: the client, the handler, and through the emulator
+	cd conformance && go build -o $(BIN)/lambdaserver ./cmd/lambdaserver && go build -o $(BIN)/lambdaclient ./cmd/lambdaclient
+	$(CONFORMANCE) --mode client --conf conformance/config-client.yaml -- $(BIN)/lambdaclient
 	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via handler
 	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \

@@ -289,7 +289,7 @@ func TestMalformedResponses(t *testing.T) {
 		{"wrong content type", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<html>")
-		}, codes.Internal, "content type"},
+		}, codes.Unknown, "content type"},
 		{"garbage trailers", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/grpc-web+proto")
 			w.Write([]byte{0x80, 0, 0, 0, 3, 'x', 'y', 'z'})

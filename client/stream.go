@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -85,6 +86,7 @@ type clientStream struct {
 	messages int
 
 	sendOnce sync.Once
+	closed   atomic.Bool // half-closed: no more SendMsg
 	sentCh   chan struct{} // closed when the response headers are in (or failed)
 	resp     *http.Response
 	header   metadata.MD
@@ -92,6 +94,8 @@ type clientStream struct {
 	frames   *wire.Reader
 	respComp string
 	unaryMsg []byte // a Connect unary response body
+	frameSeen    bool
+	headerStatus http.Header // a gRPC-Web trailers-only status
 	unaryOK  bool
 	received int
 	err      error // the call's final error; io.EOF for success
@@ -140,10 +144,8 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 func (s *clientStream) Context() context.Context { return s.ctx }
 
 func (s *clientStream) SendMsg(m any) error {
-	select {
-	case <-s.sentCh:
+	if s.closed.Load() {
 		return io.EOF // the stream is half-closed: grpc-go's answer too
-	default:
 	}
 	if s.codec == nil {
 		return status.Errorf(codes.Internal, "no codec registered for content subtype %q", s.subtype)
@@ -213,13 +215,22 @@ func decompress(name string, b []byte, max int) ([]byte, error) {
 	return out, nil
 }
 
+// CloseSend half-closes the stream: the request goes out now, and
+// RecvMsg or Header wait for the answer.
 func (s *clientStream) CloseSend() error {
-	s.sendOnce.Do(s.send)
+	s.start()
 	return nil
 }
 
+func (s *clientStream) start() {
+	s.sendOnce.Do(func() {
+		s.closed.Store(true)
+		go s.send()
+	})
+}
+
 func (s *clientStream) Header() (metadata.MD, error) {
-	s.sendOnce.Do(s.send)
+	s.start()
 	<-s.sentCh
 	if s.header == nil && s.err != nil && !errors.Is(s.err, io.EOF) {
 		return nil, s.err
@@ -335,15 +346,13 @@ func (s *clientStream) request() (*http.Request, error) {
 		}
 		if s.unary {
 			if s.c.useGET && sideEffectFree(s.method) {
-				q := url.Values{}
-				q.Set("connect", "v1")
-				q.Set("encoding", s.subtype)
-				q.Set("message", base64.RawURLEncoding.EncodeToString(s.body))
-				q.Set("base64", "1")
+				// The order the Connect spec recommends, so caches see one key.
+				q := "connect=v1&base64=1"
 				if s.comp != "" {
-					q.Set("compression", s.comp)
+					q += "&compression=" + url.QueryEscape(s.comp)
 				}
-				u += "?" + q.Encode()
+				q += "&encoding=" + url.QueryEscape(s.subtype) + "&message=" + base64.RawURLEncoding.EncodeToString(s.body)
+				u += "?" + q
 				method, body = http.MethodGet, nil
 			} else {
 				h.Set("Content-Type", "application/"+s.subtype)
@@ -410,7 +419,7 @@ func (s *clientStream) head(resp *http.Response) {
 		want = "application/connect+"
 	}
 	if !strings.HasPrefix(ct, want) {
-		s.fail(status.Errorf(codes.Internal, "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
+		s.fail(status.Errorf(contentTypeCode(ct, want), "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
 		resp.Body.Close()
 		return
 	}
@@ -423,10 +432,10 @@ func (s *clientStream) head(resp *http.Response) {
 		s.respComp = resp.Header.Get("Connect-Content-Encoding")
 	} else {
 		s.respComp = resp.Header.Get("Grpc-Encoding")
-		if st, ok, _ := wire.StatusFromHeader(resp.Header); ok {
-			// Trailers-only: the body holds no messages.
-			s.finish(st, resp.Header)
-			resp.Body.Close()
+		if _, ok, _ := wire.StatusFromHeader(resp.Header); ok {
+			// A trailers-only answer: the status is in the headers, unless a
+			// body follows after all, whose trailers then win.
+			s.headerStatus = resp.Header
 		}
 	}
 }
@@ -448,7 +457,7 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 		return
 	}
 	if !strings.HasPrefix(ct, "application/"+s.subtype) {
-		s.fail(status.Errorf(codes.Internal, "the server answered with content type %q, not application/%s", ct, s.subtype))
+		s.fail(status.Errorf(contentTypeCode(ct, "application/"), "the server answered with content type %q, not application/%s", ct, s.subtype))
 		return
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(s.maxRecv)+1))
@@ -470,12 +479,33 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 	s.finish(status.New(codes.OK, ""), trailer)
 }
 
+// contentTypeCode is the code for an answer of the wrong content type: a
+// server of the protocol that chose another codec has a bug (INTERNAL);
+// anything else is not a server of the protocol at all (UNKNOWN).
+func contentTypeCode(ct, protocolPrefix string) codes.Code {
+	if strings.HasPrefix(ct, protocolPrefix) {
+		return codes.Internal
+	}
+	return codes.Unknown
+}
+
 // connectErrorStatus reads a Connect error body.
 func connectErrorStatus(resp *http.Response) *status.Status {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		var err error
+		if b, err = decompress(enc, b, 1<<20); err != nil {
+			return status.Convert(err)
+		}
+	}
+	fromHTTP := wire.CodeFromHTTP(resp.StatusCode)
 	var ce wire.ConnectError
-	if err := json.Unmarshal(b, &ce); err != nil || ce.Code == "" {
-		return status.New(wire.CodeFromHTTP(resp.StatusCode), fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode))
+	if err := json.Unmarshal(b, &ce); err != nil {
+		return status.New(fromHTTP, fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode))
+	}
+	if _, ok := wire.ParseConnectCode(ce.Code); !ok {
+		// A missing or unknown code: the HTTP status is the better guide.
+		ce.Code = wire.ConnectCodeName(fromHTTP)
 	}
 	st, err := ce.Status()
 	if err != nil {
@@ -565,7 +595,7 @@ func (s *clientStream) finish(st *status.Status, trailer http.Header) {
 }
 
 func (s *clientStream) RecvMsg(m any) error {
-	s.sendOnce.Do(s.send)
+	s.start()
 	<-s.sentCh
 	if s.unaryOK {
 		s.unaryOK = false
@@ -578,8 +608,27 @@ func (s *clientStream) RecvMsg(m any) error {
 	for s.err == nil {
 		flags, payload, err := s.frames.Next()
 		if err != nil {
+			if errors.Is(err, io.EOF) && !s.frameSeen && s.headerStatus != nil {
+				st, _, _ := wire.StatusFromHeader(s.headerStatus)
+				s.finish(st, s.headerStatus)
+				break
+			}
 			s.fail(s.readError(err))
 			break
+		}
+		s.frameSeen = true
+		final := (s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0) || (s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0)
+		if final && flags&wire.FlagCompressed != 0 {
+			// Trailers and end-of-stream messages may be compressed like any
+			// message.
+			if s.respComp == "" || s.respComp == "identity" {
+				s.fail(status.Error(codes.Internal, "the server sent compressed trailers without naming its compression"))
+				break
+			}
+			if payload, err = decompress(s.respComp, payload, s.maxRecv+64<<10); err != nil {
+				s.fail(err)
+				break
+			}
 		}
 		switch {
 		case s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0:
@@ -620,6 +669,14 @@ func (s *clientStream) RecvMsg(m any) error {
 			if err := s.codec.Unmarshal(payload, m); err != nil {
 				s.fail(status.Errorf(codes.Internal, "unmarshaling the response: %v", err))
 				break
+			}
+			if s.desc.ServerStreams {
+				return nil
+			}
+			// One response message: the call succeeds only if the stream
+			// then ends cleanly, as in grpc-go.
+			if err := s.RecvMsg(&drain{}); !errors.Is(err, io.EOF) {
+				return err
 			}
 			return nil
 		}
