@@ -85,21 +85,21 @@ type clientStream struct {
 	body     []byte // the framed request (Connect unary: the bare message)
 	messages int
 
-	sendOnce sync.Once
-	closed   atomic.Bool // half-closed: no more SendMsg
-	sentCh   chan struct{} // closed when the response headers are in (or failed)
-	resp     *http.Response
-	header   metadata.MD
-	trailer  metadata.MD
-	frames   *wire.Reader
-	respComp string
-	unaryMsg []byte // a Connect unary response body
+	sendOnce     sync.Once
+	closed       atomic.Bool   // half-closed: no more SendMsg
+	sentCh       chan struct{} // closed when the response headers are in (or failed)
+	resp         *http.Response
+	header       metadata.MD
+	trailer      metadata.MD
+	frames       *wire.Reader
+	respComp     string
+	unaryMsg     []byte // a Connect unary response body
 	frameSeen    bool
 	headerStatus http.Header // a gRPC-Web trailers-only status
-	unaryOK  bool
-	received int
-	err      error // the call's final error; io.EOF for success
-	peer     peer.Peer
+	unaryOK      bool
+	received     int
+	err          error // the call's final error; io.EOF for success
+	peer         peer.Peer
 }
 
 func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts []grpc.CallOption) *clientStream {
