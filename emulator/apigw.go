@@ -82,7 +82,7 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 		// REST APIs base64-encode the content types listed as binary; the
 		// emulator treats every non-text type as binary, as "*/*" would.
 		b := string(body)
-		if !textual(r.Header.Get("Content-Type"), body) {
+		if !events.Textual(r.Header.Get("Content-Type"), body) {
 			b = base64.StdEncoding.EncodeToString(body)
 			ev.IsBase64Encoded = true
 		}

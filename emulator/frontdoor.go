@@ -9,11 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
@@ -344,16 +342,6 @@ func randomHex(n int) string {
 	return strings.ReplaceAll(uuid(), "-", "")[:2*n]
 }
 
-// textual reports whether Function URLs pass a body of this content type
-// as text rather than base64.
-func textual(ct string, body []byte) bool {
-	ct = strings.ToLower(ct)
-	if !utf8.Valid(body) {
-		return false
-	}
-	return strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") ||
-		strings.Contains(ct, "javascript") || strings.HasPrefix(ct, "application/x-www-form-urlencoded")
-}
 
 // event builds the payload format 2.0 event of a Function URL request.
 func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, error) {
@@ -369,67 +357,26 @@ func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, 
 		domain = f.apiID + ".execute-api." + cfg.Region + ".amazonaws.com"
 	}
 	now := time.Now().UTC()
-	headers := make(map[string]string, len(r.Header)+4)
-	var cookies []string
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if lk == "cookie" {
-			for _, v := range vs {
-				for c := range strings.SplitSeq(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						cookies = append(cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		headers[lk] = strings.Join(vs, ",")
-	}
-	_, port, _ := net.SplitHostPort(r.Host)
-	headers["host"] = domain
-	headers["x-forwarded-proto"] = "http"
-	if port != "" {
-		headers["x-forwarded-port"] = port
-	}
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
-	headers["x-forwarded-for"] = sourceIP
-	headers["x-amzn-trace-id"] = "Root=1-" + randomHex(4) + "-" + randomHex(12)
-	var query map[string]string
-	if r.URL.RawQuery != "" {
-		if vals, err := url.ParseQuery(r.URL.RawQuery); err == nil && len(vals) > 0 {
-			query = make(map[string]string, len(vals))
-			for k, vs := range vals {
-				query[k] = strings.Join(vs, ",")
-			}
-		}
+	_, hostPort, _ := net.SplitHostPort(r.Host)
+	ev := events.NewV2Request(r, body, events.V2RequestContext{
+		AccountID:    "anonymous",
+		APIID:        f.apiID,
+		DomainName:   domain,
+		DomainPrefix: f.apiID,
+		RequestID:    uuid(),
+		Stage:        "$default",
+		Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
+		TimeEpoch:    now.UnixMilli(),
+		HTTP:         events.V2HTTP{SourceIP: sourceIP},
+	})
+	ev.Headers["host"] = domain
+	ev.Headers["x-forwarded-proto"] = "http"
+	if hostPort != "" {
+		ev.Headers["x-forwarded-port"] = hostPort
 	}
-	ev := events.V2Request{
-		Version:               "2.0",
-		RouteKey:              "$default",
-		RawPath:               r.URL.EscapedPath(),
-		RawQueryString:        r.URL.RawQuery,
-		Cookies:               cookies,
-		Headers:               headers,
-		QueryStringParameters: query,
-		RequestContext: events.V2RequestContext{
-			AccountID:    "anonymous",
-			APIID:        f.apiID,
-			DomainName:   domain,
-			DomainPrefix: f.apiID,
-			RequestID:    uuid(),
-			RouteKey:     "$default",
-			Stage:        "$default",
-			Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:    now.UnixMilli(),
-			HTTP: events.V2HTTP{
-				Method:    r.Method,
-				Path:      r.URL.Path,
-				Protocol:  r.Proto,
-				SourceIP:  sourceIP,
-				UserAgent: r.UserAgent(),
-			},
-		},
-	}
+	ev.Headers["x-forwarded-for"] = sourceIP
+	ev.Headers["x-amzn-trace-id"] = "Root=1-" + randomHex(4) + "-" + randomHex(12)
 	if caller != "" {
 		ev.RequestContext.AccountID = "123456789012"
 		ev.RequestContext.Authorizer = &events.V2Authorizer{IAM: &events.IAMIdentity{
@@ -442,14 +389,6 @@ func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, 
 		ev.RequestContext.RouteKey = ev.RouteKey
 		ev.RequestContext.AccountID = "123456789012"
 		ev.PathParameters = map[string]string{"proxy": strings.TrimPrefix(r.URL.Path, "/")}
-	}
-	if len(body) > 0 {
-		if textual(r.Header.Get("Content-Type"), body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body = base64.StdEncoding.EncodeToString(body)
-			ev.IsBase64Encoded = true
-		}
 	}
 	return json.Marshal(&ev)
 }
