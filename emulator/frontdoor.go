@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,9 +19,6 @@ import (
 // maxRequest is Lambda's synchronous invoke payload limit, which bounds
 // the whole event.
 const maxRequest = 6 * 1024 * 1024
-
-// maxPrelude bounds the HTTP-integration prelude of a streamed response.
-const maxPrelude = 1 << 20
 
 // Front door kinds.
 const (
@@ -243,7 +239,7 @@ func (f *frontDoor) copyStream(w http.ResponseWriter, r *http.Request, s *stream
 		}
 	}()
 	if s.contentType == runtimeapi.ContentTypeHTTPIntegration {
-		prelude, rest, err := readPrelude(s.body)
+		prelude, rest, err := events.ReadPrelude(s.body)
 		if err != nil {
 			f.e.cfg.Logger.Warn("emulator: bad streamed response prelude", "function", f.e.cfg.Name, "error", err)
 			lambdaError(w, http.StatusBadGateway, "Function.InvalidResponse", err.Error())
@@ -294,45 +290,9 @@ func (f *frontDoor) copyStream(w http.ResponseWriter, r *http.Request, s *stream
 	}
 }
 
-// readPrelude reads the JSON prelude and its eight NUL bytes, returning any
-// body bytes read past them.
-func readPrelude(r io.Reader) (*events.StreamPrelude, []byte, error) {
-	var buf []byte
-	chunk := make([]byte, 4096)
-	for {
-		if i := bytes.Index(buf, runtimeapi.PreludeDelimiter[:]); i >= 0 {
-			p, err := ParsePrelude(buf[:i])
-			return p, buf[i+len(runtimeapi.PreludeDelimiter):], err
-		}
-		if len(buf) > maxPrelude {
-			return nil, nil, fmt.Errorf("no prelude delimiter in the first %d bytes", maxPrelude)
-		}
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				if i := bytes.Index(buf, runtimeapi.PreludeDelimiter[:]); i >= 0 {
-					continue
-				}
-				return nil, nil, errors.New("the stream ended before the prelude delimiter")
-			}
-			return nil, nil, err
-		}
-	}
-}
-
 // ParsePrelude parses the JSON prelude of a streamed HTTP-integration
 // response (the bytes before the eight NUL delimiter).
-func ParsePrelude(b []byte) (*events.StreamPrelude, error) {
-	var p events.StreamPrelude
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("invalid streamed response prelude: %w", err)
-	}
-	if p.StatusCode != 0 && (p.StatusCode < 100 || p.StatusCode > 999) {
-		return nil, fmt.Errorf("invalid streamed response prelude: status code %d", p.StatusCode)
-	}
-	return &p, nil
-}
+func ParsePrelude(b []byte) (*events.StreamPrelude, error) { return events.ParsePrelude(b) }
 
 func traceID() string {
 	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), randomHex(12), randomHex(8))
@@ -341,7 +301,6 @@ func traceID() string {
 func randomHex(n int) string {
 	return strings.ReplaceAll(uuid(), "-", "")[:2*n]
 }
-
 
 // event builds the payload format 2.0 event of a Function URL request.
 func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, error) {

@@ -1,7 +1,12 @@
 package events
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,4 +82,53 @@ func NewV2Request(r *http.Request, body []byte, rc V2RequestContext) V2Request {
 		}
 	}
 	return ev
+}
+
+// preludeDelimiter ends the JSON prelude of a streamed HTTP-integration
+// response (runtimeapi.PreludeDelimiter; repeated here to keep this package
+// free of imports).
+var preludeDelimiter = []byte{0, 0, 0, 0, 0, 0, 0, 0}
+
+// maxPrelude bounds a streamed response's prelude.
+const maxPrelude = 1 << 20
+
+// ReadPrelude reads the JSON prelude and eight NUL bytes that open a
+// streamed HTTP-integration response, returning any body bytes read past
+// them.
+func ReadPrelude(r io.Reader) (*StreamPrelude, []byte, error) {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	for {
+		if i := bytes.Index(buf, preludeDelimiter); i >= 0 {
+			p, err := ParsePrelude(buf[:i])
+			return p, buf[i+len(preludeDelimiter):], err
+		}
+		if len(buf) > maxPrelude {
+			return nil, nil, fmt.Errorf("no prelude delimiter in the first %d bytes", maxPrelude)
+		}
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err != nil {
+			if errors.Is(err, io.EOF) && bytes.Contains(buf, preludeDelimiter) {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, nil, errors.New("the stream ended before the prelude delimiter")
+			}
+			return nil, nil, err
+		}
+	}
+}
+
+// ParsePrelude parses the JSON prelude of a streamed HTTP-integration
+// response.
+func ParsePrelude(b []byte) (*StreamPrelude, error) {
+	var p StreamPrelude
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("invalid streamed response prelude: %w", err)
+	}
+	if p.StatusCode != 0 && (p.StatusCode < 100 || p.StatusCode > 999) {
+		return nil, fmt.Errorf("invalid streamed response prelude: status code %d", p.StatusCode)
+	}
+	return &p, nil
 }

@@ -69,7 +69,7 @@ func post(ctx context.Context, url, ct string, body io.Reader, hdr map[string]st
 	}
 }
 
-func client(e *emulator.Emulator) *lambda.Client {
+func sdkClient(e *emulator.Emulator) *lambda.Client {
 	return lambda.New(lambda.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(e.InvokeEndpoint()),
@@ -83,7 +83,7 @@ func TestSDKInvoke(t *testing.T) {
 	defer cancel()
 	e := emulator.StartForTest(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
 	echoRuntime(t, ctx, e.RuntimeAPIAddr())
-	c := client(e)
+	c := sdkClient(e)
 
 	cc := base64.StdEncoding.EncodeToString([]byte(`{"custom":{"k":"v"}}`))
 	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"hello":1}`), ClientContext: aws.String(cc), LogType: types.LogTypeTail})
@@ -131,7 +131,7 @@ func TestSDKInvokeWithResponseStream(t *testing.T) {
 	defer cancel()
 	e := emulator.StartForTest(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
 	echoRuntime(t, ctx, e.RuntimeAPIAddr())
-	out, err := client(e).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("echo"), Payload: []byte(`"stream"`)})
+	out, err := sdkClient(e).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("echo"), Payload: []byte(`"stream"`)})
 	if err != nil {
 		t.Fatal(err)
 	}
