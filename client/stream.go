@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -47,7 +48,9 @@ func (c codecV2) Marshal(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Materialize(), nil
+	out := b.Materialize()
+	b.Free() // back to grpc-go's buffer pool
+	return out, nil
 }
 
 func (c codecV2) Unmarshal(data []byte, v any) error {
@@ -152,6 +155,20 @@ func (s *clientStream) SendMsg(m any) error {
 	}
 	if !s.desc.ClientStreams && s.messages > 0 {
 		return status.Error(codes.Internal, "this method takes one request message")
+	}
+	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && !(s.unary && s.c.protocol == Connect) {
+		// The common case: marshal straight into the request body, after a
+		// frame header whose length is filled in once it is known.
+		start := len(s.body)
+		b, err := proto.MarshalOptions{}.MarshalAppend(wire.AppendHeader(s.body, 0, 0), pm)
+		if err != nil {
+			return status.Errorf(codes.Internal, "marshaling the request: %v", err)
+		}
+		n := len(b) - start - wire.HeaderLen
+		copy(b[start:], wire.AppendHeader(nil, 0, n))
+		s.body = b
+		s.messages++
+		return nil
 	}
 	b, err := s.codec.Marshal(m)
 	if err != nil {

@@ -102,9 +102,15 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	if r.max > 0 && n > r.max {
 		return flags, nil, &FrameTooLargeError{Length: n, Max: r.max}
 	}
-	// Grow the buffer as bytes arrive rather than trusting a length that may
-	// lie: a 4 GiB prefix on a short body must not allocate 4 GiB.
-	payload, err = readN(r.r, n)
+	// Under a limit the length is trusted up to that limit; without one the
+	// buffer grows as bytes arrive, so a 4 GiB prefix on a short body cannot
+	// allocate 4 GiB.
+	if r.max > 0 {
+		payload = make([]byte, n)
+		_, err = io.ReadFull(r.r, payload)
+	} else {
+		payload, err = readN(r.r, n)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return flags, nil, ErrTruncated
