@@ -156,7 +156,7 @@ func (s *clientStream) SendMsg(m any) error {
 	if !s.desc.ClientStreams && s.messages > 0 {
 		return status.Error(codes.Internal, "this method takes one request message")
 	}
-	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && !(s.unary && s.c.protocol == Connect) {
+	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && (!s.unary || s.c.protocol != Connect) {
 		// The common case: marshal straight into the request body, after a
 		// frame header whose length is filled in once it is known.
 		start := len(s.body)
