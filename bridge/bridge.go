@@ -1,0 +1,293 @@
+// Package bridge serves native gRPC (HTTP/2, h2c or TLS) and forwards every
+// call to a Lambda-hosted service through the client package, so grpcurl,
+// Postman and gRPC clients in any language can call a function as if it
+// were an ordinary gRPC server.
+//
+// The bridge needs no generated code: it forwards any method as raw
+// bytes. Server-streamed messages are forwarded as they arrive. Client and
+// bidi streams are half-duplex, because a Lambda request body arrives whole:
+// the bridge collects the client's messages until it half-closes, then
+// makes one call. The reflection service's bidi stream is the exception:
+// each of its requests is forwarded as a call of its own, so grpcurl's
+// list and describe work.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// DefaultMaxRequestBytes bounds the messages collected from a client or
+// bidi stream before the one call that carries them: Lambda's 6 MB invoke
+// payload holds about 4.5 MB of binary body once base64-encoded.
+const DefaultMaxRequestBytes = 4_500_000
+
+// Bridge forwards native gRPC calls to upstreams.
+type Bridge struct {
+	def       upstream
+	services  map[string]upstream
+	log       *slog.Logger
+	maxReq    int
+	srv       *grpc.Server
+	perCall   map[string]bool
+	serverOpt []grpc.ServerOption
+}
+
+type upstream struct {
+	name string
+	cc   grpc.ClientConnInterface
+}
+
+// Option configures a Bridge.
+type Option interface{ apply(*Bridge) }
+
+type optionFunc func(*Bridge)
+
+func (f optionFunc) apply(b *Bridge) { f(b) }
+
+// WithService routes the calls of one service ("package.Service") to cc,
+// described by name in logs and errors. Other services go to the default
+// upstream given to New.
+func WithService(service, name string, cc grpc.ClientConnInterface) Option {
+	return optionFunc(func(b *Bridge) { b.services[service] = upstream{name: name, cc: cc} })
+}
+
+// WithLogger logs one line per call (method, code, duration) and the
+// bridge's events. The default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(b *Bridge) { b.log = l })
+}
+
+// WithMaxRequestBytes bounds what a client or bidi stream may send before
+// half-closing. The default is DefaultMaxRequestBytes.
+func WithMaxRequestBytes(n int) Option {
+	return optionFunc(func(b *Bridge) { b.maxReq = n })
+}
+
+// WithServerOptions adds grpc-go server options, such as grpc.Creds for
+// TLS. The default serves h2c (cleartext HTTP/2).
+func WithServerOptions(opts ...grpc.ServerOption) Option {
+	return optionFunc(func(b *Bridge) { b.serverOpt = append(b.serverOpt, opts...) })
+}
+
+// WithPerMessage forwards each request message of the named bidi methods
+// ("/package.Service/Method") as a call of its own, so a client that waits
+// for an answer before sending the next request works. The reflection
+// services' ServerReflectionInfo is always forwarded so.
+func WithPerMessage(methods ...string) Option {
+	return optionFunc(func(b *Bridge) {
+		for _, m := range methods {
+			b.perCall[m] = true
+		}
+	})
+}
+
+// New returns a bridge that forwards calls to upstream, described by name
+// in logs and errors (a URL or a function name).
+func New(name string, upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
+	b := &Bridge{
+		def:      upstream{name: name, cc: upstreamConn},
+		services: map[string]upstream{},
+		log:      slog.New(slog.DiscardHandler),
+		maxReq:   DefaultMaxRequestBytes,
+		perCall: map[string]bool{
+			"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
+			"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
+		},
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(b)
+		}
+	}
+	sopts := append([]grpc.ServerOption{
+		grpc.UnknownServiceHandler(b.handle),
+		grpc.ForceServerCodecV2(rawCodec{}),
+		grpc.MaxRecvMsgSize(b.maxReq),
+		grpc.MaxSendMsgSize(1 << 30),
+	}, b.serverOpt...)
+	b.srv = grpc.NewServer(sopts...)
+	return b
+}
+
+// Serve serves native gRPC on lis until Stop or GracefulStop.
+func (b *Bridge) Serve(lis net.Listener) error { return b.srv.Serve(lis) }
+
+// GracefulStop stops accepting calls and waits for those in flight.
+func (b *Bridge) GracefulStop() { b.srv.GracefulStop() }
+
+// Stop closes every connection at once.
+func (b *Bridge) Stop() { b.srv.Stop() }
+
+// rawCodec passes message bytes through untouched.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return nil, fmt.Errorf("bridge: cannot marshal %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(*p)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return fmt.Errorf("bridge: cannot unmarshal into %T", v)
+	}
+	*p = data.Materialize()
+	return nil
+}
+
+var bidi = &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
+
+func (b *Bridge) upstreamFor(method string) upstream {
+	if svc, _, ok := strings.Cut(strings.TrimPrefix(method, "/"), "/"); ok {
+		if u, found := b.services[svc]; found {
+			return u
+		}
+	}
+	return b.def
+}
+
+// outgoing is the client's metadata minus what belongs to its HTTP/2
+// connection and the gRPC protocol.
+func outgoing(md metadata.MD) metadata.MD {
+	out := make(metadata.MD, len(md))
+	for k, vs := range md {
+		switch {
+		case strings.HasPrefix(k, ":"), strings.HasPrefix(k, "grpc-"),
+			k == "content-type", k == "user-agent", k == "te", k == "connection", k == "host", k == "content-length":
+			continue
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+func (b *Bridge) handle(_ any, ss grpc.ServerStream) error {
+	start := time.Now()
+	method, _ := grpc.MethodFromServerStream(ss)
+	up := b.upstreamFor(method)
+	err := b.forward(ss, method, up)
+	code := status.Code(err)
+	b.log.Info("bridge: call", "method", method, "upstream", up.name, "code", code.String(), "duration", time.Since(start).Round(time.Microsecond))
+	return err
+}
+
+func (b *Bridge) forward(ss grpc.ServerStream, method string, up upstream) error {
+	in, _ := metadata.FromIncomingContext(ss.Context())
+	ctx := metadata.NewOutgoingContext(ss.Context(), outgoing(in))
+	if b.perCall[method] {
+		for {
+			var req []byte
+			err := ss.RecvMsg(&req)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := b.call(ctx, ss, method, up, [][]byte{req}, false); err != nil {
+				return err
+			}
+		}
+	}
+	var reqs [][]byte
+	total := 0
+	for {
+		var req []byte
+		err := ss.RecvMsg(&req)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		total += len(req)
+		if total > b.maxReq {
+			return status.Errorf(codes.ResourceExhausted, "the stream's request messages exceed %d bytes: a Lambda invocation carries every message of a client stream in one request", b.maxReq)
+		}
+		reqs = append(reqs, req)
+	}
+	return b.call(ctx, ss, method, up, reqs, true)
+}
+
+// call makes one upstream call with reqs and forwards its answer. With
+// final, the upstream's trailers become the call's.
+func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, up upstream, reqs [][]byte, final bool) error {
+	cs, err := up.cc.NewStream(ctx, bidi, method, grpc.ForceCodecV2(rawCodec{}))
+	if err != nil {
+		return upstreamError(up, err)
+	}
+	for _, r := range reqs {
+		if err := cs.SendMsg(&r); err != nil {
+			return upstreamError(up, err)
+		}
+	}
+	if err := cs.CloseSend(); err != nil {
+		return upstreamError(up, err)
+	}
+	headerSent := false
+	sendHeader := func() {
+		if headerSent {
+			return
+		}
+		headerSent = true
+		if h, err := cs.Header(); err == nil && len(h) > 0 {
+			_ = ss.SendHeader(outgoing(h))
+		}
+	}
+	for {
+		var resp []byte
+		err := cs.RecvMsg(&resp)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if final {
+				sendHeader()
+				ss.SetTrailer(outgoing(cs.Trailer()))
+			}
+			return upstreamError(up, err)
+		}
+		sendHeader()
+		if err := ss.SendMsg(&resp); err != nil {
+			return err
+		}
+	}
+	if final {
+		sendHeader()
+		ss.SetTrailer(outgoing(cs.Trailer()))
+	}
+	return nil
+}
+
+// upstreamError passes the upstream's status on unchanged; failures to
+// reach it are UNAVAILABLE and name it.
+func upstreamError(up upstream, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return status.Errorf(codes.Unavailable, "upstream %s: %v", up.name, err)
+	}
+	if st.Code() == codes.Unavailable && !strings.Contains(st.Message(), up.name) {
+		p := st.Proto()
+		p.Message = "upstream " + up.name + ": " + p.Message
+		return status.FromProto(p).Err()
+	}
+	return err
+}

@@ -1,0 +1,228 @@
+package bridge_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/bridge"
+	"github.com/lambdagrpc/lambdagrpc/client"
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
+)
+
+// function starts the test service, with health and reflection, as a
+// function on the emulator and returns its Function URL.
+func function(t *testing.T, mode string) string {
+	t.Helper()
+	e := emulator.StartForTest(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 8, Timeout: 10 * time.Second})
+	s := grpc.NewServer()
+	testsvc.Register(s)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(s, hs)
+	reflection.Register(s)
+	lmode := lambdagrpc.Buffered
+	if mode == emulator.ResponseStream {
+		lmode = lambdagrpc.ResponseStream
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = lambdagrpc.Serve(ctx, s, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()), lambdagrpc.WithInvokeMode(lmode),
+			lambdagrpc.WithMaxConcurrency(8), lambdagrpc.WithLogger(slog.New(slog.DiscardHandler)))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return e.URL()
+}
+
+// startBridge serves a bridge to url and returns a native gRPC connection
+// to it.
+func startBridge(t *testing.T, url string, opts ...bridge.Option) *grpc.ClientConn {
+	t.Helper()
+	up, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bridge.New(url, up, opts...)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.Serve(lis) }()
+	t.Cleanup(b.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestBridgeForwards(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			c := testpb.NewTestServiceClient(startBridge(t, function(t, mode)))
+			var hdr, trl metadata.MD
+			mctx := metadata.AppendToOutgoingContext(ctx(t), testsvc.EchoHeader, "h", testsvc.EchoTrailer, "t", testsvc.EchoBin, "\x00\x01")
+			resp, err := c.UnaryCall(mctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("native")}}, grpc.Header(&hdr), grpc.Trailer(&trl))
+			if err != nil || string(resp.GetPayload().GetBody()) != "native" {
+				t.Fatalf("unary: %v %v", resp, err)
+			}
+			if len(hdr.Get(testsvc.EchoHeader)) != 1 || len(trl.Get(testsvc.EchoTrailer)) != 1 || trl.Get(testsvc.EchoBin)[0] != "\x00\x01" {
+				t.Errorf("metadata: header %v trailer %v", hdr, trl)
+			}
+			stream, err := c.StreamingOutputCall(ctx(t), &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 2}, {Size: 3}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 3; i++ {
+				if m, err := stream.Recv(); err != nil || len(m.GetPayload().GetBody()) != i {
+					t.Fatalf("stream %d: %v %v", i, m, err)
+				}
+			}
+			cs, _ := c.StreamingInputCall(ctx(t))
+			for _, n := range []int{1, 2, 3} {
+				cs.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}})
+			}
+			if r, err := cs.CloseAndRecv(); err != nil || r.GetAggregatedPayloadSize() != 6 {
+				t.Fatalf("client stream: %v %v", r, err)
+			}
+			_, err = c.UnaryCall(metadata.AppendToOutgoingContext(ctx(t), testsvc.ErrorDetail, "WHY"),
+				&testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.FailedPrecondition), Message: "not now"}})
+			st := status.Convert(err)
+			if st.Code() != codes.FailedPrecondition || st.Message() != "not now" || len(st.Details()) != 1 {
+				t.Fatalf("error: %v", st)
+			}
+			if info, ok := st.Details()[0].(*errdetails.ErrorInfo); !ok || info.GetReason() != "WHY" {
+				t.Fatalf("details: %v", st.Details())
+			}
+		})
+	}
+}
+
+func TestBridgeReflectionAndHealth(t *testing.T) {
+	t.Parallel()
+	conn := startBridge(t, function(t, emulator.Buffered))
+	if r, err := healthpb.NewHealthClient(conn).Check(ctx(t), &healthpb.HealthCheckRequest{}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v %v", r, err)
+	}
+	// The reflection stream is used full-duplex, as grpcurl does.
+	rs, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := rs.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range list.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	if !strings.Contains(strings.Join(names, " "), "grpc.testing.TestService") {
+		t.Fatalf("services %v", names)
+	}
+	rs.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "grpc.testing.TestService"}})
+	file, err := rs.Recv()
+	if err != nil || len(file.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
+		t.Fatalf("describe: %v %v", file, err)
+	}
+	rs.CloseSend()
+	if _, err := rs.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after CloseSend: %v", err)
+	}
+}
+
+func TestBridgeDeadlineAndCancel(t *testing.T) {
+	t.Parallel()
+	c := testpb.NewTestServiceClient(startBridge(t, function(t, emulator.ResponseStream)))
+	dctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.UnaryCall(metadata.AppendToOutgoingContext(dctx, testsvc.Sleep, "3000"), &testpb.SimpleRequest{})
+	if status.Code(err) != codes.DeadlineExceeded || time.Since(start) > 2*time.Second {
+		t.Fatalf("deadline: %v after %v", err, time.Since(start))
+	}
+	cctx, ccancel := context.WithCancel(context.Background())
+	stream, err := c.StreamingOutputCall(cctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 1, IntervalUs: 3000000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatalf("first message through a streaming upstream: %v", err)
+	}
+	ccancel()
+	if _, err := stream.Recv(); status.Code(err) != codes.Canceled {
+		t.Fatalf("after cancel: %v", err)
+	}
+}
+
+func TestBridgeUpstreamFailures(t *testing.T) {
+	t.Parallel()
+	// Nothing listens upstream.
+	lis, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + lis.Addr().String()
+	lis.Close()
+	c := testpb.NewTestServiceClient(startBridge(t, down))
+	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{})
+	if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), down) {
+		t.Fatalf("upstream down: %v", st)
+	}
+	// An upstream that answers garbage, and the bridge serving on after.
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/grpc-web+proto")
+		w.Write([]byte("\x00\x00\x00\x00\x20truncated garbage"))
+	}))
+	defer garbage.Close()
+	c = testpb.NewTestServiceClient(startBridge(t, garbage.URL))
+	for range 2 {
+		if _, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{}); status.Code(err) != codes.Internal {
+			t.Fatalf("garbage upstream: %v", err)
+		}
+	}
+}
+
+func TestBridgeRequestLimit(t *testing.T) {
+	t.Parallel()
+	c := testpb.NewTestServiceClient(startBridge(t, function(t, emulator.Buffered), bridge.WithMaxRequestBytes(1000)))
+	cs, _ := c.StreamingInputCall(ctx(t))
+	for range 3 {
+		cs.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, 400)}})
+	}
+	_, err := cs.CloseAndRecv()
+	if st := status.Convert(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "one request") {
+		t.Fatalf("over the limit: %v", st)
+	}
+}
