@@ -48,6 +48,8 @@ conformance: ## Run the Connect conformance suite: the client, the handler, and 
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via emulator -invoke-mode BUFFERED
 	$(CONFORMANCE) --mode server --conf conformance/config-server.yaml \
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via emulator -invoke-mode RESPONSE_STREAM
+	$(CONFORMANCE) --mode server --conf conformance/config-bridge.yaml \
+		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via bridge -invoke-mode RESPONSE_STREAM
 
 .PHONY: bench
 bench: ## Run the benchmarks (figures in docs/benchmarks.md)

@@ -259,11 +259,16 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 			break
 		}
 		if err != nil {
+			if _, herr := cs.Header(); herr != nil {
+				// No answer at all: the upstream could not be reached.
+				return upstreamError(up, err)
+			}
 			if final {
 				sendHeader()
 				ss.SetTrailer(outgoing(cs.Trailer()))
 			}
-			return upstreamError(up, err)
+			// The upstream's own status, passed on unchanged.
+			return err
 		}
 		sendHeader()
 		if err := ss.SendMsg(&resp); err != nil {
@@ -277,17 +282,13 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 	return nil
 }
 
-// upstreamError passes the upstream's status on unchanged; failures to
-// reach it are UNAVAILABLE and name it.
+// upstreamError explains a failure to reach the upstream, naming it; the
+// code is the client's (UNAVAILABLE for a refused connection, the
+// context's for a deadline or cancellation).
 func upstreamError(up upstream, err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return status.Errorf(codes.Unavailable, "upstream %s: %v", up.name, err)
+	st := status.Convert(err)
+	if st.Code() == codes.DeadlineExceeded || st.Code() == codes.Canceled {
+		return err
 	}
-	if st.Code() == codes.Unavailable && !strings.Contains(st.Message(), up.name) {
-		p := st.Proto()
-		p.Message = "upstream " + up.name + ": " + p.Message
-		return status.FromProto(p).Err()
-	}
-	return err
+	return status.Errorf(st.Code(), "upstream %s: %s", up.name, st.Message())
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/bridge"
+	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 )
 
@@ -44,4 +47,29 @@ func viaEmulator(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode
 		return errors.Join(err, e.Close())
 	}
 	return strings.TrimPrefix(e.URL(), "http://"), wait, nil
+}
+
+// viaBridge puts the bridge in front of the emulator: the runner's native
+// gRPC clients call the bridge over h2c.
+func viaBridge(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode, logger *slog.Logger) (string, func() error, error) {
+	url, waitEmulator, err := viaEmulator(ctx, s, mode, logger)
+	if err != nil {
+		return "", nil, err
+	}
+	up, err := client.New("http://" + url)
+	if err != nil {
+		return "", nil, err
+	}
+	b := bridge.New(url, up, bridge.WithLogger(logger))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	go func() { _ = b.Serve(lis) }()
+	wait := func() error {
+		<-ctx.Done()
+		b.Stop()
+		return waitEmulator()
+	}
+	return lis.Addr().String(), wait, nil
 }

@@ -7,7 +7,9 @@
 //     translation on its own;
 //   - -via emulator: the project's Lambda emulator, with the function
 //     running lambdagrpc.Serve against the emulator's Runtime API, so every
-//     call crosses the Function URL front door and the Runtime API.
+//     call crosses the Function URL front door and the Runtime API;
+//   - -via bridge: the bridge (native gRPC over h2c) in front of the
+//     emulator, so native gRPC clients drive the whole path.
 //
 // It reads one length-prefixed ServerCompatRequest from stdin, writes one
 // length-prefixed ServerCompatResponse to stdout, and serves until SIGTERM.
@@ -82,6 +84,12 @@ func run(via string, mode lambdagrpc.InvokeMode) error {
 		}
 	case "emulator":
 		a, w, err := viaEmulator(ctx, s, mode, logger)
+		if err != nil {
+			return err
+		}
+		addr, wait = a, w
+	case "bridge":
+		a, w, err := viaBridge(ctx, s, mode, logger)
 		if err != nil {
 			return err
 		}
