@@ -8,6 +8,7 @@ BIN := $(TMP)/bin
 export PATH := $(BIN):$(PATH)
 
 GOLANGCI_LINT_VERSION := v2.15.0
+GRPCURL_VERSION := v1.9.4
 CONFORMANCE := go tool -modfile=conformance/go.mod connectconformance
 
 .PHONY: help
@@ -21,8 +22,11 @@ run: ## Run the example greeter on the local Lambda emulator
 .PHONY: test
 test: lint unit conformance check-generated ## Run every check CI runs
 
+.PHONY: tools
+tools: $(BIN)/golangci-lint $(BIN)/grpcurl ## Install the pinned tools into .tmp/bin
+
 .PHONY: unit
-unit: ## Run the Go tests of every module with the race detector
+unit: $(BIN)/grpcurl ## Run the Go tests of every module with the race detector
 	go test -race -count=1 ./...
 	cd conformance && go test -race -count=1 ./...
 	cd test/awssdk && go test -race -count=1 ./...
@@ -71,6 +75,9 @@ fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
 			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg; \
 		done; \
 	done
+
+$(BIN)/grpcurl:
+	GOBIN=$(BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

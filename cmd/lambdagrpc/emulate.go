@@ -208,7 +208,8 @@ func example(ctx context.Context, url string) string {
 	if err != nil {
 		return generic + "\n(register google.golang.org/grpc/reflection to get a ready-made call: " + err.Error() + ")"
 	}
-	return fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '%s' %s/%s/%s", body, url, svc, method)
+	return fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '%s' %s/%s/%s\n"+
+		"or with grpcurl, through a bridge:\n  lambdagrpc bridge --target %s &\n  grpcurl -plaintext -d '%s' 127.0.0.1:50051 %s/%s", body, url, svc, method, url, body, svc, method)
 }
 
 func reflect(ctx context.Context, url string, req *reflectionpb.ServerReflectionRequest) (*reflectionpb.ServerReflectionResponse, error) {

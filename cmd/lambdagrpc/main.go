@@ -1,6 +1,7 @@
 // Command lambdagrpc is the toolset of the lambdagrpc library:
 //
 //	lambdagrpc emulate [flags] PACKAGE_OR_BINARY   run a function on a local Lambda emulator
+//	lambdagrpc bridge --target URL|FUNCTION        serve native gRPC in front of a Lambda
 //	lambdagrpc build [flags] PACKAGE               build a deployable zip for provided.al2023
 //
 // Run a subcommand with -h for its flags.
@@ -34,6 +35,7 @@ const usage = `usage: lambdagrpc <command> [flags] [arguments]
 
 commands:
   emulate   run a function on a local Lambda emulator and print how to call it
+  bridge    serve native gRPC (grpcurl, any gRPC client) in front of a Lambda
   build     build a deployable zip (bootstrap) for the provided.al2023 runtime
 
 Run "lambdagrpc <command> -h" for a command's flags.
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "emulate":
 		return emulate(ctx, args[1:], stdout, stderr)
+	case "bridge":
+		return bridgeCmd(ctx, args[1:], stdout, stderr)
 	case "build":
 		return build(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/bridge"
+	"github.com/lambdagrpc/lambdagrpc/client"
+	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
+)
+
+// target says how to reach one upstream.
+type target struct {
+	Target   string `json:"target"`   // a URL, or a function name or ARN
+	Protocol string `json:"protocol"` // grpc-web (default), grpc-web-text, connect
+	SigV4    bool   `json:"sigv4"`    // sign URL requests for AWS_IAM
+	Stream   bool   `json:"stream"`   // functions: InvokeWithResponseStream
+	Region   string `json:"region"`
+	Endpoint string `json:"endpoint"` // functions: the Lambda API endpoint, e.g. the emulator's
+}
+
+// bridgeFile is the JSON of `lambdagrpc bridge --config`.
+type bridgeFile struct {
+	Listen   string            `json:"listen"`
+	Default  *target           `json:"default"`
+	Services map[string]target `json:"services"`
+}
+
+func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:50051", "where native gRPC clients connect")
+	var t target
+	fs.StringVar(&t.Target, "target", "", "the upstream: a Function URL or API Gateway URL, or a function name or ARN (called through the Invoke APIs with IAM)")
+	fs.StringVar(&t.Protocol, "protocol", "grpc-web", "the upstream protocol: grpc-web, grpc-web-text or connect")
+	fs.BoolVar(&t.SigV4, "sigv4", false, "sign requests to the URL with SigV4 (AWS_IAM Function URLs), with the AWS SDK's default credentials")
+	fs.BoolVar(&t.Stream, "stream", false, "call functions with InvokeWithResponseStream (the function must run in RESPONSE_STREAM mode)")
+	fs.StringVar(&t.Region, "region", "", "the AWS region (default: the SDK's, from AWS_REGION or the profile)")
+	fs.StringVar(&t.Endpoint, "endpoint", "", "the Lambda API endpoint for function names (default: AWS's; the emulator prints its Invoke API)")
+	certFile := fs.String("tls-cert", "", "serve TLS with this certificate (PEM) instead of h2c")
+	keyFile := fs.String("tls-key", "", "the certificate's key (PEM)")
+	configFile := fs.String("config", "", "a JSON file with several upstreams by service name (see docs/bridge.md)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
+		fmt.Fprintln(stderr, "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	def := &t
+	var services map[string]target
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return err
+		}
+		var f bridgeFile
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			return fmt.Errorf("%s: %w", *configFile, err)
+		}
+		if f.Listen != "" {
+			*listen = f.Listen
+		}
+		def, services = f.Default, f.Services
+	}
+	if def == nil || def.Target == "" {
+		if len(services) == 0 {
+			fs.Usage()
+			return errors.New("give --target or a --config with upstreams")
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var opts []bridge.Option
+	opts = append(opts, bridge.WithLogger(logger))
+	for svc, st := range services {
+		cc, err := dial(ctx, st)
+		if err != nil {
+			return fmt.Errorf("service %s: %w", svc, err)
+		}
+		opts = append(opts, bridge.WithService(svc, st.Target, cc))
+	}
+	if *certFile != "" || *keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		opts = append(opts, bridge.WithServerOptions(grpc.Creds(credentials.NewServerTLSFromCert(&cert))))
+	}
+	var defConn grpc.ClientConnInterface = unroutable{}
+	defName := "(no default upstream)"
+	if def != nil && def.Target != "" {
+		cc, err := dial(ctx, *def)
+		if err != nil {
+			return err
+		}
+		defConn, defName = cc, def.Target
+	}
+	b := bridge.New(defName, defConn, opts...)
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", *listen)
+	if err != nil {
+		return portHint(fmt.Errorf("listen on %s: %w", *listen, err))
+	}
+	scheme := "h2c"
+	if *certFile != "" {
+		scheme = "TLS"
+	}
+	fmt.Fprintf(stdout, "bridge: native gRPC (%s) on %s → %s\n", scheme, lis.Addr(), defName)
+	if *certFile == "" {
+		fmt.Fprintf(stdout, "  grpcurl -plaintext %s list\n", lis.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- b.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "bridge: stopping")
+	b.GracefulStop()
+	return nil
+}
+
+// dial builds the client for one upstream.
+func dial(ctx context.Context, t target) (grpc.ClientConnInterface, error) {
+	var copts []client.Option
+	switch t.Protocol {
+	case "", "grpc-web":
+	case "grpc-web-text":
+		copts = append(copts, client.WithProtocol(client.GRPCWebText))
+	case "connect":
+		copts = append(copts, client.WithProtocol(client.Connect))
+	default:
+		return nil, fmt.Errorf("unknown protocol %q: use grpc-web, grpc-web-text or connect", t.Protocol)
+	}
+	isURL := strings.HasPrefix(t.Target, "http://") || strings.HasPrefix(t.Target, "https://")
+	if isURL && !t.SigV4 {
+		return client.New(t.Target, copts...)
+	}
+	var lopts []func(*config.LoadOptions) error
+	if t.Region != "" {
+		lopts = append(lopts, config.WithRegion(t.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lopts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if isURL {
+		return client.New(t.Target, append(copts, awsclient.SigV4(cfg.Credentials, cfg.Region))...)
+	}
+	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if t.Endpoint != "" {
+			o.BaseEndpoint = aws.String(t.Endpoint)
+		}
+	})
+	return awsclient.New(lc, t.Target, t.Stream, copts...)
+}
+
+// unroutable answers calls to services no upstream serves.
+type unroutable struct{}
+
+func (unroutable) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	return errNoUpstream
+}
+
+func (unroutable) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, errNoUpstream
+}
+
+var errNoUpstream = status.Error(codes.Unimplemented, "no upstream serves this service: add it to the bridge configuration")

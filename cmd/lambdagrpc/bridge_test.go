@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/emulator"
+)
+
+// grpcurl finds the pinned grpcurl that `make test` installs. Outside CI a
+// missing grpcurl skips the test with a reason; in CI it fails it.
+func grpcurl(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("grpcurl"); err == nil {
+		return p
+	}
+	if p, err := filepath.Abs("../../.tmp/bin/grpcurl"); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("grpcurl is not installed: make test installs it into .tmp/bin")
+	}
+	t.Skip("grpcurl is not installed; `make tools` installs the pinned version")
+	return ""
+}
+
+// TestBridgeWithGrpcurl runs the README's "Call it with grpcurl" steps:
+// grpcurl against the bridge, in front of the emulator running the example
+// greeter as a process.
+func TestBridgeWithGrpcurl(t *testing.T) {
+	t.Parallel()
+	bin := grpcurl(t)
+	e := emulator.StartForTest(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
+		Env: []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM"}, Timeout: 10 * time.Second, Output: io.Discard})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"bridge", "--listen", addr, "--target", e.URL()}, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("bridge: %v", err)
+		}
+	})
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("the bridge did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// grpcurl [flags] address [verb or method] [symbol]
+	call := func(flags, pos []string) (string, error) {
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		args := append(append(append([]string{"-plaintext"}, flags...), addr), pos...)
+		out, err := exec.CommandContext(cctx, bin, args...).CombinedOutput()
+		return string(out), err
+	}
+	svc := "lambdagrpc.examples.greeter.v1.Greeter"
+	for _, tc := range []struct {
+		flags, pos []string
+		want       []string
+		wantErr    bool
+	}{
+		{pos: []string{"list"}, want: []string{svc, "grpc.health.v1.Health"}},
+		{pos: []string{"describe", svc}, want: []string{"rpc SayHello", "rpc SayHelloStream", "stream"}},
+		{flags: []string{"-d", `{"name":"grpcurl"}`}, pos: []string{svc + "/SayHello"}, want: []string{`"message": "Hello, grpcurl!"`}},
+		{flags: []string{"-d", `{"name":"s","count":3}`}, pos: []string{svc + "/SayHelloStream"}, want: []string{"(1/3)", "(2/3)", "(3/3)"}},
+		{flags: []string{"-d", `{}`}, pos: []string{svc + "/SayHello"}, want: []string{"InvalidArgument", "name must not be empty", "google.rpc.BadRequest"}, wantErr: true},
+	} {
+		out, err := call(tc.flags, tc.pos)
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("grpcurl %q %q: %v\n%s", tc.flags, tc.pos, err, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("grpcurl %q %q printed %s\nwant it to contain %q", tc.flags, tc.pos, out, w)
+			}
+		}
+	}
+}
