@@ -49,7 +49,9 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 	lis.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"bridge", "--listen", addr, "--target", e.URL()}, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"bridge", "--listen", addr, "--target", e.URL()}, io.Discard, io.Discard)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
