@@ -94,11 +94,17 @@ func WithPerMessage(methods ...string) Option {
 	})
 }
 
-// New returns a bridge that forwards calls to upstream, described by name
-// in logs and errors (a URL or a function name).
-func New(name string, upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
+// WithName names the default upstream in logs and errors, for example by
+// its URL or function name. The default is "upstream".
+func WithName(name string) Option {
+	return optionFunc(func(b *Bridge) { b.def.name = name })
+}
+
+// New returns a bridge that forwards calls to upstream, typically a
+// client.Conn.
+func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 	b := &Bridge{
-		def:      upstream{name: name, cc: upstreamConn},
+		def:      upstream{name: "upstream", cc: upstreamConn},
 		services: map[string]upstream{},
 		log:      slog.New(slog.DiscardHandler),
 		maxReq:   DefaultMaxRequestBytes,

@@ -59,12 +59,16 @@ func function(t *testing.T, mode string) string {
 // startBridge serves a bridge to url and returns a native gRPC connection
 // to it.
 func startBridge(t *testing.T, url string, opts ...bridge.Option) *grpc.ClientConn {
+	return dialBridge(t, url, opts...)
+}
+
+func dialBridge(t testing.TB, url string, opts ...bridge.Option) *grpc.ClientConn {
 	t.Helper()
 	up, err := client.New(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bridge.New(url, up, opts...)
+	b := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defConn, defName = cc, def.Target
 	}
-	b := bridge.New(defName, defConn, opts...)
+	b := bridge.New(defConn, append([]bridge.Option{bridge.WithName(defName)}, opts...)...)
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {

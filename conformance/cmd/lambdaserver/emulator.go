@@ -60,7 +60,7 @@ func viaBridge(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode, 
 	if err != nil {
 		return "", nil, err
 	}
-	b := bridge.New(url, up, bridge.WithLogger(logger))
+	b := bridge.New(up, bridge.WithName(url), bridge.WithLogger(logger))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
