@@ -206,35 +206,6 @@ type StreamPrelude struct {
 	Cookies           []string            `json:"cookies,omitempty"`
 }
 
-// probe holds just enough of any event to tell its source.
-type probe struct {
-	Version        string `json:"version"`
-	HTTPMethod     string `json:"httpMethod"`
-	RequestContext struct {
-		ELB  *json.RawMessage `json:"elb"`
-		HTTP *json.RawMessage `json:"http"`
-	} `json:"requestContext"`
-}
-
-// Detect reports the source of an event from its shape: an ALB event has
-// requestContext.elb, a payload 2.0 event has version "2.0" (or
-// requestContext.http), a payload 1.0 event has httpMethod.
-func Detect(event []byte) (Source, error) {
-	var p probe
-	if err := json.Unmarshal(event, &p); err != nil {
-		return SourceUnknown, err
-	}
-	switch {
-	case p.RequestContext.ELB != nil:
-		return SourceALB, nil
-	case p.Version == "2.0" || (p.RequestContext.HTTP != nil && p.HTTPMethod == ""):
-		return SourceV2, nil
-	case p.HTTPMethod != "":
-		return SourceV1, nil
-	}
-	return SourceUnknown, nil
-}
-
 // Request is the union of every request shape, so an event of unknown
 // source is decoded in one pass and classified by Source.
 type Request struct {

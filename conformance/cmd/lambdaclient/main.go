@@ -7,7 +7,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/lambdagrpc/lambdagrpc/client"
+	"github.com/lambdagrpc/lambdagrpc/conformance/internal/compat"
 	conformancev1 "github.com/lambdagrpc/lambdagrpc/conformance/internal/gen/conformancev1"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -46,7 +46,7 @@ func run(in io.Reader, out io.Writer) error {
 	var writeErr error
 	for {
 		var req conformancev1.ClientCompatRequest
-		if err := readMessage(r, &req); err != nil {
+		if err := compat.Read(r, &req); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -64,7 +64,7 @@ func run(in io.Reader, out io.Writer) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err := writeMessage(out, resp); err != nil && writeErr == nil {
+			if err := compat.Write(out, resp); err != nil && writeErr == nil {
 				writeErr = err
 			}
 		})
@@ -73,26 +73,6 @@ func run(in io.Reader, out io.Writer) error {
 	return writeErr
 }
 
-func readMessage(r io.Reader, m proto.Message) error {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return err
-	}
-	b := make([]byte, binary.BigEndian.Uint32(n[:]))
-	if _, err := io.ReadFull(r, b); err != nil {
-		return err
-	}
-	return proto.Unmarshal(b, m)
-}
-
-func writeMessage(w io.Writer, m proto.Message) error {
-	b, err := proto.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...))
-	return err
-}
 
 func connFor(req *conformancev1.ClientCompatRequest) (*client.Conn, error) {
 	if req.GetServerTlsCert() != nil || req.GetClientTlsCreds() != nil {

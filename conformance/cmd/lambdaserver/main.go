@@ -17,11 +17,9 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,9 +29,9 @@ import (
 	"syscall"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/conformance/internal/compat"
 	conformancev1 "github.com/lambdagrpc/lambdagrpc/conformance/internal/gen/conformancev1"
 	"github.com/lambdagrpc/lambdagrpc/conformance/internal/service"
 )
@@ -50,7 +48,7 @@ func main() {
 
 func run(via string, mode lambdagrpc.InvokeMode) error {
 	var req conformancev1.ServerCompatRequest
-	if err := readMessage(os.Stdin, &req); err != nil {
+	if err := compat.Read(os.Stdin, &req); err != nil {
 		return fmt.Errorf("reading the ServerCompatRequest: %w", err)
 	}
 	if req.GetUseTls() {
@@ -103,30 +101,9 @@ func run(via string, mode lambdagrpc.InvokeMode) error {
 		return err
 	}
 	p, _ := strconv.Atoi(port)
-	if err := writeMessage(os.Stdout, &conformancev1.ServerCompatResponse{Host: host, Port: uint32(p)}); err != nil {
+	if err := compat.Write(os.Stdout, &conformancev1.ServerCompatResponse{Host: host, Port: uint32(p)}); err != nil {
 		return fmt.Errorf("writing the ServerCompatResponse: %w", err)
 	}
 	return wait()
 }
 
-func readMessage(r io.Reader, m proto.Message) error {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return err
-	}
-	b := make([]byte, binary.BigEndian.Uint32(n[:]))
-	if _, err := io.ReadFull(r, b); err != nil {
-		return err
-	}
-	return proto.Unmarshal(b, m)
-}
-
-func writeMessage(w io.Writer, m proto.Message) error {
-	b, err := proto.Marshal(m)
-	if err != nil {
-		return err
-	}
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
-	_, err = w.Write(append(out, b...))
-	return err
-}
