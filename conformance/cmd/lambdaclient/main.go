@@ -73,7 +73,6 @@ func run(in io.Reader, out io.Writer) error {
 	return writeErr
 }
 
-
 func connFor(req *conformancev1.ClientCompatRequest) (*client.Conn, error) {
 	if req.GetServerTlsCert() != nil || req.GetClientTlsCreds() != nil {
 		return nil, errors.New("TLS is not supported by this client program")

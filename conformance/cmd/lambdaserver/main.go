@@ -106,4 +106,3 @@ func run(via string, mode lambdagrpc.InvokeMode) error {
 	}
 	return wait()
 }
-
