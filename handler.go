@@ -131,7 +131,6 @@ type call struct {
 	httpErr   int         // non-200 status written by the gRPC server itself
 	errBody   []byte      // its body
 	pending   []byte      // body bytes not yet flushed (text mode, Connect unary)
-	written   int         // body bytes given to w
 	overflow  bool        // response exceeded the writer's limit
 	cancel    context.CancelFunc
 	text      *wire.TextReader // request body decoder in text mode
@@ -382,9 +381,7 @@ func (c *call) Write(p []byte) (int, error) {
 		return 0, errResponseTooLarge
 	}
 	c.commit()
-	n, err := c.w.Write(p)
-	c.written += n
-	return n, err
+	return c.w.Write(p)
 }
 
 // Flush implements http.Flusher for the gRPC server, which flushes after
@@ -412,8 +409,7 @@ func (c *call) Flush() {
 		}
 		c.commit()
 		c.pending = c.pending[:0]
-		n, _ := c.w.Write(out)
-		c.written += n
+		_, _ = c.w.Write(out)
 	default:
 		c.commit()
 	}
@@ -639,8 +635,7 @@ func (c *call) end(st *status.Status) {
 }
 
 func (c *call) writeBody(p []byte) {
-	n, _ := c.w.Write(p)
-	c.written += n
+	_, _ = c.w.Write(p)
 	flush(c.w)
 }
 
@@ -659,8 +654,7 @@ func (c *call) endConnectUnary(st *status.Status) {
 			}
 			c.committed = true
 			c.w.WriteHeader(http.StatusOK)
-			n, _ := c.w.Write(msg)
-			c.written += n
+			_, _ = c.w.Write(msg)
 			return
 		}
 		st = status.New(codes.Internal, "the server sent no response message")
@@ -675,8 +669,7 @@ func (c *call) endConnectUnary(st *status.Status) {
 		code = http.StatusNotFound
 	}
 	c.w.WriteHeader(code)
-	n, _ := c.w.Write(body)
-	c.written += n
+	_, _ = c.w.Write(body)
 }
 
 func metadataMap(h http.Header) map[string][]string {

@@ -32,8 +32,7 @@ type process struct {
 	initTime   *time.Timer
 	exited     chan struct{}
 	stopped    bool
-	restarting bool // stopped on purpose by a rebuild
-	warm       int
+	restarting bool          // stopped on purpose by a rebuild
 	done       chan struct{} // closed by stop
 }
 
@@ -167,9 +166,7 @@ func (p *process) delivered() {
 		p.ready = true
 		p.initTime.Stop()
 		p.cfg.Logger.Info("emulator: function initialised", "function", p.cfg.Name, "initDuration", time.Since(p.started).Round(time.Millisecond))
-		return
 	}
-	p.warm++
 }
 
 func (p *process) initTimedOut(cmd *exec.Cmd) {
