@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,18 +15,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/reflection"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
-	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/bridge"
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
 
@@ -35,25 +32,7 @@ import (
 // function on the emulator and returns its Function URL.
 func function(t *testing.T, mode string) string {
 	t.Helper()
-	e := emulator.StartForTest(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 8, Timeout: 10 * time.Second})
-	s := grpc.NewServer()
-	testsvc.Register(s)
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(s, hs)
-	reflection.Register(s)
-	lmode := lambdagrpc.Buffered
-	if mode == emulator.ResponseStream {
-		lmode = lambdagrpc.ResponseStream
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = lambdagrpc.Serve(ctx, s, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()), lambdagrpc.WithInvokeMode(lmode),
-			lambdagrpc.WithMaxConcurrency(8), lambdagrpc.WithLogger(slog.New(slog.DiscardHandler)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return e.URL()
+	return testfn.Start(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 8, Timeout: 10 * time.Second}).URL()
 }
 
 // startBridge serves a bridge to url and returns a native gRPC connection

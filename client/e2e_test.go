@@ -1,10 +1,8 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -15,33 +13,11 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
-
-// onEmulator runs the test service as a function on the emulator and
-// returns the emulator.
-func onEmulator(t *testing.T, cfg emulator.Config) *emulator.Emulator {
-	t.Helper()
-	e := emulator.StartForTest(t, cfg)
-	mode := lambdagrpc.Buffered
-	if cfg.InvokeMode == emulator.ResponseStream {
-		mode = lambdagrpc.ResponseStream
-	}
-	s := grpc.NewServer()
-	testsvc.Register(s)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = lambdagrpc.Serve(ctx, s, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()), lambdagrpc.WithInvokeMode(mode),
-			lambdagrpc.WithMaxConcurrency(max(cfg.MaxConcurrency, 1)), lambdagrpc.WithLogger(slog.New(slog.DiscardHandler)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return e
-}
 
 func TestThroughTheEmulator(t *testing.T) {
 	t.Parallel()
@@ -50,7 +26,7 @@ func TestThroughTheEmulator(t *testing.T) {
 		if mode == emulator.ResponseStream {
 			rest = emulator.RESTStream
 		}
-		e := onEmulator(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4, Timeout: 10 * time.Second,
+		e := testfn.Start(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4, Timeout: 10 * time.Second,
 			FrontDoors: []emulator.FrontDoor{{Kind: rest}, {Kind: emulator.HTTPAPI}}})
 		for _, door := range []string{emulator.FunctionURL, rest, emulator.HTTPAPI} {
 			for _, proto := range []client.Protocol{client.GRPCWeb, client.GRPCWebText, client.Connect} {
@@ -91,7 +67,7 @@ func TestThroughTheEmulator(t *testing.T) {
 
 func TestStreamingThroughLambdaIsIncremental(t *testing.T) {
 	t.Parallel()
-	e := onEmulator(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 10 * time.Second})
+	e := testfn.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 10 * time.Second})
 	conn, _ := client.New(e.URL())
 	stream, err := testpb.NewTestServiceClient(conn).StreamingOutputCall(ctx(t), &testpb.StreamingOutputCallRequest{
 		ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 1, IntervalUs: 1500000}}})
@@ -109,7 +85,7 @@ func TestStreamingThroughLambdaIsIncremental(t *testing.T) {
 
 func TestLambdaErrors(t *testing.T) {
 	t.Parallel()
-	e := onEmulator(t, emulator.Config{Timeout: 300 * time.Millisecond})
+	e := testfn.Start(t, emulator.Config{Timeout: 300 * time.Millisecond})
 	conn, _ := client.New(e.URL())
 	c := testpb.NewTestServiceClient(conn)
 	// lambdagrpc ends the call itself before the Lambda timeout.
@@ -118,7 +94,7 @@ func TestLambdaErrors(t *testing.T) {
 		t.Fatalf("slow handler: %v", err)
 	}
 	// Throttled: hold the one slot with a slow call and make another.
-	e = onEmulator(t, emulator.Config{Timeout: 5 * time.Second, ReservedConcurrency: 1})
+	e = testfn.Start(t, emulator.Config{Timeout: 5 * time.Second, ReservedConcurrency: 1})
 	conn, _ = client.New(e.URL())
 	c = testpb.NewTestServiceClient(conn)
 	slow := make(chan error, 1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,21 +19,9 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
-
-func serve(t *testing.T, e *emulator.Emulator, mode lambdagrpc.InvokeMode) {
-	s := grpc.NewServer()
-	testsvc.Register(s)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = lambdagrpc.Serve(ctx, s, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()), lambdagrpc.WithInvokeMode(mode),
-			lambdagrpc.WithMaxConcurrency(4), lambdagrpc.WithLogger(slog.New(slog.DiscardHandler)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-}
 
 // TestCallByName calls a function with no URL through the Invoke APIs,
 // buffered and streamed, with the SDK's client pointed at the emulator.
@@ -51,8 +38,11 @@ func TestCallByName(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := emulator.StartForTest(t, emulator.Config{Name: "svc", MaxConcurrency: 4, Timeout: 10 * time.Second})
-			serve(t, e, tc.mode)
+			mode := emulator.Buffered
+			if tc.mode == lambdagrpc.ResponseStream {
+				mode = emulator.ResponseStream
+			}
+			e := testfn.Start(t, emulator.Config{Name: "svc", MaxConcurrency: 4, Timeout: 10 * time.Second, InvokeMode: mode})
 			conn, err := awsclient.New(sdkClient(e), "svc", tc.stream)
 			if err != nil {
 				t.Fatal(err)
@@ -100,8 +90,7 @@ func TestCallByName(t *testing.T) {
 // option.
 func TestSigV4Option(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{AuthType: "AWS_IAM", Region: "eu-west-1", Credentials: map[string]string{"AKIDEXAMPLE": "secret"}})
-	serve(t, e, lambdagrpc.Buffered)
+	e := testfn.Start(t, emulator.Config{AuthType: "AWS_IAM", Region: "eu-west-1", Credentials: map[string]string{"AKIDEXAMPLE": "secret"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	signed, err := client.New(e.URL(), awsclient.SigV4(credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), "eu-west-1"))
