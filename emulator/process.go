@@ -165,7 +165,7 @@ func (p *process) delivered() {
 	if !p.ready {
 		p.ready = true
 		p.initTime.Stop()
-		p.cfg.Logger.Info("emulator: function initialised", "function", p.cfg.Name, "initDuration", time.Since(p.started).Round(time.Millisecond))
+		p.cfg.Logger.Info("emulator: function initialised", "function", p.cfg.Name, "initDuration", time.Since(p.started).Round(time.Microsecond))
 	}
 }
 
