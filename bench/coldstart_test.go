@@ -30,8 +30,8 @@ type startLog struct {
 }
 
 func (l *startLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *startLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
-func (l *startLog) WithGroup(string) slog.Handler           { return l }
+func (l *startLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *startLog) WithGroup(string) slog.Handler            { return l }
 func (l *startLog) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
