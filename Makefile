@@ -56,9 +56,12 @@ conformance: ## Run the Connect conformance suite: the client, the handler, and 
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via bridge -invoke-mode RESPONSE_STREAM
 
 .PHONY: bench
-bench: ## Run the benchmarks (figures in docs/benchmarks.md)
-	go test -run '^$$' -bench . -benchmem -count 3 . ./client
-	cd bench && go test -run '^$$' -bench . -benchmem -count 3 ./...
+bench: ## Run the benchmarks and redraw the chart (figures in docs/benchmarks.md)
+	go test -run '^$$' -bench . -benchmem -count 3 . ./client ./bridge
+	cd bench && go test -run '^$$' -bench '^BenchmarkInvoke$$' -benchmem -count 3 . | tee $(TMP)/invoke.txt
+	cd bench && go run ./cmd/plot < $(TMP)/invoke.txt > ../docs/img/invoke.svg
+	cd bench && go test -run '^$$' -bench 'InvokeStream|ClientUnary' -benchmem -count 3 .
+	cd bench && go test -run '^$$' -bench ColdStart -benchtime 1x -count 4 .
 
 .PHONY: generate
 generate: ## Regenerate the protobuf code

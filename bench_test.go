@@ -110,7 +110,7 @@ func newBenchServer(b *testing.B) *grpc.Server { return newTestServer(b) }
 // Instances concurrency 8.
 func BenchmarkFunctionURL(b *testing.B) {
 	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
-		for _, par := range []int{1, 8} {
+		for _, par := range []int{1, 8, 64} {
 			b.Run(fmt.Sprintf("mode=%s/callers=%d", mode, par), func(b *testing.B) {
 				e := emulator.StartForTest(b, emulator.Config{InvokeMode: mode, MaxConcurrency: par, Timeout: time.Minute})
 				lmode := lambdagrpc.Buffered
@@ -145,7 +145,7 @@ func BenchmarkFunctionURL(b *testing.B) {
 				start := time.Now()
 				var wg sync.WaitGroup
 				var failed atomic.Value
-				per := b.N / par
+				per := max(b.N/par, 1)
 				for range par {
 					wg.Go(func() {
 						for range per {
@@ -164,4 +164,53 @@ func BenchmarkFunctionURL(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkStreamThroughput streams 1,000 messages of 64 KiB (64 MB) through
+// the emulator's streaming Function URL and reports the time to the first
+// message and the throughput.
+func BenchmarkStreamThroughput(b *testing.B) {
+	e := emulator.StartForTest(b, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = lambdagrpc.Serve(ctx, newBenchServer(b), lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()),
+			lambdagrpc.WithInvokeMode(lambdagrpc.ResponseStream), lambdagrpc.WithLogger(quietLogger()))
+	}()
+	const n, size = 1000, 64 << 10
+	params := make([]*testpb.ResponseParameters, n)
+	for i := range params {
+		params[i] = &testpb.ResponseParameters{Size: size}
+	}
+	body := wire.AppendFrame(nil, 0, mustMarshal(b, &testpb.StreamingOutputCallRequest{ResponseParameters: params}))
+	var firstTotal time.Duration
+	b.SetBytes(n * size)
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		resp, err := http.Post(e.URL()+streamPath, "application/grpc-web+proto", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := wire.NewReader(resp.Body, 1<<20)
+		messages := 0
+		for {
+			flags, _, err := r.Next()
+			if err != nil {
+				b.Fatalf("after %d messages: %v", messages, err)
+			}
+			if messages == 0 {
+				firstTotal += time.Since(start)
+			}
+			if flags&wire.FlagWebTrailer != 0 {
+				break
+			}
+			messages++
+		}
+		resp.Body.Close()
+		if messages != n {
+			b.Fatalf("%d messages, want %d", messages, n)
+		}
+	}
+	b.ReportMetric(float64(firstTotal.Microseconds())/float64(b.N)/1000, "first-msg-ms")
 }
