@@ -58,6 +58,7 @@ conformance: ## Run the Connect conformance suite: the client, the handler, and 
 .PHONY: bench
 bench: ## Run the benchmarks and redraw the chart (figures in docs/benchmarks.md)
 	go test -run '^$$' -bench . -benchmem -count 3 . ./client ./bridge
+	mkdir -p $(TMP)
 	cd bench && go test -run '^$$' -bench '^BenchmarkInvoke$$' -benchmem -count 3 . | tee $(TMP)/invoke.txt
 	cd bench && go run ./cmd/plot < $(TMP)/invoke.txt > ../docs/img/invoke.svg
 	cd bench && go test -run '^$$' -bench 'InvokeStream|ClientUnary' -benchmem -count 3 .
