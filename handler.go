@@ -267,6 +267,20 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 			}
 			compressed = q.Get("compression") != "" && q.Get("compression") != "identity"
 		} else {
+			ce := c.r.Header.Get("Content-Encoding")
+			flags := byte(0)
+			if ce != "" && ce != "identity" {
+				flags = wire.FlagCompressed
+			}
+			if n := c.r.ContentLength; n >= 0 && n <= maxUnaryBody {
+				// The length is known (always, on Lambda): frame the body
+				// without copying it.
+				hdr := wire.AppendHeader(nil, flags, int(n))
+				return struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(hdr), io.LimitReader(c.r.Body, n)), c.r.Body}, path, nil
+			}
 			b, err := io.ReadAll(io.LimitReader(c.r.Body, maxUnaryBody+1))
 			if err != nil {
 				return nil, "", status.Newf(codes.Internal, "reading the request body: %v", err)
@@ -275,8 +289,7 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 				return nil, "", status.Newf(codes.ResourceExhausted, "request body exceeds %d bytes", maxUnaryBody)
 			}
 			msg = b
-			ce := c.r.Header.Get("Content-Encoding")
-			compressed = ce != "" && ce != "identity"
+			compressed = flags != 0
 		}
 		flags := byte(0)
 		if compressed {
