@@ -18,9 +18,6 @@ import (
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // gzip on every path, both ways
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -101,19 +98,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.serve()
 }
 
-// sideEffectFree reports whether the method at path ("/pkg.Service/Method")
-// is declared with idempotency_level = NO_SIDE_EFFECTS, the condition for
-// Connect GET requests. Methods the registry does not know are let through:
-// the server answers UNIMPLEMENTED for them.
+// sideEffectFree reports whether a Connect GET of the method at path is
+// allowed: it is declared NO_SIDE_EFFECTS, or the registry does not know it
+// (the server then answers UNIMPLEMENTED).
 func sideEffectFree(path string) bool {
-	ok := true
-	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "."))
-	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(name); err == nil {
-		md, isMethod := d.(protoreflect.MethodDescriptor)
-		opts, _ := md.Options().(*descriptorpb.MethodOptions)
-		ok = isMethod && opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-	}
-	return ok
+	known, free := wire.SideEffectFree(path)
+	return !known || free
 }
 
 // call is one gRPC-Web or Connect request in flight. It is the

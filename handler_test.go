@@ -474,3 +474,16 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("expose headers = %q", resp.Header.Get("Access-Control-Expose-Headers"))
 	}
 }
+
+// TestGETOfNonMethods sends Connect GETs whose paths name a service, a
+// message or nothing: each gets an answer, none crashes the handler.
+func TestGETOfNonMethods(t *testing.T) {
+	t.Parallel()
+	url := startHandler(t, newTestServer(t))
+	for _, path := range []string{"/grpc.testing/TestService", "/grpc.testing/SimpleRequest", "/a/b", "/x"} {
+		resp, _ := do(t, "GET", url+path+"?connect=v1&encoding=json&message=%7B%7D", "", nil, nil)
+		if resp.StatusCode < 400 {
+			t.Errorf("GET %s: %d, want an error status", path, resp.StatusCode)
+		}
+	}
+}

@@ -25,9 +25,6 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -257,22 +254,6 @@ func (s *clientStream) Header() (metadata.MD, error) {
 
 func (s *clientStream) Trailer() metadata.MD { return s.trailer }
 
-// sideEffectFree reports whether the registry declares method
-// NO_SIDE_EFFECTS.
-func sideEffectFree(method string) bool {
-	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(method, "/"), "/", "."))
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
-	if err != nil {
-		return false
-	}
-	md, ok := d.(protoreflect.MethodDescriptor)
-	if !ok {
-		return false
-	}
-	opts, _ := md.Options().(*descriptorpb.MethodOptions)
-	return opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-}
-
 // send issues the HTTP request and reads the response head.
 func (s *clientStream) send() {
 	defer close(s.sentCh)
@@ -362,7 +343,7 @@ func (s *clientStream) request() (*http.Request, error) {
 			h.Set("Connect-Timeout-Ms", wire.FormatConnectTimeout(left))
 		}
 		if s.unary {
-			if s.c.useGET && sideEffectFree(s.method) {
+			if _, free := wire.SideEffectFree(s.method); s.c.useGET && free {
 				// The order the Connect spec recommends, so caches see one key.
 				q := "connect=v1&base64=1"
 				if s.comp != "" {
