@@ -48,12 +48,14 @@ func TestSetRoutesByName(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	var runtimes sync.WaitGroup
+	defer runtimes.Wait()
 	for _, name := range []string{"a", "b"} {
 		rt := newRaw(t, s.Function(name))
-		go func() {
+		runtimes.Go(func() {
 			d := rt.next()
 			rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil, strings.NewReader(`"from `+name+`"`), nil)
-		}()
+		})
 	}
 	for _, name := range []string{"b", "a"} {
 		resp, err := http.Post(s.InvokeEndpoint()+"/2015-03-31/functions/"+name+"/invocations", "application/json", strings.NewReader("{}"))
@@ -92,11 +94,15 @@ func TestFunctionURLCORS(t *testing.T) {
 	}
 	// The URL's headers replace the function's.
 	rt := newRaw(t, e)
+	posted := make(chan struct{})
 	go func() {
+		defer close(posted)
 		d := rt.next()
 		rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", nil,
 			strings.NewReader(`{"statusCode":200,"headers":{"access-control-allow-origin":"*"},"body":"x"}`), nil)
 	}()
+	// The runtime's post must finish before the test (and its emulator) do.
+	defer func() { <-posted }()
 	req, _ = http.NewRequest(http.MethodPost, e.URL()+"/x", strings.NewReader("{}"))
 	req.Header.Set("Origin", "https://app.example")
 	resp, err = http.DefaultClient.Do(req)
