@@ -74,7 +74,7 @@ check-generated: ## Fail when committed generated code is stale
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
-	@for pkg in . ./internal/wire; do \
+	@for pkg in . ./internal/wire ./internal/events ./internal/eventstream ./emulator ./client; do \
 		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg; \
 		done; \
