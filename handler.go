@@ -38,15 +38,27 @@ func NewHandler(s *grpc.Server, opts ...Option) http.Handler {
 	return newHandler(s, newConfig(opts))
 }
 
+// forceServeHTTP sends every call through grpc.Server.ServeHTTP; the
+// package's tests set it (-servehttp) to run the whole suite on that path.
+var forceServeHTTP bool
+
 type handler struct {
-	srv *grpc.Server
-	cfg *config
-	log *slog.Logger
+	srv    *grpc.Server
+	direct *dispatcher // nil: every call goes through srv.ServeHTTP
+	cfg    *config
+	log    *slog.Logger
 }
 
 func newHandler(s *grpc.Server, cfg *config) *handler {
 	installRecovery(s, cfg.logger)
-	return &handler{srv: s, cfg: cfg, log: cfg.logger}
+	d, why := newDispatcher(s, cfg.logger)
+	if cfg.viaServeHTTP || forceServeHTTP {
+		d, why = nil, "WithServeHTTP"
+	}
+	if d == nil {
+		cfg.logger.Debug("lambdagrpc: calls go through grpc.Server.ServeHTTP", "reason", why)
+	}
+	return &handler{srv: s, direct: d, cfg: cfg, log: cfg.logger}
 }
 
 // maxUnaryBody bounds how much of a Connect unary request body is read into
@@ -184,7 +196,11 @@ func (c *call) serve() {
 	}
 	req = req.WithContext(ctx)
 	c.hdr = make(http.Header, 8)
-	c.h.srv.ServeHTTP(c, req)
+	if d := c.h.direct; d != nil {
+		d.serve(ctx, c, req)
+	} else {
+		c.h.srv.ServeHTTP(c, req)
+	}
 	c.finish(ctx)
 }
 

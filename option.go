@@ -107,6 +107,7 @@ type config struct {
 	runtimeAPI      string
 	maxConcurrency  int
 	cors            *corsPolicy
+	viaServeHTTP    bool // tests: every call through grpc.Server.ServeHTTP
 }
 
 func newConfig(opts []Option) *config {

@@ -1,0 +1,905 @@
+package lambdagrpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// The direct path hands a call to the user's *grpc.Server without
+// (*grpc.Server).ServeHTTP. ServeHTTP runs every call on three goroutines
+// (the handler's, a body reader's and a request monitor's) that hand each
+// message and every write to one another over channels; for a small unary
+// call on Lambda that costs more than everything else together. The direct
+// path runs the server's own registered handler, with the server's own
+// interceptor chains, stats handlers, codec, message size limits and unknown
+// service handler, on one goroutine, reading request messages straight from
+// the body and writing the native response into the same
+// http.ResponseWriter that ServeHTTP would, so the protocol translation in
+// handler.go is the same on both paths.
+//
+// Like installRecovery it reads a few unexported fields of the server. Each
+// is checked by name, type and, for the service table, layout when the
+// handler is built; if any differs (a grpc-go release changed them) or the
+// server uses a feature the direct path does not carry (binary logging, the
+// deprecated RPCCompressor and RPCDecompressor options, the xDS stream
+// wrapper, golang.org/x/net/trace), the handler uses ServeHTTP instead.
+
+// serviceInfo mirrors grpc-go's per-service table; newDispatcher checks
+// that the layouts agree field by field before it reads one.
+type serviceInfo struct {
+	serviceImpl any
+	streams     map[string]*grpc.StreamDesc
+	mdata       any //nolint:unused // the layout must match grpc-go's
+}
+
+// baseCodec is what grpc-go calls a codec internally: encoding.CodecV2
+// without its name. A codec forced with grpc.ForceServerCodec satisfies it.
+type baseCodec interface {
+	Marshal(v any) (mem.BufferSlice, error)
+	Unmarshal(data mem.BufferSlice, v any) error
+}
+
+// dispatcher calls a *grpc.Server's handlers directly.
+type dispatcher struct {
+	srv       *grpc.Server
+	log       *slog.Logger
+	mu        *sync.Mutex
+	services  *map[string]*serviceInfo
+	conns     *unsafe.Pointer // a map, nil once the server is stopped
+	unknown   **grpc.StreamDesc
+	streamInt *grpc.StreamServerInterceptor
+	stats     *stats.Handler
+	maxRecv   *int
+	maxSend   *int
+	codec     baseCodec // forced by grpc.ForceServerCodec, or nil
+	metrics   *callMetrics
+}
+
+// callMetrics points at the server's channelz call counters.
+type callMetrics struct {
+	started, succeeded, failed, lastStarted *atomic.Int64
+}
+
+// newDispatcher returns a dispatcher for s, or nil and the reason the
+// direct path cannot serve it.
+func newDispatcher(s *grpc.Server, log *slog.Logger) (*dispatcher, string) {
+	if grpc.EnableTracing {
+		return nil, "grpc.EnableTracing is set"
+	}
+	if os.Getenv("GRPC_BINARY_LOG_FILTER") != "" {
+		return nil, "binary logging is configured"
+	}
+	sv := reflect.ValueOf(s).Elem()
+	opts := sv.FieldByName("opts")
+	if !opts.IsValid() {
+		return nil, "grpc.Server has no opts field"
+	}
+	for _, name := range []string{"cp", "dc", "binaryLogger", "streamWrapper"} {
+		f := opts.FieldByName(name)
+		if !f.IsValid() {
+			return nil, "grpc.Server options have no " + name + " field"
+		}
+		if !f.IsNil() {
+			return nil, "the server sets " + name
+		}
+	}
+	d := &dispatcher{
+		srv:       s,
+		log:       log,
+		mu:        field[sync.Mutex](sv, "mu"),
+		conns:     mapField(sv, "conns"),
+		unknown:   field[*grpc.StreamDesc](opts, "unknownStreamDesc"),
+		streamInt: field[grpc.StreamServerInterceptor](opts, "streamInt"),
+		stats:     field[stats.Handler](sv, "statsHandler"),
+		maxRecv:   field[int](opts, "maxReceiveMessageSize"),
+		maxSend:   field[int](opts, "maxSendMessageSize"),
+	}
+	if d.mu == nil || d.conns == nil || d.unknown == nil || d.streamInt == nil || d.stats == nil || d.maxRecv == nil || d.maxSend == nil {
+		return nil, "grpc.Server's fields changed"
+	}
+	if d.services = servicesField(sv); d.services == nil {
+		return nil, "grpc.Server's service table changed"
+	}
+	if f := opts.FieldByName("codec"); !f.IsValid() || f.Kind() != reflect.Interface || !f.CanAddr() {
+		return nil, "grpc.Server's codec field changed"
+	} else if !f.IsNil() {
+		c, ok := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(baseCodec)
+		if !ok {
+			return nil, "the server's codec has an unknown shape"
+		}
+		d.codec = c
+	}
+	d.metrics = channelzMetrics(sv)
+	return d, ""
+}
+
+// mapField returns a pointer to the map-typed unexported field name of v.
+func mapField(v reflect.Value, name string) *unsafe.Pointer {
+	f := v.FieldByName(name)
+	if !f.IsValid() || f.Kind() != reflect.Map || !f.CanAddr() {
+		return nil
+	}
+	return (*unsafe.Pointer)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+// servicesField returns a pointer to s.services if its type has the layout
+// of serviceInfo.
+func servicesField(sv reflect.Value) *map[string]*serviceInfo {
+	f := sv.FieldByName("services")
+	if !f.IsValid() || !f.CanAddr() {
+		return nil
+	}
+	t := f.Type()
+	if t.Kind() != reflect.Map || t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.Pointer {
+		return nil
+	}
+	real, mirror := t.Elem().Elem(), reflect.TypeFor[serviceInfo]()
+	if real.Kind() != reflect.Struct || real.NumField() != mirror.NumField() || real.Size() != mirror.Size() {
+		return nil
+	}
+	for i := range mirror.NumField() {
+		a, b := real.Field(i), mirror.Field(i)
+		if a.Name != b.Name || a.Type != b.Type || a.Offset != b.Offset {
+			return nil
+		}
+	}
+	return (*map[string]*serviceInfo)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+// channelzMetrics finds the server's channelz call counters; nil if their
+// shape changed (the calls are then not counted there).
+func channelzMetrics(sv reflect.Value) *callMetrics {
+	cz := sv.FieldByName("channelz")
+	if !cz.IsValid() || cz.Kind() != reflect.Pointer || cz.IsNil() {
+		return nil
+	}
+	m := cz.Elem().FieldByName("ServerMetrics")
+	if !m.IsValid() {
+		return nil
+	}
+	m = reflect.NewAt(m.Type(), unsafe.Pointer(m.UnsafeAddr())).Elem()
+	c := &callMetrics{
+		started:     field[atomic.Int64](m, "CallsStarted"),
+		succeeded:   field[atomic.Int64](m, "CallsSucceeded"),
+		failed:      field[atomic.Int64](m, "CallsFailed"),
+		lastStarted: field[atomic.Int64](m, "LastCallStartedTimestamp"),
+	}
+	if c.started == nil || c.succeeded == nil || c.failed == nil || c.lastStarted == nil {
+		return nil
+	}
+	return c
+}
+
+// lookup finds the handler for "/service/method": the registered one, else
+// the unknown service handler. ok is false if the server is stopped.
+func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDesc, known, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if *d.conns == nil {
+		return nil, nil, false, false
+	}
+	info, known := (*d.services)[service]
+	if known {
+		if sd := info.streams[method]; sd != nil {
+			return info.serviceImpl, sd, true, true
+		}
+	}
+	return nil, *d.unknown, known, true
+}
+
+// serve runs the native gRPC request req, as built by call.serve, writing
+// the native response to w. It returns when the call has written its status
+// or ctx ends; a handler still running then is left to finish on its own,
+// its writes discarded, as ServeHTTP does.
+func (d *dispatcher) serve(ctx context.Context, w *call, req *http.Request) {
+	st := &directStream{d: d, w: w, body: req.Body, contentType: req.Header.Get("Content-Type")}
+	st.codecName = strings.TrimPrefix(st.contentType, "application/grpc+")
+	defer func() { _ = req.Body.Close() }()
+
+	outer := ctx
+	var cancel context.CancelFunc
+	if v := req.Header.Get("Grpc-Timeout"); v != "" {
+		to, err := wire.ParseTimeout(v)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("malformed grpc-timeout: %v", err), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel = context.WithTimeout(ctx, to)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+
+	md, err := incomingMetadata(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx = metadata.NewIncomingContext(ctx, md)
+	p := &peer.Peer{Addr: strAddr(req.RemoteAddr)}
+	if la, ok := req.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		p.LocalAddr = la
+	}
+	if req.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *req.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	ctx = peer.NewContext(ctx, p)
+	st.method = req.URL.Path
+	st.recvCompress = req.Header.Get("Grpc-Encoding")
+
+	sh := *d.stats
+	if sh != nil {
+		ctx = sh.TagRPC(ctx, &stats.RPCTagInfo{FullMethodName: st.method})
+		sh.HandleRPC(ctx, &stats.InHeader{
+			FullMethod:  st.method,
+			RemoteAddr:  p.Addr,
+			LocalAddr:   p.LocalAddr,
+			Compression: st.recvCompress,
+			Header:      md,
+		})
+	}
+	st.ctx = ctx
+
+	service, method, ok := splitMethod(st.method)
+	if !ok {
+		st.writeStatus(status.Newf(codes.Unimplemented, "malformed method name: %q", st.method))
+		return
+	}
+	impl, sd, known, ok := d.lookup(service, method)
+	switch {
+	case !ok:
+		st.writeStatus(status.New(codes.Unavailable, "the gRPC server has been stopped"))
+		return
+	case sd == nil && !known:
+		st.writeStatus(status.Newf(codes.Unimplemented, "unknown service %v", service))
+		return
+	case sd == nil:
+		st.writeStatus(status.Newf(codes.Unimplemented, "unknown method %v for service %v", method, service))
+		return
+	}
+	st.desc = sd
+	if sd.ClientStreams && w.r.ProtoMajor == 1 {
+		// net/http closes an HTTP/1 request body once the response starts
+		// unless told otherwise, and a half-duplex stream's handler may
+		// answer a message before it reads the next.
+		_ = http.NewResponseController(w.w).EnableFullDuplex()
+	}
+
+	// The handler runs on a goroutine of its own so that the call can be
+	// cut off when outer ends (the client goes away, the response outgrows
+	// its limit, or the grace period after the handler's deadline runs
+	// out) even if the handler ignores its context.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.run(impl, sh)
+	}()
+	select {
+	case <-done:
+	case <-outer.Done():
+		st.abandon()
+	}
+}
+
+func splitMethod(m string) (service, method string, ok bool) {
+	sm, found := strings.CutPrefix(m, "/")
+	if !found {
+		return "", "", false
+	}
+	pos := strings.LastIndexByte(sm, '/')
+	if pos == -1 {
+		return "", "", false
+	}
+	return sm[:pos], sm[pos+1:], true
+}
+
+// incomingMetadata builds the metadata a handler sees from the native
+// request's headers, exactly as grpc-go's ServeHTTP does.
+func incomingMetadata(req *http.Request) (metadata.MD, error) {
+	md := make(metadata.MD, len(req.Header)+2)
+	md["content-type"] = []string{req.Header.Get("Content-Type")}
+	if req.Host != "" {
+		md[":authority"] = []string{req.Host}
+	}
+	for k, vs := range req.Header {
+		k = strings.ToLower(k)
+		if reservedHeader(k) && k != "user-agent" {
+			continue
+		}
+		for _, v := range vs {
+			if wire.IsBinaryKey(k) {
+				b, err := decodeBinHeader(v)
+				if err != nil {
+					return nil, fmt.Errorf("malformed binary metadata %q in header %q: %w", v, k, err)
+				}
+				v = string(b)
+			}
+			md[k] = append(md[k], v)
+		}
+	}
+	return md, nil
+}
+
+// decodeBinHeader decodes a -bin value as grpc-go does: padded or unpadded
+// standard base64.
+func decodeBinHeader(v string) ([]byte, error) {
+	if len(v)%4 == 0 {
+		return base64.StdEncoding.DecodeString(v)
+	}
+	return base64.RawStdEncoding.DecodeString(v)
+}
+
+// reservedHeader reports whether a header belongs to the gRPC protocol
+// rather than to the application's metadata.
+func reservedHeader(k string) bool {
+	if k != "" && k[0] == ':' {
+		return true
+	}
+	switch k {
+	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
+		return true
+	}
+	return false
+}
+
+type strAddr string
+
+func (a strAddr) Network() string {
+	if a != "" {
+		return "tcp"
+	}
+	return ""
+}
+
+func (a strAddr) String() string { return string(a) }
+
+// errIllegalHeaderWrite is grpc-go's answer to a header set or sent after
+// the headers went out.
+var errIllegalHeaderWrite = status.Error(codes.Internal, "transport: SendHeader called multiple times")
+
+// directStream is one call on the direct path: the grpc.ServerStream its
+// handler gets. Its methods are called from the handler's goroutine; the
+// mutex orders them against abandon, called from the request's goroutine.
+type directStream struct {
+	d           *dispatcher
+	w           *call
+	ctx         context.Context
+	method      string
+	desc        *grpc.StreamDesc
+	body        io.Reader
+	contentType string
+	codecName   string
+	codec       baseCodec
+
+	recvCompress string
+	decompressor encoding.Compressor
+	sendCompress string
+	compressor   encoding.Compressor
+
+	recvFirst bool
+	hdr       [wire.HeaderLen]byte
+
+	mu         sync.Mutex
+	header     metadata.MD
+	trailer    metadata.MD
+	headerSent bool
+	done       bool // the status is written or the call was abandoned
+}
+
+// run calls the handler and writes its status, as grpc-go's processRPC
+// does.
+func (s *directStream) run(impl any, sh stats.Handler) {
+	d := s.d
+	if m := d.metrics; m != nil {
+		m.started.Add(1)
+		m.lastStarted.Store(time.Now().UnixNano())
+	}
+	var begin *stats.Begin
+	if sh != nil {
+		begin = &stats.Begin{BeginTime: time.Now(), IsClientStream: s.desc.ClientStreams, IsServerStream: s.desc.ServerStreams}
+		sh.HandleRPC(s.ctx, begin)
+	}
+	var appErr error
+	defer func() {
+		if p := recover(); p != nil {
+			// A panic outside the interceptor chain (a codec, a stats
+			// handler): the interceptors installed by installRecovery could
+			// not catch it.
+			d.log.ErrorContext(s.ctx, "lambdagrpc: handler panicked", "method", s.method, "panic", p, "stack", string(debug.Stack()))
+			appErr = status.Error(codes.Internal, panicMessage)
+			s.writeStatus(status.Convert(appErr))
+		}
+		if sh != nil {
+			end := &stats.End{BeginTime: begin.BeginTime, EndTime: time.Now()}
+			if appErr != nil && !errors.Is(appErr, io.EOF) {
+				end.Error = appErr
+			}
+			sh.HandleRPC(s.ctx, end)
+		}
+		if m := d.metrics; m != nil {
+			if appErr != nil && !errors.Is(appErr, io.EOF) {
+				m.failed.Add(1)
+			} else {
+				m.succeeded.Add(1)
+			}
+		}
+	}()
+
+	s.ctx = grpc.NewContextWithServerTransportStream(s.ctx, transportStream{s})
+	if d.codec != nil {
+		s.codec = d.codec
+	} else {
+		s.codec = codecFor(s.codecName)
+	}
+	if rc := s.recvCompress; rc != "" && rc != encoding.Identity {
+		s.decompressor = encoding.GetCompressor(rc)
+		if s.decompressor == nil {
+			st := status.Newf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc)
+			s.writeStatus(st)
+			appErr = st.Err()
+			return
+		}
+		// grpc-go answers in the encoding the request came in.
+		s.compressor, s.sendCompress = s.decompressor, rc
+	}
+
+	if *d.streamInt == nil || (!s.desc.ClientStreams && !s.desc.ServerStreams) {
+		appErr = s.desc.Handler(impl, s)
+	} else {
+		info := &grpc.StreamServerInfo{FullMethod: s.method, IsClientStream: s.desc.ClientStreams, IsServerStream: s.desc.ServerStreams}
+		appErr = (*d.streamInt)(impl, s, info, s.desc.Handler)
+	}
+	if appErr != nil {
+		st, ok := status.FromError(appErr)
+		if !ok {
+			st = status.FromContextError(appErr)
+			appErr = st.Err()
+		}
+		s.writeStatus(st)
+		return
+	}
+	s.writeStatus(status.New(codes.OK, ""))
+}
+
+// codecFor returns the registered codec for a content subtype, as grpc-go
+// picks it: a V1 codec first, then a V2 one, else proto.
+func codecFor(name string) baseCodec {
+	if name == "" {
+		name = "proto"
+	}
+	if c := encoding.GetCodec(name); c != nil {
+		return codecV1{c}
+	}
+	if c := encoding.GetCodecV2(name); c != nil {
+		return c
+	}
+	return encoding.GetCodecV2("proto")
+}
+
+// codecV1 adapts an encoding.Codec.
+type codecV1 struct{ c encoding.Codec }
+
+func (c codecV1) Marshal(v any) (mem.BufferSlice, error) {
+	b, err := c.c.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (c codecV1) Unmarshal(data mem.BufferSlice, v any) error {
+	return c.c.Unmarshal(data.Materialize(), v)
+}
+
+// abandon ends the call for the request's goroutine: the handler's later
+// writes are dropped.
+func (s *directStream) abandon() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// Context implements grpc.ServerStream.
+func (s *directStream) Context() context.Context { return s.ctx }
+
+// SetHeader implements grpc.ServerStream.
+func (s *directStream) SetHeader(md metadata.MD) error {
+	if md.Len() == 0 {
+		return nil
+	}
+	if err := validateMetadata(md); err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return s.setHeader(md)
+}
+
+func (s *directStream) setHeader(md metadata.MD) error {
+	if md.Len() == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent || s.done {
+		return errIllegalHeaderWrite
+	}
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
+
+// SendHeader implements grpc.ServerStream.
+func (s *directStream) SendHeader(md metadata.MD) error {
+	if err := validateMetadata(md); err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return s.sendHeader(md)
+}
+
+func (s *directStream) sendHeader(md metadata.MD) error {
+	s.mu.Lock()
+	if s.headerSent || s.done {
+		s.mu.Unlock()
+		return errIllegalHeaderWrite
+	}
+	s.header = metadata.Join(s.header, md)
+	s.writeHeaderLocked()
+	s.w.WriteHeader(http.StatusOK)
+	s.w.Flush()
+	s.mu.Unlock()
+	return nil
+}
+
+// SetTrailer implements grpc.ServerStream.
+func (s *directStream) SetTrailer(md metadata.MD) {
+	if md.Len() == 0 {
+		return
+	}
+	if err := validateMetadata(md); err != nil {
+		s.d.log.Error("lambdagrpc: invalid trailer metadata", "method", s.method, "error", err)
+	}
+	_ = s.setTrailer(md)
+}
+
+func (s *directStream) setTrailer(md metadata.MD) error {
+	if md.Len() == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return errIllegalHeaderWrite
+	}
+	s.trailer = metadata.Join(s.trailer, md)
+	return nil
+}
+
+// writeHeaderLocked puts the response headers in place, as grpc-go's
+// ServeHTTP transport does on the first write.
+func (s *directStream) writeHeaderLocked() {
+	s.headerSent = true
+	h := s.w.Header()
+	h.Set("Content-Type", s.contentType)
+	if s.sendCompress != "" {
+		h.Set("Grpc-Encoding", s.sendCompress)
+	}
+	for k, vs := range s.header {
+		if reservedHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			h.Add(k, encodeMetadataValue(k, v))
+		}
+	}
+	if sh := *s.d.stats; sh != nil {
+		sh.HandleRPC(s.ctx, &stats.OutHeader{Header: s.header.Copy(), Compression: s.sendCompress})
+	}
+}
+
+func encodeMetadataValue(k, v string) string {
+	if wire.IsBinaryKey(k) {
+		return wire.EncodeBinary([]byte(v))
+	}
+	return v
+}
+
+// writeStatus ends the call with st, once; later statuses are dropped.
+func (s *directStream) writeStatus(st *status.Status) {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return
+	}
+	s.done = true
+	if !s.headerSent {
+		s.writeHeaderLocked()
+	}
+	s.w.Flush()
+	h := s.w.Header()
+	wire.SetStatusHeader(h, st)
+	for k, vs := range s.trailer {
+		if reservedHeader(k) || k == "grpc-status-details-bin" && len(st.Proto().GetDetails()) > 0 {
+			continue
+		}
+		for _, v := range vs {
+			h.Add(http.TrailerPrefix+k, encodeMetadataValue(k, v))
+		}
+	}
+	trailer := s.trailer
+	s.mu.Unlock()
+	if sh := *s.d.stats; sh != nil {
+		sh.HandleRPC(s.ctx, &stats.OutTrailer{Trailer: trailer.Copy()})
+	}
+}
+
+// SendMsg implements grpc.ServerStream.
+func (s *directStream) SendMsg(m any) (err error) {
+	defer func() {
+		if err != nil && !errors.Is(err, io.EOF) {
+			s.writeStatus(status.Convert(err))
+		}
+	}()
+	data, err := s.codec.Marshal(m)
+	if err != nil {
+		return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+	}
+	defer data.Free()
+	dataLen := data.Len()
+	if uint(dataLen) > math.MaxUint32 {
+		return status.Errorf(codes.ResourceExhausted, "grpc: message too large (%d bytes)", dataLen)
+	}
+	payload, flags := data, byte(0)
+	if s.compressor != nil && dataLen > 0 {
+		payload, err = compress(s.compressor, data)
+		if err != nil {
+			return status.Errorf(codes.Internal, "grpc: error while compressing: %v", err)
+		}
+		defer payload.Free()
+		flags = wire.FlagCompressed
+	}
+	payloadLen := payload.Len()
+	if payloadLen > *s.d.maxSend {
+		return status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", payloadLen, *s.d.maxSend)
+	}
+
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return s.endedError()
+	}
+	if !s.headerSent {
+		s.writeHeaderLocked()
+	}
+	hdr := wire.AppendHeader(s.hdr[:0], flags, payloadLen)
+	_, werr := s.w.Write(hdr)
+	for _, b := range payload {
+		if werr != nil {
+			break
+		}
+		_, werr = s.w.Write(b.ReadOnlyData())
+	}
+	if werr == nil {
+		s.w.Flush()
+	}
+	s.mu.Unlock()
+	if werr != nil {
+		return status.Error(codes.ResourceExhausted, werr.Error())
+	}
+	if sh := *s.d.stats; sh != nil {
+		sh.HandleRPC(s.ctx, &stats.OutPayload{
+			Payload:          m,
+			Length:           dataLen,
+			WireLength:       payloadLen + wire.HeaderLen,
+			CompressedLength: payloadLen,
+			SentTime:         time.Now(),
+		})
+	}
+	return nil
+}
+
+// endedError is what writing to a call that has ended returns.
+func (s *directStream) endedError() error {
+	if err := s.ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	return status.Error(codes.Unavailable, "transport is closing")
+}
+
+func compress(c encoding.Compressor, in mem.BufferSlice) (mem.BufferSlice, error) {
+	var out mem.BufferSlice
+	w := mem.NewWriter(&out, mem.DefaultBufferPool())
+	z, err := c.Compress(w)
+	if err == nil {
+		for _, b := range in {
+			if _, err = z.Write(b.ReadOnlyData()); err != nil {
+				break
+			}
+		}
+		if cerr := z.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		out.Free()
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecvMsg implements grpc.ServerStream.
+func (s *directStream) RecvMsg(m any) (err error) {
+	defer func() {
+		if err != nil && !errors.Is(err, io.EOF) {
+			s.writeStatus(status.Convert(err))
+		}
+	}()
+	if err := s.recv(m, true); err != nil {
+		if errors.Is(err, io.EOF) && !s.desc.ClientStreams && !s.recvFirst {
+			return status.Error(codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
+		}
+		return err
+	}
+	s.recvFirst = true
+	if s.desc.ClientStreams {
+		return nil
+	}
+	// A unary or server-streaming call has exactly one request message.
+	if err := s.recv(m, false); errors.Is(err, io.EOF) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return status.Error(codes.Internal, "cardinality violation: received multiple request messages for non-client-streaming RPC")
+}
+
+// recv reads, checks, decompresses and decodes the next request message.
+// It returns io.EOF at a clean end of the body. The message is only
+// decoded (and counted) if decode is set.
+func (s *directStream) recv(m any, decode bool) error {
+	if _, err := io.ReadFull(s.body, s.hdr[:]); err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return readError(err)
+	}
+	flags := s.hdr[0]
+	length := binary.BigEndian.Uint32(s.hdr[1:])
+	if max := *s.d.maxRecv; int64(length) > int64(max) {
+		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, max)
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(s.body, buf); err != nil {
+		return readError(err)
+	}
+	switch flags {
+	case 0:
+	case wire.FlagCompressed:
+		if s.recvCompress == "" || s.recvCompress == encoding.Identity {
+			return status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
+		}
+	default:
+		return status.Errorf(codes.Internal, "grpc: received unexpected payload format %d", flags)
+	}
+	if !decode {
+		return nil
+	}
+	data := buf
+	if flags == wire.FlagCompressed {
+		var err error
+		if data, err = s.decompress(buf); err != nil {
+			return err
+		}
+	}
+	if err := s.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, m); err != nil {
+		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
+	}
+	if sh := *s.d.stats; sh != nil {
+		sh.HandleRPC(s.ctx, &stats.InPayload{
+			RecvTime:         time.Now(),
+			Payload:          m,
+			Length:           len(data),
+			WireLength:       len(buf) + wire.HeaderLen,
+			CompressedLength: len(buf),
+		})
+	}
+	return nil
+}
+
+func (s *directStream) decompress(p []byte) ([]byte, error) {
+	r, err := s.decompressor.Decompress(bytes.NewReader(p))
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "grpc: failed to decompress the message: %v", err)
+	}
+	if c, ok := r.(io.Closer); ok {
+		defer func() { _ = c.Close() }()
+	}
+	max := *s.d.maxRecv
+	if max < math.MaxInt64 {
+		r = io.LimitReader(r, int64(max)+1)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "grpc: failed to read decompressed data: %v", err)
+	}
+	if len(out) > max {
+		return nil, status.Errorf(codes.ResourceExhausted, "grpc: received message after decompression larger than max %d", max)
+	}
+	return out, nil
+}
+
+// readError maps a failure to read the request body to a status.
+func readError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return status.Error(codes.Internal, io.ErrUnexpectedEOF.Error())
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Errorf(codes.Internal, "reading the request: %v", err)
+}
+
+// validateMetadata checks metadata as grpc-go does before sending it.
+func validateMetadata(md metadata.MD) error {
+	for k, vs := range md {
+		if k == "" {
+			return errors.New("there is an empty key in the header")
+		}
+		if k[0] == ':' {
+			continue
+		}
+		for i := range len(k) {
+			c := k[i]
+			if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '-' && c != '_' {
+				return fmt.Errorf("header key %q contains illegal characters not in [0-9a-z-_.]", k)
+			}
+		}
+		if strings.HasSuffix(k, "-bin") {
+			continue
+		}
+		for _, v := range vs {
+			for i := range len(v) {
+				if v[i] < 0x20 || v[i] > 0x7e {
+					return fmt.Errorf("header key %q contains value with non-printable ASCII characters", k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// transportStream is the grpc.ServerTransportStream in a direct call's
+// context, through which grpc.SetHeader, grpc.SendHeader, grpc.SetTrailer
+// and grpc.Method reach the call.
+type transportStream struct{ s *directStream }
+
+func (t transportStream) Method() string                  { return t.s.method }
+func (t transportStream) SetHeader(md metadata.MD) error  { return t.s.setHeader(md) }
+func (t transportStream) SendHeader(md metadata.MD) error { return t.s.sendHeader(md) }
+func (t transportStream) SetTrailer(md metadata.MD) error { return t.s.setTrailer(md) }

@@ -1,0 +1,18 @@
+package lambdagrpc
+
+import (
+	"flag"
+	"net/http"
+)
+
+func init() {
+	flag.BoolVar(&forceServeHTTP, "servehttp", false, "send every call through grpc.Server.ServeHTTP instead of the direct path")
+}
+
+// ViaServeHTTP sends every call through grpc.Server.ServeHTTP instead of
+// the direct path, so tests can hold the two side by side.
+func ViaServeHTTP() Option { return optionFunc(func(c *config) { c.viaServeHTTP = true }) }
+
+// UsesDirectPath reports whether h, from NewHandler, calls the server's
+// handlers directly.
+func UsesDirectPath(h http.Handler) bool { return h.(*handler).direct != nil }
