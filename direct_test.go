@@ -1,0 +1,401 @@
+package lambdagrpc_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+func TestDirectPathChoice(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		opts   []grpc.ServerOption
+		direct bool
+	}{
+		{"plain server", nil, true},
+		{"interceptors, stats handler, limits, forced codec", []grpc.ServerOption{
+			grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				return h(ctx, req)
+			}),
+			grpc.StatsHandler(&countingStats{}),
+			grpc.MaxRecvMsgSize(1 << 10),
+			grpc.ForceServerCodecV2(encoding.GetCodecV2("proto")),
+		}, true},
+		// The deprecated compressor options are not carried by the direct
+		// path: such servers are served through ServeHTTP, and still work.
+		{"deprecated RPCCompressor", []grpc.ServerOption{grpc.RPCCompressor(grpc.NewGZIPCompressor())}, false}, //nolint:staticcheck // the deprecated option is the point
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, tc.opts...)
+			h := lambdagrpc.NewHandler(s, lambdagrpc.WithLogger(quietLogger()))
+			if got := lambdagrpc.UsesDirectPath(h); got != tc.direct {
+				t.Fatalf("direct path %v, want %v", got, tc.direct)
+			}
+			url := startHandler(t, s)
+			req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hi")}}))
+			r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", req, nil)))
+			if r.status.Code() != codes.OK || len(r.messages) != 1 {
+				t.Fatalf("status %v, %d messages", r.status, len(r.messages))
+			}
+		})
+	}
+}
+
+// diffCase is one request sent to a handler on the direct path and to one
+// on ServeHTTP.
+type diffCase struct {
+	name, path, ct string
+	body           []byte
+	hdr            map[string]string
+	// messageDiffers marks a case where the direct path's status message
+	// is deliberately better; only the code is compared.
+	messageDiffers bool
+}
+
+func frame(t testing.TB, flags byte, m proto.Message) []byte {
+	return wire.AppendFrame(nil, flags, mustMarshal(t, m))
+}
+
+func gzipped(t testing.TB, m proto.Message) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(mustMarshal(t, m))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return wire.AppendFrame(nil, wire.FlagCompressed, buf.Bytes())
+}
+
+func diffCases(t testing.TB) []diffCase {
+	small := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("sixteen bytes!!!")}}
+	fail := &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.FailedPrecondition), Message: "no: 100% \u00e9"}}
+	three := &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 0}, {Size: 300}}}
+	in := append(frame(t, 0, &testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, 7)}}),
+		frame(t, 0, &testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, 9)}})...)
+	duplex := append(frame(t, 0, three), frame(t, 0, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}}})...)
+	web, text, connect := "application/grpc-web+proto", "application/grpc-web-text", "application/connect+proto"
+	textBody := func(b []byte) []byte { return []byte(base64.StdEncoding.EncodeToString(b)) }
+	return []diffCase{
+		{name: "unary", path: unaryPath, ct: web, body: frame(t, 0, small)},
+		{name: "unary with metadata", path: unaryPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{
+			testsvc.EchoHeader: "a, b", testsvc.EchoTrailer: "t", testsvc.EchoBin: base64.StdEncoding.EncodeToString([]byte{0, 1, 0xfe}),
+		}},
+		{name: "error with details", path: unaryPath, ct: web, body: frame(t, 0, fail), hdr: map[string]string{testsvc.ErrorDetail: "why"}},
+		{name: "panic", path: unaryPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{testsvc.Panic: "1"}},
+		{name: "unknown method", path: "/grpc.testing.TestService/Nope", ct: web, body: frame(t, 0, small)},
+		{name: "unknown service", path: "/no.Such/Method", ct: web, body: frame(t, 0, small)},
+		{name: "gzip request", path: unaryPath, ct: web, body: gzipped(t, small), hdr: map[string]string{"grpc-encoding": "gzip"}},
+		{name: "unknown encoding", path: unaryPath, ct: web, body: frame(t, wire.FlagCompressed, small), hdr: map[string]string{"grpc-encoding": "br"}},
+		{name: "compressed flag without encoding", path: unaryPath, ct: web, body: frame(t, wire.FlagCompressed, small)},
+		{name: "bad frame flags", path: unaryPath, ct: web, body: frame(t, 0x40, small)},
+		{name: "truncated frame", path: unaryPath, ct: web, body: frame(t, 0, small)[:9]},
+		{name: "two requests to a unary method", path: unaryPath, ct: web, body: append(frame(t, 0, small), frame(t, 0, small)...)},
+		{name: "no request", path: unaryPath, ct: web},
+		{name: "garbage message", path: unaryPath, ct: web, body: wire.AppendFrame(nil, 0, []byte{0xff, 0xff, 0xff})},
+		{name: "over MaxRecvMsgSize", path: unaryPath, ct: web, body: frame(t, 0, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 5000)}})},
+		{name: "over MaxSendMsgSize", path: unaryPath, ct: web, body: frame(t, 0, &testpb.SimpleRequest{ResponseSize: 9000})},
+		// grpc-go's message quotes the value after it was overwritten (""); the
+		// direct path quotes what the client sent.
+		{name: "malformed binary metadata", path: unaryPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{"x-thing-bin": "!!!"}, messageDiffers: true},
+		{name: "server stream", path: streamPath, ct: web, body: frame(t, 0, three), hdr: map[string]string{testsvc.EchoTrailer: "end"}},
+		{name: "client stream", path: inputPath, ct: web, body: in},
+		{name: "bidi, half-duplex", path: duplexPath, ct: web, body: duplex},
+		{name: "text", path: streamPath, ct: text, body: textBody(frame(t, 0, three))},
+		{name: "Connect unary", path: unaryPath, ct: "application/proto", body: mustMarshal(t, small)},
+		{name: "Connect unary error", path: unaryPath, ct: "application/json", body: []byte(`{"responseStatus":{"code":9,"message":"nope"}}`), hdr: map[string]string{testsvc.ErrorDetail: "why"}},
+		{name: "Connect stream", path: streamPath, ct: connect, body: frame(t, 0, three), hdr: map[string]string{testsvc.EchoTrailer: "end"}},
+		{name: "Connect stream, gzip", path: streamPath, ct: connect, body: gzipped(t, three), hdr: map[string]string{"connect-content-encoding": "gzip", "connect-accept-encoding": "gzip"}},
+	}
+}
+
+// normalized is what a client can observe of a response, with the parts
+// that may legitimately differ (dates, header order in a trailer block)
+// taken out.
+type normalized struct {
+	Code     int
+	Header   http.Header
+	Messages [][]byte
+	Trailer  http.Header
+	Body     []byte
+}
+
+func normalize(t testing.TB, resp *http.Response, body []byte) normalized {
+	n := normalized{Code: resp.StatusCode, Header: resp.Header.Clone()}
+	n.Header.Del("Date")
+	ct := resp.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/grpc-web-text") {
+		b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(body), "=", ""))
+		if err != nil {
+			// Text mode may be a sequence of padded chunks.
+			var all []byte
+			for _, chunk := range strings.SplitAfter(string(body), "=") {
+				if chunk == "" || chunk == "=" {
+					continue
+				}
+				d, err := base64.StdEncoding.DecodeString(strings.TrimRight(chunk, "=") + strings.Repeat("=", (4-len(strings.TrimRight(chunk, "="))%4)%4))
+				if err != nil {
+					t.Fatalf("text body: %v", err)
+				}
+				all = append(all, d...)
+			}
+			b = all
+		}
+		body = b
+	}
+	if strings.HasPrefix(ct, "application/grpc-web") {
+		r := parseWeb(t, body)
+		n.Messages, n.Trailer = r.messages, r.trailer
+		return n
+	}
+	n.Body = body
+	return n
+}
+
+func TestDirectMatchesServeHTTP(t *testing.T) {
+	t.Parallel()
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(4096), grpc.MaxSendMsgSize(8192)}
+	direct := startHandler(t, newTestServer(t, opts...))
+	viaHTTP := startHandler(t, newTestServer(t, opts...), lambdagrpc.ViaServeHTTP())
+	for _, tc := range diffCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp, body := do(t, "POST", direct+tc.path, tc.ct, tc.body, tc.hdr)
+			a := normalize(t, resp, body)
+			resp, body = do(t, "POST", viaHTTP+tc.path, tc.ct, tc.body, tc.hdr)
+			b := normalize(t, resp, body)
+			if tc.messageDiffers {
+				if a.Trailer.Get("Grpc-Status") == "" || a.Trailer.Get("Grpc-Status") != b.Trailer.Get("Grpc-Status") {
+					t.Fatalf("direct path status %q, ServeHTTP %q", a.Trailer.Get("Grpc-Status"), b.Trailer.Get("Grpc-Status"))
+				}
+				a.Trailer.Del("Grpc-Message")
+				b.Trailer.Del("Grpc-Message")
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("direct path:\n%s\nServeHTTP:\n%s", dump(a), dump(b))
+			}
+		})
+	}
+}
+
+func dump(n normalized) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  HTTP %d\n", n.Code)
+	for k, v := range n.Header {
+		fmt.Fprintf(&b, "  %s: %q\n", k, v)
+	}
+	for i, m := range n.Messages {
+		fmt.Fprintf(&b, "  message %d: %d bytes\n", i, len(m))
+	}
+	for k, v := range n.Trailer {
+		fmt.Fprintf(&b, "  trailer %s: %q\n", k, v)
+	}
+	if n.Body != nil {
+		fmt.Fprintf(&b, "  body %q\n", n.Body)
+	}
+	return b.String()
+}
+
+// recordingStats records the RPC events a stats handler sees.
+type recordingStats struct {
+	mu     sync.Mutex
+	events []string
+	tagged bool
+}
+
+type tagKey struct{}
+
+func (r *recordingStats) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	r.mu.Lock()
+	r.tagged = true
+	r.mu.Unlock()
+	return context.WithValue(ctx, tagKey{}, info.FullMethodName)
+}
+
+func (r *recordingStats) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if ctx.Value(tagKey{}) == nil {
+		panic("stats event without the tagged context")
+	}
+	name := strings.TrimPrefix(reflect.TypeOf(s).String(), "*stats.")
+	switch s := s.(type) {
+	case *stats.InPayload:
+		name += fmt.Sprintf("(%d)", s.Length)
+	case *stats.OutPayload:
+		name += fmt.Sprintf("(%d)", s.Length)
+	case *stats.End:
+		name += fmt.Sprintf("(%v)", status.Code(s.Error))
+	}
+	r.mu.Lock()
+	r.events = append(r.events, name)
+	r.mu.Unlock()
+}
+
+func (r *recordingStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+
+func (r *recordingStats) HandleConn(context.Context, stats.ConnStats) {}
+
+func TestDirectStatsEvents(t *testing.T) {
+	t.Parallel()
+	sh := &recordingStats{}
+	s := newTestServer(t, grpc.StatsHandler(sh))
+	url := startHandler(t, s)
+	in := &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 4}}}
+	req := frame(t, 0, in)
+	out := func(n int32) int {
+		return proto.Size(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, n)}})
+	}
+	if r := parseWeb(t, second(do(t, "POST", url+streamPath, "application/grpc-web", req, nil))); r.status.Code() != codes.OK {
+		t.Fatal(r.status)
+	}
+	want := []string{"InHeader", "Begin", fmt.Sprintf("InPayload(%d)", proto.Size(in)), "OutHeader",
+		fmt.Sprintf("OutPayload(%d)", out(3)), fmt.Sprintf("OutPayload(%d)", out(4)), "OutTrailer", "End(OK)"}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if !sh.tagged || !reflect.DeepEqual(sh.events, want) {
+		t.Fatalf("tagged %v, events %v; want %v", sh.tagged, sh.events, want)
+	}
+}
+
+// ctxCheckService checks what a handler's context carries.
+type ctxCheckService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func (ctxCheckService) UnaryCall(ctx context.Context, _ *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	method, _ := grpc.Method(ctx)
+	p, ok := peer.FromContext(ctx)
+	md, _ := metadata.FromIncomingContext(ctx)
+	if !ok || p.Addr == nil || p.Addr.String() == "" {
+		return nil, status.Error(codes.Internal, "no peer")
+	}
+	if err := grpc.SendHeader(ctx, metadata.Pairs("x-sent", "early")); err != nil {
+		return nil, err
+	}
+	// Headers are out: setting more must fail as it does on grpc-go's
+	// own transports.
+	if err := grpc.SetHeader(ctx, metadata.Pairs("x-late", "1")); err == nil {
+		return nil, status.Error(codes.Internal, "SetHeader after SendHeader succeeded")
+	}
+	_ = grpc.SetTrailer(ctx, metadata.Pairs("x-method", method, "x-authority", strings.Join(md[":authority"], ",")))
+	return &testpb.SimpleResponse{}, nil
+}
+
+func TestDirectContext(t *testing.T) {
+	t.Parallel()
+	s := grpc.NewServer()
+	testpb.RegisterTestServiceServer(s, ctxCheckService{})
+	url := startHandler(t, s)
+	resp, body := do(t, "POST", url+unaryPath, "application/grpc-web", frame(t, 0, &testpb.SimpleRequest{}), nil)
+	r := parseWeb(t, body)
+	if r.status.Code() != codes.OK {
+		t.Fatal(r.status)
+	}
+	if got := resp.Header.Get("X-Sent"); got != "early" {
+		t.Errorf("x-sent header %q", got)
+	}
+	if got := r.trailer.Get("X-Method"); got != unaryPath {
+		t.Errorf("grpc.Method %q, want %q", got, unaryPath)
+	}
+	if got := r.trailer.Get("X-Authority"); !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Errorf(":authority %q", got)
+	}
+}
+
+func TestDirectUnknownServiceHandlerAndStop(t *testing.T) {
+	t.Parallel()
+	var seen sync.Map
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		method, _ := grpc.MethodFromServerStream(stream)
+		var in []byte
+		if err := stream.RecvMsg(&rawMessage{b: &in}); err != nil {
+			return err
+		}
+		seen.Store(method, string(in))
+		return stream.SendMsg(&rawMessage{b: &in})
+	}), grpc.ForceServerCodecV2(rawCodec{}))
+	url := startHandler(t, s)
+	r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", wire.AppendFrame(nil, 0, []byte("raw bytes")), nil)))
+	if r.status.Code() != codes.OK || len(r.messages) != 1 || string(r.messages[0]) != "raw bytes" {
+		t.Fatalf("status %v, messages %q", r.status, r.messages)
+	}
+	if v, _ := seen.Load("/any.Service/Any"); v != "raw bytes" {
+		t.Fatalf("handler saw %v", v)
+	}
+	s.Stop()
+	r = parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", wire.AppendFrame(nil, 0, []byte("x")), nil)))
+	if r.status.Code() != codes.Unavailable {
+		t.Fatalf("after Stop: status %v, want UNAVAILABLE", r.status)
+	}
+}
+
+// rawMessage and rawCodec pass message bytes through untouched.
+type rawMessage struct{ b *[]byte }
+
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*rawMessage).b)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*rawMessage).b = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "raw" }
+
+// boomCodec panics marshaling the message "boom": a panic outside every
+// interceptor, which the recovery interceptors cannot catch.
+type boomCodec struct{ rawCodec }
+
+func (c boomCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if string(*v.(*rawMessage).b) == "boom" {
+		panic("codec failure")
+	}
+	return c.rawCodec.Marshal(v)
+}
+
+func TestDirectPanicOutsideInterceptors(t *testing.T) {
+	t.Parallel()
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		var in []byte
+		if err := stream.RecvMsg(&rawMessage{b: &in}); err != nil {
+			return err
+		}
+		return stream.SendMsg(&rawMessage{b: &in})
+	}), grpc.ForceServerCodecV2(boomCodec{}))
+	url := startHandler(t, s)
+	r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", wire.AppendFrame(nil, 0, []byte("boom")), nil)))
+	if r.status.Code() != codes.Internal || strings.Contains(r.status.Message(), "codec failure") {
+		t.Fatalf("status %v, want INTERNAL without the panic's text", r.status)
+	}
+	r = parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", wire.AppendFrame(nil, 0, []byte("fine")), nil)))
+	if r.status.Code() != codes.OK || len(r.messages) != 1 {
+		t.Fatalf("next call: status %v, %d messages", r.status, len(r.messages))
+	}
+}
