@@ -39,7 +39,7 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	}
 	var rc events.RequestContext
 	if len(ev.RequestContext) > 0 {
-		if err := json.Unmarshal(ev.RequestContext, &rc); err != nil {
+		if err := rc.Decode(ev.RequestContext); err != nil {
 			return nil, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, err)
 		}
 	}

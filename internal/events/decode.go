@@ -128,20 +128,121 @@ var fieldNames = []string{
 	"requestContext", "body", "isBase64Encoded",
 }
 
-// fieldName returns the Request field a key names, matching exactly first
+// fieldName returns the Request field a key names.
+func fieldName(key []byte) string { return match(key, fieldNames) }
+
+// match returns the name in names that key selects: matching exactly first
 // and then, as encoding/json does, case-insensitively.
-func fieldName(key []byte) string {
-	for _, n := range fieldNames {
+func match(key []byte, names []string) string {
+	for _, n := range names {
 		if string(key) == n {
 			return n
 		}
 	}
-	for _, n := range fieldNames {
+	for _, n := range names {
 		if bytes.EqualFold(key, []byte(n)) {
 			return n
 		}
 	}
 	return ""
+}
+
+var (
+	contextFields  = []string{"domainName", "requestId", "http", "identity", "elb"}
+	httpFields     = []string{"method", "path", "protocol", "sourceIp", "userAgent"}
+	identityFields = []string{"sourceIp", "userAgent", "userArn", "accountId", "caller", "user", "accessKey"}
+	elbFields      = []string{"targetGroupArn"}
+)
+
+// Decode parses a requestContext into rc, accepting exactly what
+// encoding/json accepts for RequestContext, with the same result.
+func (rc *RequestContext) Decode(data []byte) error {
+	d := decoder{data: data}
+	if d.null() {
+		return d.end()
+	}
+	err := d.object(func(key []byte) error {
+		switch match(key, contextFields) {
+		case "domainName":
+			return d.str(&rc.DomainName)
+		case "requestId":
+			return d.str(&rc.RequestID)
+		case "http":
+			if d.null() {
+				rc.HTTP = nil
+				return nil
+			}
+			if rc.HTTP == nil {
+				rc.HTTP = new(V2HTTP)
+			}
+			h := rc.HTTP
+			return d.object(func(key []byte) error {
+				switch match(key, httpFields) {
+				case "method":
+					return d.str(&h.Method)
+				case "path":
+					return d.str(&h.Path)
+				case "protocol":
+					return d.str(&h.Protocol)
+				case "sourceIp":
+					return d.str(&h.SourceIP)
+				case "userAgent":
+					return d.str(&h.UserAgent)
+				}
+				return d.value()
+			})
+		case "identity":
+			if d.null() {
+				rc.Identity = nil
+				return nil
+			}
+			if rc.Identity == nil {
+				rc.Identity = new(V1Identity)
+			}
+			id := rc.Identity
+			return d.object(func(key []byte) error {
+				switch match(key, identityFields) {
+				case "sourceIp":
+					return d.str(&id.SourceIP)
+				case "userAgent":
+					return d.str(&id.UserAgent)
+				case "userArn":
+					return d.str(&id.UserARN)
+				case "accountId":
+					return d.str(&id.AccountID)
+				case "caller":
+					return d.str(&id.Caller)
+				case "user":
+					return d.str(&id.User)
+				case "accessKey":
+					return d.str(&id.AccessKey)
+				}
+				return d.value()
+			})
+		case "elb":
+			if d.null() {
+				rc.ELB = nil
+				return nil
+			}
+			if rc.ELB == nil {
+				rc.ELB = &struct {
+					TargetGroupARN string `json:"targetGroupArn"`
+				}{}
+			}
+			elb := rc.ELB
+			return d.object(func(key []byte) error {
+				if match(key, elbFields) == "targetGroupArn" {
+					return d.str(&elb.TargetGroupARN)
+				}
+				return d.value()
+			})
+		}
+		return d.value()
+	})
+	if err != nil {
+		return err
+	}
+	return d.end()
 }
 
 type decoder struct {

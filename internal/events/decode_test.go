@@ -96,3 +96,45 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// FuzzRequestContextDecode checks RequestContext.Decode against
+// encoding/json: same acceptance, same fields.
+func FuzzRequestContextDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
+	if len(files) == 0 {
+		f.Fatal("no event fixtures found")
+	}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var ev struct {
+			RequestContext json.RawMessage `json:"requestContext"`
+		}
+		if err := json.Unmarshal(b, &ev); err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(ev.RequestContext))
+	}
+	for _, s := range []string{
+		`null`, `{}`, `[]`, `"x"`, `{"http":null}`, `{"HTTP":{"METHOD":"GET","method":"POST"}}`, `{"http":{"method":null}}`,
+		`{"elb":{"targetGroupArn":"arn"},"elb":null}`, `{"identity":{"sourceIp":5}}`, `{"domainName":"a\u00e9\ud800"}`,
+		`{"http":{"method":"GET"},"http":{"path":"/p"}}`, `{"requestId":"r","other":[1,{"a":true}]} `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want RequestContext
+		gerr := got.Decode(data)
+		werr := json.Unmarshal(data, &want)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("Decode error %v, encoding/json error %v for %q", gerr, werr, data)
+		}
+		if gerr == nil && !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			t.Fatalf("Decode = %s\nencoding/json = %s", g, w)
+		}
+	})
+}
