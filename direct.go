@@ -783,19 +783,34 @@ func (s *directStream) RecvMsg(m any) (err error) {
 // It returns io.EOF at a clean end of the body. The message is only
 // decoded (and counted) if decode is set.
 func (s *directStream) recv(m any, decode bool) error {
-	if _, err := io.ReadFull(s.body, s.hdr[:]); err != nil {
-		if err == io.EOF {
+	mb, inMemory := s.body.(*memBody)
+	hdr := s.hdr[:]
+	var err error
+	if inMemory {
+		hdr, err = mb.take(wire.HeaderLen)
+	} else {
+		_, err = io.ReadFull(s.body, hdr)
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
 		return readError(err)
 	}
-	flags := s.hdr[0]
-	length := binary.BigEndian.Uint32(s.hdr[1:])
+	flags := hdr[0]
+	length := binary.BigEndian.Uint32(hdr[1:])
 	if max := *s.d.maxRecv; int64(length) > int64(max) {
 		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, max)
 	}
-	buf := make([]byte, length)
-	if _, err := io.ReadFull(s.body, buf); err != nil {
+	var buf []byte
+	if inMemory {
+		// The event's body is not reused: decode the message in place.
+		buf, err = mb.take(int(length))
+	} else {
+		buf = make([]byte, length)
+		_, err = io.ReadFull(s.body, buf)
+	}
+	if err != nil {
 		return readError(err)
 	}
 	switch flags {

@@ -1,7 +1,6 @@
 package lambdagrpc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,7 +110,7 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	case ev.BodyError != nil:
 		body = &errorBody{err: fmt.Errorf("the event's body is not valid base64: %w", ev.BodyError)}
 	case len(ev.BodyBytes) > 0:
-		body, n = io.NopCloser(bytes.NewReader(ev.BodyBytes)), int64(len(ev.BodyBytes))
+		body, n = &memBody{b: ev.BodyBytes}, int64(len(ev.BodyBytes))
 	}
 	host := header.Get("Host")
 	if host == "" {
@@ -166,6 +165,36 @@ func rawQuery(multi map[string][]string, single map[string]string, encode bool) 
 		}
 	}
 	return b.String()
+}
+
+// memBody is a request body already in memory: the event's. Its bytes are
+// never reused, so readers may keep slices of it (see take).
+type memBody struct{ b []byte }
+
+func (m *memBody) Read(p []byte) (int, error) {
+	if len(m.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b)
+	m.b = m.b[n:]
+	return n, nil
+}
+
+func (m *memBody) Close() error { return nil }
+
+// take returns the next n bytes without copying them: io.EOF if the body
+// is empty, io.ErrUnexpectedEOF if fewer than n are left.
+func (m *memBody) take(n int) ([]byte, error) {
+	switch {
+	case len(m.b) == 0 && n > 0:
+		return nil, io.EOF
+	case len(m.b) < n:
+		m.b = nil
+		return nil, io.ErrUnexpectedEOF
+	}
+	p := m.b[:n:n]
+	m.b = m.b[n:]
+	return p, nil
 }
 
 // errorBody is the body of a request whose event body could not be
