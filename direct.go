@@ -216,45 +216,40 @@ func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDe
 	return nil, *d.unknown, known, true
 }
 
-// serve runs the native gRPC request req, as built by call.serve, writing
-// the native response to w. It returns when the call has written its status
-// or ctx ends; a handler still running then is left to finish on its own,
-// its writes discarded, as ServeHTTP does.
-func (d *dispatcher) serve(ctx context.Context, w *call, req *http.Request) {
-	st := &directStream{d: d, w: w, body: req.Body, contentType: req.Header.Get("Content-Type")}
-	st.codecName = strings.TrimPrefix(st.contentType, "application/grpc+")
-	defer func() { _ = req.Body.Close() }()
+// serve runs the call w on the handler for path, reading request messages
+// from body; deadline, if set, is the handler's. It returns when the call
+// has written its status or ctx ends; a handler still running then is left
+// to finish on its own, its writes discarded, as ServeHTTP does. (An
+// abandoned handler may still read body: request bodies are never reused.)
+func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.ReadCloser, deadline time.Time) {
+	defer func() { _ = body.Close() }()
+	st := &directStream{d: d, w: w, body: body, method: path, codecName: w.codec, contentType: "application/grpc+" + w.codec}
+	enc, accept := w.encodings()
+	st.recvCompress = enc
 
 	outer := ctx
 	var cancel context.CancelFunc
-	if v := req.Header.Get("Grpc-Timeout"); v != "" {
-		to, err := wire.ParseTimeout(v)
-		if err != nil {
-			http.Error(w, fmt.Sprintf("malformed grpc-timeout: %v", err), http.StatusBadRequest)
-			return
-		}
-		ctx, cancel = context.WithTimeout(ctx, to)
+	if !deadline.IsZero() {
+		ctx, cancel = context.WithDeadline(ctx, deadline)
 	} else {
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 
-	md, err := incomingMetadata(req)
+	md, err := w.metadata(accept)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	ctx = metadata.NewIncomingContext(ctx, md)
-	p := &peer.Peer{Addr: strAddr(req.RemoteAddr)}
-	if la, ok := req.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+	p := &peer.Peer{Addr: strAddr(w.r.RemoteAddr)}
+	if la, ok := w.r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		p.LocalAddr = la
 	}
-	if req.TLS != nil {
-		p.AuthInfo = credentials.TLSInfo{State: *req.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	if w.r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *w.r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 	}
 	ctx = peer.NewContext(ctx, p)
-	st.method = req.URL.Path
-	st.recvCompress = req.Header.Get("Grpc-Encoding")
 
 	sh := *d.stats
 	if sh != nil {
@@ -320,33 +315,6 @@ func splitMethod(m string) (service, method string, ok bool) {
 		return "", "", false
 	}
 	return sm[:pos], sm[pos+1:], true
-}
-
-// incomingMetadata builds the metadata a handler sees from the native
-// request's headers, exactly as grpc-go's ServeHTTP does.
-func incomingMetadata(req *http.Request) (metadata.MD, error) {
-	md := make(metadata.MD, len(req.Header)+2)
-	md["content-type"] = []string{req.Header.Get("Content-Type")}
-	if req.Host != "" {
-		md[":authority"] = []string{req.Host}
-	}
-	for k, vs := range req.Header {
-		k = strings.ToLower(k)
-		if reservedHeader(k) && k != "user-agent" {
-			continue
-		}
-		for _, v := range vs {
-			if wire.IsBinaryKey(k) {
-				b, err := decodeBinHeader(v)
-				if err != nil {
-					return nil, fmt.Errorf("malformed binary metadata %q in header %q: %w", v, k, err)
-				}
-				v = string(b)
-			}
-			md[k] = append(md[k], v)
-		}
-	}
-	return md, nil
 }
 
 // decodeBinHeader decodes a -bin value as grpc-go does: padded or unpadded
@@ -487,8 +455,10 @@ func (s *directStream) run(impl any, sh stats.Handler) {
 		s.writeStatus(st)
 		return
 	}
-	s.writeStatus(status.New(codes.OK, ""))
+	s.writeStatus(statusOK)
 }
+
+var statusOK = status.New(codes.OK, "")
 
 // codecFor returns the registered codec for a content subtype, as grpc-go
 // picks it: a V1 codec first, then a V2 one, else proto.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
@@ -125,11 +127,42 @@ func diffCases(t testing.TB) []diffCase {
 		{name: "client stream", path: inputPath, ct: web, body: in},
 		{name: "bidi, half-duplex", path: duplexPath, ct: web, body: duplex},
 		{name: "text", path: streamPath, ct: text, body: textBody(frame(t, 0, three))},
+		{name: "metadata", path: echoPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{
+			"user-agent": "ua/1", "x-custom": "a, b", "x-thing-bin": "AAE, /w==", "grpc-accept-encoding": "gzip", "x-grpc-web": "1",
+			"connection": "keep-alive", "grpc-previous-rpc-attempts": "1", "authorization": "Bearer x",
+		}},
+		{name: "metadata, Connect", path: echoPath, ct: "application/proto", body: mustMarshal(t, small), hdr: map[string]string{
+			"connect-protocol-version": "1", "accept-encoding": "gzip", "connect-timeout-ms": "60000", "x-custom": "c",
+		}},
+		{name: "metadata, Connect stream", path: echoPath, ct: connect, body: frame(t, 0, small), hdr: map[string]string{
+			"connect-accept-encoding": "gzip", "x-custom": "d",
+		}},
 		{name: "Connect unary", path: unaryPath, ct: "application/proto", body: mustMarshal(t, small)},
 		{name: "Connect unary error", path: unaryPath, ct: "application/json", body: []byte(`{"responseStatus":{"code":9,"message":"nope"}}`), hdr: map[string]string{testsvc.ErrorDetail: "why"}},
 		{name: "Connect stream", path: streamPath, ct: connect, body: frame(t, 0, three), hdr: map[string]string{testsvc.EchoTrailer: "end"}},
 		{name: "Connect stream, gzip", path: streamPath, ct: connect, body: gzipped(t, three), hdr: map[string]string{"connect-content-encoding": "gzip", "connect-accept-encoding": "gzip"}},
 	}
+}
+
+const echoPath = "/echo.Metadata/All"
+
+// echoMetadata answers any unknown method with the metadata its handler
+// saw, as JSON in the x-md-bin trailer.
+func echoMetadata(_ any, stream grpc.ServerStream) error {
+	var in emptypb.Empty
+	if err := stream.RecvMsg(&in); err != nil {
+		return err
+	}
+	md, _ := metadata.FromIncomingContext(stream.Context())
+	if a := md[":authority"]; len(a) == 1 && strings.HasPrefix(a[0], "127.0.0.1:") {
+		md[":authority"] = []string{"loopback"} // the two servers' ports differ
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return err
+	}
+	stream.SetTrailer(metadata.Pairs("x-md-bin", string(b)))
+	return stream.SendMsg(&emptypb.Empty{})
 }
 
 // normalized is what a client can observe of a response, with the parts
@@ -177,7 +210,7 @@ func normalize(t testing.TB, resp *http.Response, body []byte) normalized {
 
 func TestDirectMatchesServeHTTP(t *testing.T) {
 	t.Parallel()
-	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(4096), grpc.MaxSendMsgSize(8192)}
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(4096), grpc.MaxSendMsgSize(8192), grpc.UnknownServiceHandler(echoMetadata)}
 	direct := startHandler(t, newTestServer(t, opts...))
 	viaHTTP := startHandler(t, newTestServer(t, opts...), lambdagrpc.ViaServeHTTP())
 	for _, tc := range diffCases(t) {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // gzip on every path, both ways
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -181,6 +182,12 @@ func (c *call) serve() {
 		c.fail(st)
 		return
 	}
+	c.hdr = make(http.Header, 8)
+	if d := c.h.direct; d != nil {
+		d.serve(ctx, c, path, body, soft)
+		c.finish(ctx)
+		return
+	}
 	req := &http.Request{
 		Method:        http.MethodPost,
 		URL:           &url.URL{Path: path},
@@ -195,12 +202,7 @@ func (c *call) serve() {
 		TLS:           c.r.TLS,
 	}
 	req = req.WithContext(ctx)
-	c.hdr = make(http.Header, 8)
-	if d := c.h.direct; d != nil {
-		d.serve(ctx, c, req)
-	} else {
-		c.h.srv.ServeHTTP(c, req)
-	}
+	c.h.srv.ServeHTTP(c, req)
 	c.finish(ctx)
 }
 
@@ -335,7 +337,19 @@ func (c *call) requestHeader(deadline, now time.Time) http.Header {
 	if !deadline.IsZero() {
 		h.Set("Grpc-Timeout", wire.FormatTimeout(deadline.Sub(now)))
 	}
-	var enc, accept string
+	enc, accept := c.encodings()
+	if enc != "" {
+		h.Set("Grpc-Encoding", enc)
+	}
+	if accept != "" {
+		h.Set("Grpc-Accept-Encoding", accept)
+	}
+	return h
+}
+
+// encodings returns the request's message encoding ("" for none) and the
+// encodings the client accepts, from the protocol's own headers.
+func (c *call) encodings() (enc, accept string) {
 	switch c.proto {
 	case protoWeb, protoWebText:
 		enc, accept = c.r.Header.Get("Grpc-Encoding"), c.r.Header.Get("Grpc-Accept-Encoding")
@@ -349,13 +363,45 @@ func (c *call) requestHeader(deadline, now time.Time) http.Header {
 		}
 		accept = c.r.Header.Get("Accept-Encoding")
 	}
-	if enc != "" && enc != "identity" {
-		h.Set("Grpc-Encoding", enc)
+	if enc == "identity" {
+		enc = ""
+	}
+	return enc, accept
+}
+
+// metadata returns the metadata a handler sees: the client's headers, less
+// those of HTTP and of the protocols, as grpc-go's ServeHTTP would present
+// the native request that requestHeader builds.
+func (c *call) metadata(accept string) (metadata.MD, error) {
+	md := make(metadata.MD, len(c.r.Header)+3)
+	md["content-type"] = []string{"application/grpc+" + c.codec}
+	if c.r.Host != "" {
+		md[":authority"] = []string{c.r.Host}
 	}
 	if accept != "" {
-		h.Set("Grpc-Accept-Encoding", accept)
+		md["grpc-accept-encoding"] = []string{accept}
 	}
-	return h
+	for k, vs := range c.r.Header {
+		lk := strings.ToLower(k)
+		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) || (reservedHeader(lk) && lk != "user-agent") {
+			continue
+		}
+		if !wire.IsBinaryKey(lk) {
+			md[lk] = append(md[lk], vs...)
+			continue
+		}
+		for _, v := range vs {
+			for part := range strings.SplitSeq(v, ",") {
+				part = strings.TrimSpace(part)
+				b, err := decodeBinHeader(part)
+				if err != nil {
+					return nil, fmt.Errorf("malformed binary metadata %q in header %q: %w", part, lk, err)
+				}
+				md[lk] = append(md[lk], string(b))
+			}
+		}
+	}
+	return md, nil
 }
 
 // Header implements http.ResponseWriter for the gRPC server.
