@@ -236,9 +236,11 @@ func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.Re
 	}
 	defer cancel()
 
+	w.native = &nativeResponse{}
 	md, err := w.metadata(accept)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		// ServeHTTP answers HTTP 400, which becomes INVALID_ARGUMENT.
+		w.native.st = status.New(codes.InvalidArgument, err.Error())
 		return
 	}
 	ctx = metadata.NewIncomingContext(ctx, md)
@@ -571,23 +573,12 @@ func (s *directStream) setTrailer(md metadata.MD) error {
 	return nil
 }
 
-// writeHeaderLocked puts the response headers in place, as grpc-go's
-// ServeHTTP transport does on the first write.
+// writeHeaderLocked hands the response headers to the call, as grpc-go's
+// ServeHTTP transport writes them on the first write.
 func (s *directStream) writeHeaderLocked() {
 	s.headerSent = true
-	h := s.w.Header()
-	h.Set("Content-Type", s.contentType)
-	if s.sendCompress != "" {
-		h.Set("Grpc-Encoding", s.sendCompress)
-	}
-	for k, vs := range s.header {
-		if reservedHeader(k) {
-			continue
-		}
-		for _, v := range vs {
-			h.Add(k, encodeMetadataValue(k, v))
-		}
-	}
+	s.w.native.header = s.header
+	s.w.native.enc = s.sendCompress
 	if sh := *s.d.stats; sh != nil {
 		sh.HandleRPC(s.ctx, &stats.OutHeader{Header: s.header.Copy(), Compression: s.sendCompress})
 	}
@@ -612,16 +603,8 @@ func (s *directStream) writeStatus(st *status.Status) {
 		s.writeHeaderLocked()
 	}
 	s.w.Flush()
-	h := s.w.Header()
-	wire.SetStatusHeader(h, st)
-	for k, vs := range s.trailer {
-		if reservedHeader(k) || k == "grpc-status-details-bin" && len(st.Proto().GetDetails()) > 0 {
-			continue
-		}
-		for _, v := range vs {
-			h.Add(http.TrailerPrefix+k, encodeMetadataValue(k, v))
-		}
-	}
+	s.w.native.st = st
+	s.w.native.trailer = s.trailer
 	trailer := s.trailer
 	s.mu.Unlock()
 	if sh := *s.d.stats; sh != nil {

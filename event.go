@@ -30,16 +30,18 @@ var errBadEvent = errors.New("invalid HTTP event")
 
 // decodeEvent turns a Lambda HTTP event into an HTTP request. A body that
 // is not valid base64 still yields a request, whose Body reports the error,
-// so the caller gets an answer in its own protocol.
-func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
+// so the caller gets an answer in its own protocol. The request comes back
+// by value, without a context: the caller's WithContext makes the one copy
+// that lives on.
+func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	var ev events.Request
 	if err := ev.Decode(payload); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errBadEvent, err)
+		return http.Request{}, nil, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
 	var rc events.RequestContext
 	if len(ev.RequestContext) > 0 {
 		if err := rc.Decode(ev.RequestContext); err != nil {
-			return nil, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, err)
+			return http.Request{}, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, err)
 		}
 	}
 	info := &eventInfo{source: ev.Source(&rc), requestContext: ev.RequestContext, canStream: true}
@@ -88,10 +90,10 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 			info.canStream = ev.Version == ""
 		}
 	default:
-		return nil, nil, fmt.Errorf("%w: not a Function URL, API Gateway or ALB event", errBadEvent)
+		return http.Request{}, nil, fmt.Errorf("%w: not a Function URL, API Gateway or ALB event", errBadEvent)
 	}
 	if method == "" {
-		return nil, nil, fmt.Errorf("%w: no HTTP method", errBadEvent)
+		return http.Request{}, nil, fmt.Errorf("%w: no HTTP method", errBadEvent)
 	}
 	if path == "" {
 		path = "/"
@@ -102,7 +104,7 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: request target %q: %w", errBadEvent, target, err)
+		return http.Request{}, nil, fmt.Errorf("%w: request target %q: %w", errBadEvent, target, err)
 	}
 	var body io.ReadCloser = http.NoBody
 	var n int64
@@ -119,7 +121,7 @@ func decodeEvent(payload []byte) (*http.Request, *eventInfo, error) {
 	if remote != "" {
 		remote = net.JoinHostPort(remote, "0")
 	}
-	req := &http.Request{
+	req := http.Request{
 		Method:        method,
 		URL:           u,
 		RequestURI:    target,

@@ -129,12 +129,13 @@ type call struct {
 	proto protocol
 	codec string
 
-	hdr       http.Header // what the gRPC server writes
-	committed bool        // headers sent to w
-	httpErr   int         // non-200 status written by the gRPC server itself
-	errBody   []byte      // its body
-	pending   []byte      // body bytes not yet flushed (text mode, Connect unary)
-	overflow  bool        // response exceeded the writer's limit
+	hdr       http.Header     // what the gRPC server writes (ServeHTTP)
+	native    *nativeResponse // what the direct path writes instead of hdr
+	committed bool            // headers sent to w
+	httpErr   int             // non-200 status written by the gRPC server itself
+	errBody   []byte          // its body
+	pending   []byte          // body bytes not yet flushed (text mode, Connect unary)
+	overflow  bool            // response exceeded the writer's limit
 	cancel    context.CancelFunc
 	text      *wire.TextReader // request body decoder in text mode
 	deadline  bool             // a deadline applies to the call
@@ -182,12 +183,12 @@ func (c *call) serve() {
 		c.fail(st)
 		return
 	}
-	c.hdr = make(http.Header, 8)
 	if d := c.h.direct; d != nil {
 		d.serve(ctx, c, path, body, soft)
 		c.finish(ctx)
 		return
 	}
+	c.hdr = make(http.Header, 8)
 	req := &http.Request{
 		Method:        http.MethodPost,
 		URL:           &url.URL{Path: path},
@@ -405,7 +406,29 @@ func (c *call) metadata(accept string) (metadata.MD, error) {
 }
 
 // Header implements http.ResponseWriter for the gRPC server.
-func (c *call) Header() http.Header { return c.hdr }
+func (c *call) Header() http.Header {
+	if c.hdr == nil {
+		c.hdr = make(http.Header)
+	}
+	return c.hdr
+}
+
+// nativeResponse is the response's metadata and status as the direct path
+// hands them over: what ServeHTTP would have written into hdr, unencoded.
+type nativeResponse struct {
+	header  metadata.MD    // sent with the first message (or the status)
+	trailer metadata.MD    // sent with the status
+	st      *status.Status // nil until the call ends with a status
+	enc     string         // the response messages' encoding
+}
+
+// encoding returns the response messages' encoding.
+func (c *call) encoding() string {
+	if c.native != nil {
+		return c.native.enc
+	}
+	return c.hdr.Get("Grpc-Encoding")
+}
 
 // WriteHeader implements http.ResponseWriter for the gRPC server. Anything
 // but 200 means the server rejected the request before running a handler.
@@ -551,7 +574,7 @@ func (c *call) commit() {
 	out := c.w.Header()
 	c.copyHeaders(out)
 	out.Set("Content-Type", c.proto.responseContentType(c.codec))
-	if enc := c.hdr.Get("Grpc-Encoding"); enc != "" {
+	if enc := c.encoding(); enc != "" {
 		switch c.proto {
 		case protoWeb, protoWebText:
 			out.Set("Grpc-Encoding", enc)
@@ -564,6 +587,18 @@ func (c *call) commit() {
 
 // copyHeaders copies the application's response metadata.
 func (c *call) copyHeaders(out http.Header) {
+	if n := c.native; n != nil {
+		for k, vs := range n.header {
+			switch {
+			case reservedHeader(k), k == "grpc-status-details-bin", k == "trailer", k == "date":
+				continue
+			}
+			for _, v := range vs {
+				out.Add(k, encodeMetadataValue(k, v))
+			}
+		}
+		return
+	}
 	for k, vs := range c.hdr {
 		if isStatusHeader(k) || strings.HasPrefix(k, http.TrailerPrefix) {
 			continue
@@ -583,6 +618,22 @@ func isStatusHeader(k string) bool {
 // trailers returns the application's trailing metadata.
 func (c *call) trailers() http.Header {
 	var t http.Header
+	if n := c.native; n != nil {
+		details := len(n.st.Proto().GetDetails()) > 0
+		for k, vs := range n.trailer {
+			if reservedHeader(k) || (details && k == "grpc-status-details-bin") {
+				continue
+			}
+			if t == nil {
+				t = make(http.Header, len(n.trailer)+3)
+			}
+			ck := http.CanonicalHeaderKey(k)
+			for _, v := range vs {
+				t[ck] = append(t[ck], encodeMetadataValue(k, v))
+			}
+		}
+		return t
+	}
 	for k, vs := range c.hdr {
 		if after, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
 			if t == nil {
@@ -610,6 +661,9 @@ func (c *call) finish(ctx context.Context) {
 		st = status.New(codes.ResourceExhausted, msg)
 		c.pending = nil
 		c.hdr = stripStatus(c.hdr)
+		if c.native != nil {
+			c.native.st = st
+		}
 	case c.text != nil && c.text.Err() != nil:
 		// The server saw a broken stream; the client should learn why.
 		st = status.New(codes.InvalidArgument, c.text.Err().Error())
@@ -620,6 +674,11 @@ func (c *call) finish(ctx context.Context) {
 			code = codes.InvalidArgument
 		}
 		st = status.New(code, msg)
+	case c.native != nil:
+		if st = c.native.st; st == nil {
+			st = statusFromContext(ctx, c.r.Context(), c.deadline)
+			c.native.st = st
+		}
 	default:
 		var ok bool
 		var err error
@@ -715,7 +774,7 @@ func (c *call) endConnectUnary(st *status.Status) {
 		if ok {
 			out.Set("Content-Type", c.proto.responseContentType(c.codec))
 			if flags&wire.FlagCompressed != 0 {
-				out.Set("Content-Encoding", c.hdr.Get("Grpc-Encoding"))
+				out.Set("Content-Encoding", c.encoding())
 			}
 			c.committed = true
 			c.w.WriteHeader(http.StatusOK)

@@ -124,17 +124,17 @@ func (rl *runtimeLoop) invoke(ctx context.Context, inv *runtimeapi.Invocation) e
 		reqCtx, cancel = context.WithDeadline(reqCtx, inv.Deadline.Add(-rl.cfg.deadlineMargin))
 		defer cancel()
 	}
-	req = req.WithContext(reqCtx)
+	r := req.WithContext(reqCtx)
 
 	if rl.cfg.invokeMode == ResponseStream {
 		if info.canStream {
-			return rl.stream(ctx, log, inv, req, info)
+			return rl.stream(ctx, log, inv, r, info)
 		}
 		if rl.warnedMode.CompareAndSwap(false, true) {
 			log.Warn("lambdagrpc: invoke mode is RESPONSE_STREAM but this event comes from a front door that only takes buffered responses; answering buffered", "source", info.source.String())
 		}
 	}
-	body, err := rl.h.serveBuffered(log, req, info)
+	body, err := rl.h.serveBuffered(log, r, info)
 	if err != nil {
 		log.Error("lambdagrpc: cannot answer the invocation", "error", err)
 		return rl.check(log, rl.client.ReportError(ctx, inv, "Runtime.ResponseError", err.Error()))
