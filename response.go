@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,9 +62,11 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	if w.text {
+		w.reserve(len(p))
 		w.out = appendJSONString(w.out, p)
 		return len(p), nil
 	}
+	w.reserve(base64.StdEncoding.EncodedLen(len(p) + 3))
 	n := len(p)
 	if w.ncarry > 0 {
 		for w.ncarry < 3 && len(p) > 0 {
@@ -81,6 +84,15 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 	w.out = base64.StdEncoding.AppendEncode(w.out, p[:whole])
 	w.ncarry = copy(w.carry[:], p[whole:])
 	return n, nil
+}
+
+// reserve makes room for n more bytes, at least doubling the buffer when
+// it grows, so that a long stream of small messages costs each byte about
+// one copy rather than the several of append's gentler growth.
+func (w *bufferedWriter) reserve(n int) {
+	if cap(w.out)-len(w.out) < n {
+		w.out = slices.Grow(w.out, max(n, cap(w.out)))
+	}
 }
 
 // Flush does nothing: a buffered response leaves in one piece.
