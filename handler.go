@@ -102,21 +102,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("no codec is registered for %q", codec), http.StatusUnsupportedMediaType)
 		return
 	}
-	if r.Method == http.MethodGet && !sideEffectFree(methodPath(r.URL.Path)) {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "GET is only allowed for methods with idempotency_level = NO_SIDE_EFFECTS", http.StatusMethodNotAllowed)
-		return
+	if r.Method == http.MethodGet {
+		var why string
+		switch wire.MethodIdempotency(methodPath(r.URL.Path)) {
+		case wire.SideEffects:
+			why = "GET is only allowed for methods with idempotency_level = NO_SIDE_EFFECTS"
+		case wire.OptionsUnreadable:
+			why = "GET is only allowed for methods with idempotency_level = NO_SIDE_EFFECTS, and this server cannot read method options: " +
+				"link google.golang.org/protobuf/types/descriptorpb into it (registering gRPC reflection does, or import the package for its side effects)"
+		}
+		// An unknown method is answered UNIMPLEMENTED by the server.
+		if why != "" {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, why, http.StatusMethodNotAllowed)
+			return
+		}
 	}
 	c := &call{h: h, w: w, r: r, proto: proto, codec: codec}
 	c.serve()
-}
-
-// sideEffectFree reports whether a Connect GET of the method at path is
-// allowed: it is declared NO_SIDE_EFFECTS, or the registry does not know it
-// (the server then answers UNIMPLEMENTED).
-func sideEffectFree(path string) bool {
-	known, free := wire.SideEffectFree(path)
-	return !known || free
 }
 
 // call is one gRPC-Web or Connect request in flight. It is the

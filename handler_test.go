@@ -482,3 +482,17 @@ func TestGETOfNonMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestGETWithoutMethodOptions: in a binary without descriptorpb a Connect
+// GET cannot be checked against the method's idempotency_level; the
+// answer says so and how to fix it. (Not parallel: it swaps a global.)
+func TestGETWithoutMethodOptions(t *testing.T) {
+	saved := wire.OptionsReadable
+	wire.OptionsReadable = func() bool { return false }
+	t.Cleanup(func() { wire.OptionsReadable = saved })
+	url := startHandler(t, newTestServer(t))
+	resp, body := do(t, "GET", url+"/grpc.testing.TestService/EmptyCall?connect=v1&encoding=json&message=%7B%7D", "", nil, nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), "descriptorpb") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"google.golang.org/grpc"
+	// WithConnectGET reads each method's idempotency_level from its
+	// options, which protobuf-go can only do with descriptorpb linked.
+	_ "google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Protocol is the wire protocol a Conn speaks.

@@ -343,7 +343,7 @@ func (s *clientStream) request() (*http.Request, error) {
 			h.Set("Connect-Timeout-Ms", wire.FormatConnectTimeout(left))
 		}
 		if s.unary {
-			if _, free := wire.SideEffectFree(s.method); s.c.useGET && free {
+			if s.c.useGET && wire.MethodIdempotency(s.method) == wire.NoSideEffects {
 				// The order the Connect spec recommends, so caches see one key.
 				q := "connect=v1&base64=1"
 				if s.comp != "" {

@@ -22,6 +22,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
 		fmt.Fprintln(stderr, "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
+		fmt.Fprintln(stderr, "The binary is built with the lambdagrpc.notcp tag: it serves on Lambda only, and leaves the TCP server out.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -51,7 +52,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", bin, fs.Arg(0))
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w", "-o", bin, fs.Arg(0))
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+*arch, "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {

@@ -5,19 +5,30 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/emulator"
 )
 
+// TestBuildZip builds the greeter example as a deployable zip, then runs
+// the bootstrap from the zip on the emulator and calls it, and runs it
+// outside Lambda, where the lambdagrpc.notcp build says it cannot serve.
 func TestBuildZip(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out := filepath.Join(t.TempDir(), "function.zip")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "function.zip")
 	var stdout, stderr bytes.Buffer
-	if err := run(ctx, []string{"build", "-o", out, "-arch", "amd64", "./testdata/hello"}, &stdout, &stderr); err != nil {
+	if err := run(ctx, []string{"build", "-o", out, "-arch", runtime.GOARCH, "../../examples/greeter"}, &stdout, &stderr); err != nil {
 		t.Fatalf("build: %v\n%s", err, stderr.String())
 	}
 	zr, err := zip.OpenReader(out)
@@ -35,9 +46,37 @@ func TestBuildZip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := make([]byte, 4)
-	if _, err := io.ReadFull(f, head); err != nil || string(head) != "\x7fELF" {
-		t.Fatalf("bootstrap is not an ELF binary: %q %v", head, err)
+	bin := filepath.Join(dir, "bootstrap")
+	data, err := io.ReadAll(f)
+	if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
+		t.Fatalf("bootstrap is not an ELF binary: %v", err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	e, err := emulator.Start(ctx, emulator.Config{Command: []string{bin}, Output: io.Discard, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.URL()+"/lambdagrpc.examples.greeter.v1.Greeter/SayHello", strings.NewReader(`{"name":"zip"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != `{"message":"Hello, zip!"}` {
+		t.Fatalf("the deployed bootstrap answered %d %s", resp.StatusCode, body)
+	}
+
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = []string{"PORT=0"}
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "lambdagrpc.notcp") {
+		t.Fatalf("outside Lambda the bootstrap should refuse to serve, naming the tag: %v\n%s", err, msg)
 	}
 }
 

@@ -185,13 +185,13 @@ func FuzzConnectError(f *testing.F) {
 	})
 }
 
-func FuzzSideEffectFree(f *testing.F) {
+func FuzzMethodIdempotency(f *testing.F) {
 	f.Add("/grpc.testing.TestService/UnaryCall")
 	f.Add("/grpc.testing/TestService")
 	f.Add("/google.protobuf/Any")
 	f.Fuzz(func(t *testing.T, path string) {
-		if known, free := SideEffectFree(path); free && !known {
-			t.Fatalf("SideEffectFree(%q) = unknown but free", path)
+		if got := MethodIdempotency(path); got < UnknownMethod || got > OptionsUnreadable {
+			t.Fatalf("MethodIdempotency(%q) = %d", path, got)
 		}
 	})
 }
