@@ -12,14 +12,14 @@ import (
 type Idempotency int
 
 const (
-	// UnknownMethod: the registry does not know the method.
+	// UnknownMethod means the registry does not know the method.
 	UnknownMethod Idempotency = iota
-	// SideEffects: the method is not declared NO_SIDE_EFFECTS.
+	// SideEffects means the method is not declared NO_SIDE_EFFECTS.
 	SideEffects
-	// NoSideEffects: the method is declared idempotency_level =
+	// NoSideEffects means the method is declared idempotency_level =
 	// NO_SIDE_EFFECTS.
 	NoSideEffects
-	// OptionsUnreadable: the method is known but its options cannot be
+	// OptionsUnreadable means the method is known but its options cannot be
 	// read. protobuf-go reads options only when the descriptorpb package is
 	// linked into the binary (registering gRPC reflection links it); this
 	// package does not import it itself, which keeps a quarter of a
