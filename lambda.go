@@ -45,7 +45,6 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 	n := maxConcurrency(cfg)
 	rl := &runtimeLoop{h: h, cfg: cfg, client: runtimeapi.NewClient(addr, n, "lambdagrpc ("+runtime.Version()+")")}
 	defer rl.client.Close()
-	cfg.logger.Info("lambdagrpc: serving on Lambda", "runtimeAPI", addr, "concurrency", n, "invokeMode", string(cfg.invokeMode))
 	if cfg.invokeMode != Buffered && cfg.invokeMode != ResponseStream {
 		msg := fmt.Sprintf("unknown invoke mode %q: set %s to BUFFERED or RESPONSE_STREAM", cfg.invokeMode, EnvInvokeMode)
 		_ = rl.client.ReportInitError(context.WithoutCancel(ctx), "Runtime.ConfigInvalid", msg)
@@ -55,13 +54,20 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			if err := rl.worker(ctx); err != nil {
-				cancel(err)
-			}
-		})
+	// Nothing stands between a cold start and its first /next: the log
+	// line is written on the side, and the first worker is this goroutine.
+	wg.Go(func() {
+		cfg.logger.Info("lambdagrpc: serving on Lambda", "runtimeAPI", addr, "concurrency", n, "invokeMode", string(cfg.invokeMode))
+	})
+	work := func() {
+		if err := rl.worker(ctx); err != nil {
+			cancel(err)
+		}
 	}
+	for range n - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
