@@ -49,9 +49,12 @@ func (l *startLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// build builds pkg as `lambdagrpc build` builds a bootstrap: static,
+// stripped, with aws-lambda-go's lambda.norpc tag (which the peers and the
+// floors benefit from) and lambdagrpc's lambdagrpc.notcp.
 func build(b *testing.B, pkg, dir string) (string, int64) {
 	bin := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("building %s: %v\n%s", pkg, err, out)
