@@ -58,13 +58,24 @@ conformance: ## Run the Connect conformance suite: the client, the handler, and 
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via bridge -invoke-mode RESPONSE_STREAM
 
 .PHONY: bench
-bench: ## Run the benchmarks and redraw the chart (figures in docs/benchmarks.md)
-	go test -run '^$$' -bench . -benchmem -count 3 . ./client ./bridge
-	mkdir -p $(TMP)
-	cd bench && go test -run '^$$' -bench '^BenchmarkInvoke$$' -benchmem -count 3 . | tee $(TMP)/invoke.txt
-	cd bench && go run ./cmd/plot < $(TMP)/invoke.txt > ../docs/img/invoke.svg
-	cd bench && go test -run '^$$' -bench 'InvokeStream|ClientUnary' -benchmem -count 3 .
-	cd bench && go test -run '^$$' -bench ColdStart -benchtime 1x -count 4 .
+bench: ## Run every benchmark and redraw the charts (figures in docs/benchmarks.md); outputs in .tmp/bench
+	mkdir -p $(TMP)/bench
+	go test -run '^$$' -bench . -benchmem -count 3 . ./client ./bridge | tee $(TMP)/bench/root.txt
+	cd bench && go test -run '^$$' -bench '^BenchmarkInvoke' -benchmem -benchtime 500ms -count 3 . | tee $(TMP)/bench/invoke.txt
+	cd bench && go test -run '^$$' -bench 'ClientUnary' -benchmem -count 3 . | tee $(TMP)/bench/client.txt
+	cd bench && go test -run '^$$' -bench 'ColdStart|PeakRSS' -benchtime 1x -count 3 . | tee $(TMP)/bench/process.txt
+	cd bench && go run ./cmd/plot -bench Invoke -group bytes -series path -relative-to 'improbable+api-proxy,vanguard+algnhsa' \
+		-title 'Time per invocation relative to the best peer (lower is better)' < $(TMP)/bench/invoke.txt > ../docs/img/invoke.svg
+	cd bench && go run ./cmd/plot -bench Invoke -metric B/op -group bytes -series path -relative-to 'improbable+api-proxy,vanguard+algnhsa' \
+		-title 'Bytes allocated per invocation relative to the best peer (lower is better)' < $(TMP)/bench/invoke.txt > ../docs/img/invoke-bytes.svg
+	cd bench && go run ./cmd/plot -bench InvokeStream -group messages -series path -relative-to 'improbable+api-proxy,vanguard+algnhsa' \
+		-title 'Server stream, time per invocation relative to the best peer' < $(TMP)/bench/invoke.txt > ../docs/img/stream.svg
+	cd bench && go run ./cmd/plot -bench ColdStart -metric next-p50-ms -group fn -unit ms \
+		-title 'Cold start: process start to first /next, median of 20 (lower is better)' < $(TMP)/bench/process.txt > ../docs/img/coldstart.svg
+	cd bench && go run ./cmd/plot -bench PeakRSS -metric peak-RSS-MB -group bytes -series fn -unit MB \
+		-title 'Peak RSS after five echo calls (lower is better)' < $(TMP)/bench/process.txt > ../docs/img/rss.svg
+	cd bench && go run ./cmd/plot -bench FunctionURL -metric inv/s -group callers -series mode \
+		-title 'Invocations per second through the Function URL front door (higher is better)' < $(TMP)/bench/root.txt > ../docs/img/throughput.svg
 
 .PHONY: generate
 generate: ## Regenerate the protobuf code
