@@ -42,7 +42,7 @@ func TestDirectPathChoice(t *testing.T) {
 			grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 				return h(ctx, req)
 			}),
-			grpc.StatsHandler(&countingStats{}),
+			grpc.StatsHandler(&recordingStats{}),
 			grpc.MaxRecvMsgSize(1 << 10),
 			grpc.ForceServerCodecV2(encoding.GetCodecV2("proto")),
 		}, true},
@@ -287,6 +287,19 @@ func (r *recordingStats) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	r.mu.Lock()
 	r.events = append(r.events, name)
 	r.mu.Unlock()
+}
+
+// count returns how many recorded events start with prefix.
+func (r *recordingStats) count(prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if strings.HasPrefix(e, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recordingStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {

@@ -111,24 +111,11 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var msgs [][]byte
-			code := ""
-			for len(raw) > 0 {
-				flags, payload, rest, ok, err := wire.NextFrame(raw, 0)
-				if !ok || err != nil {
-					t.Fatalf("bad response body %q", raw)
-				}
-				raw = rest
-				if flags&wire.FlagWebTrailer != 0 {
-					h, err := wire.ParseTrailerBlock(payload)
-					if err != nil {
-						t.Fatal(err)
-					}
-					code = h.Get("Grpc-Status")
-					continue
-				}
-				msgs = append(msgs, payload)
+			msgs, trailer, err := wire.SplitWeb(raw)
+			if err != nil {
+				t.Fatalf("bad response body %q: %v", raw, err)
 			}
+			code := trailer.Get("Grpc-Status")
 			return resp.StatusCode, msgs, code
 		}
 		c1, m1, s1 := answer(direct)

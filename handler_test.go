@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -97,38 +96,18 @@ type webResult struct {
 
 func parseWeb(t testing.TB, body []byte) webResult {
 	t.Helper()
-	var r webResult
-	for len(body) > 0 {
-		flags, payload, rest, ok, err := wire.NextFrame(body, 0)
-		if err != nil || !ok {
-			t.Fatalf("bad gRPC-Web body: ok=%v err=%v (%d bytes left)", ok, err, len(body))
-		}
-		body = rest
-		if flags&wire.FlagWebTrailer != 0 {
-			h, err := wire.ParseTrailerBlock(payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.trailer = h
-			st, ok, err := wire.StatusFromHeader(h)
-			if !ok || err != nil {
-				t.Fatalf("trailer without a valid grpc-status: %v %v", h, err)
-			}
-			r.status = st
-			if len(rest) != 0 {
-				t.Fatalf("%d bytes after the trailer frame", len(rest))
-			}
-			continue
-		}
-		if r.trailer != nil {
-			t.Fatal("message after the trailer frame")
-		}
-		r.messages = append(r.messages, payload)
+	msgs, trailer, err := wire.SplitWeb(body)
+	if err != nil {
+		t.Fatalf("bad gRPC-Web body: %v", err)
 	}
-	if r.trailer == nil {
+	if trailer == nil {
 		t.Fatal("no trailer frame")
 	}
-	return r
+	st, ok, err := wire.StatusFromHeader(trailer)
+	if !ok || err != nil {
+		t.Fatalf("trailer without a valid grpc-status: %v %v", trailer, err)
+	}
+	return webResult{messages: msgs, trailer: trailer, status: st}
 }
 
 func TestGRPCWebUnary(t *testing.T) {
@@ -406,22 +385,9 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
-type countingStats struct{ rpcs atomic.Int32 }
-
-func (c *countingStats) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
-func (c *countingStats) HandleRPC(_ context.Context, s stats.RPCStats) {
-	if _, ok := s.(*stats.End); ok {
-		c.rpcs.Add(1)
-	}
-}
-func (c *countingStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
-	return ctx
-}
-func (c *countingStats) HandleConn(context.Context, stats.ConnStats) {}
-
 func TestServerOptionsApply(t *testing.T) {
 	t.Parallel()
-	sh := &countingStats{}
+	sh := &recordingStats{}
 	var seen atomic.Int32
 	s := newTestServer(t,
 		grpc.StatsHandler(sh),
@@ -443,8 +409,8 @@ func TestServerOptionsApply(t *testing.T) {
 	if seen.Load() != 1 {
 		t.Errorf("interceptor ran %d times, want 1", seen.Load())
 	}
-	if sh.rpcs.Load() != 2 {
-		t.Errorf("stats handler saw %d RPCs end, want 2", sh.rpcs.Load())
+	if ends := sh.count("End"); ends != 2 {
+		t.Errorf("stats handler saw %d RPCs end, want 2", ends)
 	}
 }
 

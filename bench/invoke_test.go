@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -154,24 +153,16 @@ func check(tb testing.TB, out []byte, wantMessages, wantSize int) {
 			tb.Fatal(err)
 		}
 	}
-	messages := 0
-	for len(body) > 0 {
-		flags, payload, rest, ok, err := wire.NextFrame(body, 0)
-		if !ok || err != nil {
-			tb.Fatalf("bad body: %v", err)
-		}
-		body = rest
-		if flags&wire.FlagWebTrailer != 0 {
-			if !bytes.Contains(bytes.ToLower(payload), []byte("grpc-status: 0")) && !bytes.Contains(bytes.ToLower(payload), []byte("grpc-status:0")) {
-				tb.Fatalf("trailers %q", payload)
-			}
-			continue
-		}
-		messages++
-		if wantSize > 0 && len(payload) < wantSize {
-			tb.Fatalf("message of %d bytes, want at least %d", len(payload), wantSize)
+	msgs, trailer, err := wire.SplitWeb(body)
+	if err != nil || trailer.Get("Grpc-Status") != "0" {
+		tb.Fatalf("bad body (%v) or trailers %v", err, trailer)
+	}
+	for _, m := range msgs {
+		if wantSize > 0 && len(m) < wantSize {
+			tb.Fatalf("message of %d bytes, want at least %d", len(m), wantSize)
 		}
 	}
+	messages := len(msgs)
 	if messages != wantMessages {
 		tb.Fatalf("%d messages, want %d", messages, wantMessages)
 	}

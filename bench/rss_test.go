@@ -108,24 +108,11 @@ func checkEcho(b *testing.B, fn string, code int, out []byte, size int) {
 	if code != http.StatusOK {
 		b.Fatalf("%s answered HTTP %d: %.200s", fn, code, out)
 	}
-	var msgs [][]byte
-	grpcStatus := ""
-	for len(out) > 0 {
-		flags, payload, rest, ok, err := wire.NextFrame(out, 0)
-		if !ok || err != nil {
-			b.Fatalf("%s: malformed gRPC-Web body (%v)", fn, err)
-		}
-		out = rest
-		if flags&wire.FlagWebTrailer != 0 {
-			h, err := wire.ParseTrailerBlock(payload)
-			if err != nil {
-				b.Fatal(err)
-			}
-			grpcStatus = h.Get("Grpc-Status")
-			continue
-		}
-		msgs = append(msgs, payload)
+	msgs, trailer, err := wire.SplitWeb(out)
+	if err != nil {
+		b.Fatalf("%s: malformed gRPC-Web body (%v)", fn, err)
 	}
+	grpcStatus := trailer.Get("Grpc-Status")
 	var resp testpb.SimpleResponse
 	if grpcStatus != "0" || len(msgs) != 1 || proto.Unmarshal(msgs[0], &resp) != nil || len(resp.GetPayload().GetBody()) != size {
 		b.Fatalf("%s: grpc-status %q, %d messages, want 0 and one %d-byte payload", fn, grpcStatus, len(msgs), size)

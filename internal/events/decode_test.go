@@ -10,16 +10,25 @@ import (
 	"testing"
 )
 
-func seedEvents(f *testing.F) {
+// fixtures returns the captured events in testdata/events.
+func fixtures(f *testing.F) [][]byte {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
 	if len(files) == 0 {
 		f.Fatal("no event fixtures found")
 	}
+	var events [][]byte
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
 		}
+		events = append(events, b)
+	}
+	return events
+}
+
+func seedEvents(f *testing.F) {
+	for _, b := range fixtures(f) {
 		f.Add(b)
 	}
 	for _, s := range []string{
@@ -100,15 +109,7 @@ func BenchmarkDecode(b *testing.B) {
 // FuzzRequestContextDecode checks RequestContext.Decode against
 // encoding/json: same acceptance, same fields.
 func FuzzRequestContextDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
-	if len(files) == 0 {
-		f.Fatal("no event fixtures found")
-	}
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range fixtures(f) {
 		var ev struct {
 			RequestContext json.RawMessage `json:"requestContext"`
 		}

@@ -195,3 +195,22 @@ func FuzzMethodIdempotency(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitWeb: any body is split or refused without a panic, and a body
+// built from messages and a trailer block splits back into them.
+func FuzzSplitWeb(f *testing.F) {
+	f.Add([]byte{}, []byte("x"), "grpc-status: 0\r\n")
+	f.Add([]byte{0, 0, 0, 0, 9}, []byte{}, "")
+	f.Fuzz(func(t *testing.T, raw, msg []byte, block string) {
+		_, _, _ = SplitWeb(raw)
+		h, err := ParseTrailerBlock([]byte(block))
+		if err != nil {
+			return
+		}
+		body := AppendFrame(AppendFrame(nil, 0, msg), FlagWebTrailer, AppendTrailerBlock(nil, h))
+		msgs, trailer, err := SplitWeb(body)
+		if err != nil || len(msgs) != 1 || !bytes.Equal(msgs[0], msg) || trailer == nil {
+			t.Fatalf("SplitWeb(%q) = %q, %v, %v", body, msgs, trailer, err)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -184,4 +186,28 @@ func (e *TrailerError) Error() string {
 		line = line[:64] + "…"
 	}
 	return "malformed gRPC-Web trailer line " + strconv.Quote(line)
+}
+
+// SplitWeb splits a complete gRPC-Web response body into its messages and
+// its trailers (nil if the body has no trailer frame). It fails on a
+// truncated frame and on anything after the trailer frame.
+func SplitWeb(body []byte) (messages [][]byte, trailer http.Header, err error) {
+	for len(body) > 0 {
+		if trailer != nil {
+			return nil, nil, errors.New("data after the gRPC-Web trailer frame")
+		}
+		flags, payload, rest, ok, _ := NextFrame(body, 0)
+		if !ok {
+			return nil, nil, fmt.Errorf("truncated gRPC-Web frame (%d bytes left)", len(body))
+		}
+		body = rest
+		if flags&FlagWebTrailer == 0 {
+			messages = append(messages, payload)
+			continue
+		}
+		if trailer, err = ParseTrailerBlock(payload); err != nil {
+			return nil, nil, err
+		}
+	}
+	return messages, trailer, nil
 }
