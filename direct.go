@@ -75,6 +75,7 @@ type dispatcher struct {
 	mu        *sync.Mutex
 	services  *map[string]*serviceInfo
 	conns     *unsafe.Pointer // a map, nil once the server is stopped
+	drain     *bool           // set while the server stops gracefully
 	unknown   **grpc.StreamDesc
 	streamInt *grpc.StreamServerInterceptor
 	stats     *stats.Handler
@@ -117,14 +118,30 @@ func newDispatcher(s *grpc.Server, log *slog.Logger) (*dispatcher, string) {
 		log:       log,
 		mu:        field[sync.Mutex](sv, "mu"),
 		conns:     mapField(sv, "conns"),
+		drain:     field[bool](sv, "drain"),
 		unknown:   field[*grpc.StreamDesc](opts, "unknownStreamDesc"),
 		streamInt: field[grpc.StreamServerInterceptor](opts, "streamInt"),
 		stats:     field[stats.Handler](sv, "statsHandler"),
 		maxRecv:   field[int](opts, "maxReceiveMessageSize"),
 		maxSend:   field[int](opts, "maxSendMessageSize"),
 	}
-	if d.mu == nil || d.conns == nil || d.unknown == nil || d.streamInt == nil || d.stats == nil || d.maxRecv == nil || d.maxSend == nil {
+	if d.mu == nil || d.conns == nil || d.drain == nil || d.unknown == nil || d.streamInt == nil || d.stats == nil || d.maxRecv == nil || d.maxSend == nil {
 		return nil, "grpc.Server's fields changed"
+	}
+	handlers := field[[]stats.Handler](opts, "statsHandlers")
+	if handlers == nil {
+		return nil, "grpc.Server's stats handlers field changed"
+	}
+	for _, h := range *handlers {
+		t := reflect.TypeOf(h)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if strings.HasPrefix(t.PkgPath(), "google.golang.org/grpc/") {
+			// grpc-go's own stats handlers (OpenTelemetry, CSM) find the
+			// server through a context value only grpc-go can set.
+			return nil, "the server has grpc-go's own stats handler " + t.String()
+		}
 	}
 	if d.services = servicesField(sv); d.services == nil {
 		return nil, "grpc.Server's service table changed"
@@ -200,11 +217,12 @@ func channelzMetrics(sv reflect.Value) *callMetrics {
 }
 
 // lookup finds the handler for "/service/method": the registered one, else
-// the unknown service handler. ok is false if the server is stopped.
+// the unknown service handler. ok is false if the server is stopped or
+// stopping.
 func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDesc, known, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if *d.conns == nil {
+	if *d.conns == nil || *d.drain {
 		return nil, nil, false, false
 	}
 	info, known := (*d.services)[service]
@@ -252,8 +270,22 @@ func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.Re
 		p.AuthInfo = credentials.TLSInfo{State: *w.r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 	}
 	ctx = peer.NewContext(ctx, p)
+	st.ctx, st.statsCtx, st.cancel = ctx, ctx, cancel
 
+	// What grpc-go's ServeHTTP reports to stats handlers: a connection per
+	// request, then the call.
 	sh := *d.stats
+	if sh != nil {
+		ctx = sh.TagConn(ctx, &stats.ConnTagInfo{RemoteAddr: p.Addr, LocalAddr: p.LocalAddr})
+		sh.HandleConn(ctx, &stats.ConnBegin{})
+		defer sh.HandleConn(ctx, &stats.ConnEnd{})
+		st.ctx, st.statsCtx = ctx, ctx
+	}
+	service, method, ok := splitMethod(st.method)
+	if !ok {
+		st.writeStatus(status.Newf(codes.Unimplemented, "malformed method name: %q", st.method))
+		return
+	}
 	if sh != nil {
 		ctx = sh.TagRPC(ctx, &stats.RPCTagInfo{FullMethodName: st.method})
 		sh.HandleRPC(ctx, &stats.InHeader{
@@ -263,18 +295,13 @@ func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.Re
 			Compression: st.recvCompress,
 			Header:      md,
 		})
+		st.ctx, st.statsCtx = ctx, ctx
 	}
-	st.ctx = ctx
 
-	service, method, ok := splitMethod(st.method)
-	if !ok {
-		st.writeStatus(status.Newf(codes.Unimplemented, "malformed method name: %q", st.method))
-		return
-	}
 	impl, sd, known, ok := d.lookup(service, method)
 	switch {
 	case !ok:
-		st.writeStatus(status.New(codes.Unavailable, "the gRPC server has been stopped"))
+		st.writeStatus(status.New(codes.Unavailable, "the gRPC server has been stopped or is stopping"))
 		return
 	case sd == nil && !known:
 		st.writeStatus(status.Newf(codes.Unimplemented, "unknown service %v", service))
@@ -304,6 +331,7 @@ func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.Re
 	case <-done:
 	case <-outer.Done():
 		st.abandon()
+		w.abandoned = true
 	}
 }
 
@@ -362,7 +390,9 @@ var errIllegalHeaderWrite = status.Error(codes.Internal, "transport: SendHeader 
 type directStream struct {
 	d           *dispatcher
 	w           *call
-	ctx         context.Context
+	ctx         context.Context // the handler's
+	statsCtx    context.Context // the stats handler's: ctx without the transport stream
+	cancel      context.CancelFunc
 	method      string
 	desc        *grpc.StreamDesc
 	body        io.Reader
@@ -376,7 +406,8 @@ type directStream struct {
 	compressor   encoding.Compressor
 
 	recvFirst bool
-	hdr       [wire.HeaderLen]byte
+	recvHdr   [wire.HeaderLen]byte // the reading side's (RecvMsg)
+	sendHdr   [wire.HeaderLen]byte // the writing side's (SendMsg), under mu
 
 	mu         sync.Mutex
 	header     metadata.MD
@@ -396,7 +427,7 @@ func (s *directStream) run(impl any, sh stats.Handler) {
 	var begin *stats.Begin
 	if sh != nil {
 		begin = &stats.Begin{BeginTime: time.Now(), IsClientStream: s.desc.ClientStreams, IsServerStream: s.desc.ServerStreams}
-		sh.HandleRPC(s.ctx, begin)
+		sh.HandleRPC(s.statsCtx, begin)
 	}
 	var appErr error
 	defer func() {
@@ -413,7 +444,7 @@ func (s *directStream) run(impl any, sh stats.Handler) {
 			if appErr != nil && !errors.Is(appErr, io.EOF) {
 				end.Error = appErr
 			}
-			sh.HandleRPC(s.ctx, end)
+			sh.HandleRPC(s.statsCtx, end)
 		}
 		if m := d.metrics; m != nil {
 			if appErr != nil && !errors.Is(appErr, io.EOF) {
@@ -536,16 +567,22 @@ func (s *directStream) SendHeader(md metadata.MD) error {
 }
 
 func (s *directStream) sendHeader(md metadata.MD) error {
-	s.mu.Lock()
-	if s.headerSent || s.done {
-		s.mu.Unlock()
-		return errIllegalHeaderWrite
+	sent, err := func() (metadata.MD, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.headerSent || s.done {
+			return nil, errIllegalHeaderWrite
+		}
+		s.header = metadata.Join(s.header, md)
+		sent := s.writeHeaderLocked()
+		s.w.WriteHeader(http.StatusOK)
+		s.w.Flush()
+		return sent, nil
+	}()
+	if err != nil {
+		return err
 	}
-	s.header = metadata.Join(s.header, md)
-	s.writeHeaderLocked()
-	s.w.WriteHeader(http.StatusOK)
-	s.w.Flush()
-	s.mu.Unlock()
+	s.outHeader(sent)
 	return nil
 }
 
@@ -574,13 +611,19 @@ func (s *directStream) setTrailer(md metadata.MD) error {
 }
 
 // writeHeaderLocked hands the response headers to the call, as grpc-go's
-// ServeHTTP transport writes them on the first write.
-func (s *directStream) writeHeaderLocked() {
+// ServeHTTP transport writes them on the first write, and returns them for
+// outHeader, which the caller calls once it has let go of the lock.
+func (s *directStream) writeHeaderLocked() metadata.MD {
 	s.headerSent = true
 	s.w.native.header = s.header
 	s.w.native.enc = s.sendCompress
+	return s.header
+}
+
+// outHeader tells the stats handler about headers sent.
+func (s *directStream) outHeader(md metadata.MD) {
 	if sh := *s.d.stats; sh != nil {
-		sh.HandleRPC(s.ctx, &stats.OutHeader{Header: s.header.Copy(), Compression: s.sendCompress})
+		sh.HandleRPC(s.statsCtx, &stats.OutHeader{Header: md.Copy(), Compression: s.sendCompress})
 	}
 }
 
@@ -592,23 +635,31 @@ func encodeMetadataValue(k, v string) string {
 }
 
 // writeStatus ends the call with st, once; later statuses are dropped.
+// Like grpc-go's, it ends the handler's context: the call is over.
 func (s *directStream) writeStatus(st *status.Status) {
-	s.mu.Lock()
-	if s.done {
-		s.mu.Unlock()
+	trailer, ok := func() (metadata.MD, bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.done {
+			return nil, false
+		}
+		s.done = true
+		if !s.headerSent {
+			// A status with no message before it goes out alone
+			// (trailers-only): no OutHeader event.
+			s.writeHeaderLocked()
+		}
+		s.w.Flush()
+		s.w.native.st = st
+		s.w.native.trailer = s.trailer
+		return s.trailer, true
+	}()
+	if !ok {
 		return
 	}
-	s.done = true
-	if !s.headerSent {
-		s.writeHeaderLocked()
-	}
-	s.w.Flush()
-	s.w.native.st = st
-	s.w.native.trailer = s.trailer
-	trailer := s.trailer
-	s.mu.Unlock()
+	s.cancel()
 	if sh := *s.d.stats; sh != nil {
-		sh.HandleRPC(s.ctx, &stats.OutTrailer{Trailer: trailer.Copy()})
+		sh.HandleRPC(s.statsCtx, &stats.OutTrailer{Trailer: trailer.Copy()})
 	}
 }
 
@@ -619,11 +670,13 @@ func (s *directStream) SendMsg(m any) (err error) {
 			s.writeStatus(status.Convert(err))
 		}
 	}()
-	data, err := s.codec.Marshal(m)
-	if err != nil {
-		return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+	var data mem.BufferSlice
+	if m != nil { // grpc-go sends an untyped nil as an empty message
+		if data, err = s.codec.Marshal(m); err != nil {
+			return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		}
+		defer data.Free()
 	}
-	defer data.Free()
 	dataLen := data.Len()
 	if uint(dataLen) > math.MaxUint32 {
 		return status.Errorf(codes.ResourceExhausted, "grpc: message too large (%d bytes)", dataLen)
@@ -642,31 +695,41 @@ func (s *directStream) SendMsg(m any) (err error) {
 		return status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", payloadLen, *s.d.maxSend)
 	}
 
-	s.mu.Lock()
-	if s.done {
-		s.mu.Unlock()
+	var sent metadata.MD
+	var headerNow, ended bool
+	var werr error
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.done {
+			ended = true
+			return
+		}
+		if !s.headerSent {
+			sent, headerNow = s.writeHeaderLocked(), true
+		}
+		_, werr = s.w.Write(wire.AppendHeader(s.sendHdr[:0], flags, payloadLen))
+		for _, b := range payload {
+			if werr != nil {
+				break
+			}
+			_, werr = s.w.Write(b.ReadOnlyData())
+		}
+		if werr == nil {
+			s.w.Flush()
+		}
+	}()
+	if ended {
 		return s.endedError()
 	}
-	if !s.headerSent {
-		s.writeHeaderLocked()
+	if headerNow {
+		s.outHeader(sent)
 	}
-	hdr := wire.AppendHeader(s.hdr[:0], flags, payloadLen)
-	_, werr := s.w.Write(hdr)
-	for _, b := range payload {
-		if werr != nil {
-			break
-		}
-		_, werr = s.w.Write(b.ReadOnlyData())
-	}
-	if werr == nil {
-		s.w.Flush()
-	}
-	s.mu.Unlock()
 	if werr != nil {
-		return status.Error(codes.ResourceExhausted, werr.Error())
+		return s.writeError(werr)
 	}
 	if sh := *s.d.stats; sh != nil {
-		sh.HandleRPC(s.ctx, &stats.OutPayload{
+		sh.HandleRPC(s.statsCtx, &stats.OutPayload{
 			Payload:          m,
 			Length:           dataLen,
 			WireLength:       payloadLen + wire.HeaderLen,
@@ -675,6 +738,17 @@ func (s *directStream) SendMsg(m any) (err error) {
 		})
 	}
 	return nil
+}
+
+// writeError explains a failed write of a response message.
+func (s *directStream) writeError(err error) error {
+	if errors.Is(err, errResponseTooLarge) {
+		return status.Error(codes.ResourceExhausted, err.Error())
+	}
+	if cerr := s.ctx.Err(); cerr != nil {
+		return status.FromContextError(cerr).Err()
+	}
+	return status.Errorf(codes.Unavailable, "writing the response: %v", err)
 }
 
 // endedError is what writing to a call that has ended returns.
@@ -723,7 +797,8 @@ func (s *directStream) RecvMsg(m any) (err error) {
 	if s.desc.ClientStreams {
 		return nil
 	}
-	// A unary or server-streaming call has exactly one request message.
+	// A unary or server-streaming call has exactly one request message. As
+	// in grpc-go, a second one is decoded (into m) but not counted.
 	if err := s.recv(m, false); errors.Is(err, io.EOF) {
 		return nil
 	} else if err != nil {
@@ -733,11 +808,11 @@ func (s *directStream) RecvMsg(m any) (err error) {
 }
 
 // recv reads, checks, decompresses and decodes the next request message.
-// It returns io.EOF at a clean end of the body. The message is only
-// decoded (and counted) if decode is set.
-func (s *directStream) recv(m any, decode bool) error {
+// It returns io.EOF at a clean end of the body. The stats handler hears of
+// the message if count is set.
+func (s *directStream) recv(m any, count bool) error {
 	mb, inMemory := s.body.(*memBody)
-	hdr := s.hdr[:]
+	hdr := s.recvHdr[:]
 	var err error
 	if inMemory {
 		hdr, err = mb.take(wire.HeaderLen)
@@ -760,8 +835,9 @@ func (s *directStream) recv(m any, decode bool) error {
 		// The event's body is not reused: decode the message in place.
 		buf, err = mb.take(int(length))
 	} else {
-		buf = make([]byte, length)
-		_, err = io.ReadFull(s.body, buf)
+		// The buffer grows as bytes arrive: a length prefix that lies
+		// costs no more memory than the bytes that came.
+		buf, err = wire.ReadN(s.body, int(length))
 	}
 	if err != nil {
 		return readError(err)
@@ -775,9 +851,6 @@ func (s *directStream) recv(m any, decode bool) error {
 	default:
 		return status.Errorf(codes.Internal, "grpc: received unexpected payload format %d", flags)
 	}
-	if !decode {
-		return nil
-	}
 	data := buf
 	if flags == wire.FlagCompressed {
 		var err error
@@ -788,8 +861,8 @@ func (s *directStream) recv(m any, decode bool) error {
 	if err := s.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, m); err != nil {
 		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
 	}
-	if sh := *s.d.stats; sh != nil {
-		sh.HandleRPC(s.ctx, &stats.InPayload{
+	if sh := *s.d.stats; sh != nil && count {
+		sh.HandleRPC(s.statsCtx, &stats.InPayload{
 			RecvTime:         time.Now(),
 			Payload:          m,
 			Length:           len(data),

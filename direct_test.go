@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -181,21 +183,10 @@ func normalize(t testing.TB, resp *http.Response, body []byte) normalized {
 	n.Header.Del("Date")
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/grpc-web-text") {
-		b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(body), "=", ""))
+		// A sequence of base64 chunks, each padded.
+		b, err := io.ReadAll(wire.NewTextReader(bytes.NewReader(body)))
 		if err != nil {
-			// Text mode may be a sequence of padded chunks.
-			var all []byte
-			for _, chunk := range strings.SplitAfter(string(body), "=") {
-				if chunk == "" || chunk == "=" {
-					continue
-				}
-				d, err := base64.StdEncoding.DecodeString(strings.TrimRight(chunk, "=") + strings.Repeat("=", (4-len(strings.TrimRight(chunk, "="))%4)%4))
-				if err != nil {
-					t.Fatalf("text body: %v", err)
-				}
-				all = append(all, d...)
-			}
-			b = all
+			t.Fatalf("text body: %v", err)
 		}
 		body = b
 	}
@@ -306,7 +297,11 @@ func (r *recordingStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) cont
 	return ctx
 }
 
-func (r *recordingStats) HandleConn(context.Context, stats.ConnStats) {}
+func (r *recordingStats) HandleConn(_ context.Context, s stats.ConnStats) {
+	r.mu.Lock()
+	r.events = append(r.events, strings.TrimPrefix(reflect.TypeOf(s).String(), "*stats."))
+	r.mu.Unlock()
+}
 
 func TestDirectStatsEvents(t *testing.T) {
 	t.Parallel()
@@ -321,8 +316,8 @@ func TestDirectStatsEvents(t *testing.T) {
 	if r := parseWeb(t, second(do(t, "POST", url+streamPath, "application/grpc-web", req, nil))); r.status.Code() != codes.OK {
 		t.Fatal(r.status)
 	}
-	want := []string{"InHeader", "Begin", fmt.Sprintf("InPayload(%d)", proto.Size(in)), "OutHeader",
-		fmt.Sprintf("OutPayload(%d)", out(3)), fmt.Sprintf("OutPayload(%d)", out(4)), "OutTrailer", "End(OK)"}
+	want := []string{"ConnBegin", "InHeader", "Begin", fmt.Sprintf("InPayload(%d)", proto.Size(in)), "OutHeader",
+		fmt.Sprintf("OutPayload(%d)", out(3)), fmt.Sprintf("OutPayload(%d)", out(4)), "OutTrailer", "End(OK)", "ConnEnd"}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if !sh.tagged || !reflect.DeepEqual(sh.events, want) {
@@ -455,5 +450,154 @@ func TestDirectPanicOutsideInterceptors(t *testing.T) {
 	r = parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", wire.AppendFrame(nil, 0, []byte("fine")), nil)))
 	if r.status.Code() != codes.OK || len(r.messages) != 1 {
 		t.Fatalf("next call: status %v, %d messages", r.status, len(r.messages))
+	}
+}
+
+// TestDirectConcurrentSendRecv: a handler may receive on one goroutine
+// while it sends on another, as bidi handlers do; the race detector
+// watches the two sides.
+func TestDirectConcurrentSendRecv(t *testing.T) {
+	t.Parallel()
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		got := make(chan int, 1)
+		go func() {
+			n := 0
+			for {
+				var in []byte
+				if err := stream.RecvMsg(&rawMessage{b: &in}); err != nil {
+					got <- n
+					return
+				}
+				n++
+			}
+		}()
+		for i := range 20 {
+			out := []byte(fmt.Sprintf("reply %d", i))
+			if err := stream.SendMsg(&rawMessage{b: &out}); err != nil {
+				return err
+			}
+		}
+		if n := <-got; n != 20 {
+			return status.Errorf(codes.Internal, "received %d messages", n)
+		}
+		return nil
+	}), grpc.ForceServerCodecV2(rawCodec{}))
+	url := startHandler(t, s)
+	var body []byte
+	for i := range 20 {
+		body = wire.AppendFrame(body, 0, []byte(fmt.Sprintf("request %d", i)))
+	}
+	// Text mode: the body is read through a decoder, not in place.
+	resp, out := do(t, "POST", url+"/any.Service/Bidi", "application/grpc-web-text", []byte(base64.StdEncoding.EncodeToString(body)), nil)
+	n := normalize(t, resp, out)
+	if n.Trailer.Get("Grpc-Status") != "0" || len(n.Messages) != 20 || string(n.Messages[19]) != "reply 19" {
+		t.Fatalf("trailer %v, %d messages", n.Trailer, len(n.Messages))
+	}
+}
+
+// panickyStats panics when told of response headers: a panic outside
+// every interceptor, while the call's writer is in use.
+type panickyStats struct{ recordingStats }
+
+func (p *panickyStats) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.OutHeader); ok {
+		panic("stats handler failure")
+	}
+	p.recordingStats.HandleRPC(ctx, s)
+}
+
+func TestDirectStatsHandlerPanic(t *testing.T) {
+	t.Parallel()
+	sh := &panickyStats{}
+	url := startHandler(t, newTestServer(t, grpc.StatsHandler(sh)))
+	r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", frame(t, 0, &testpb.SimpleRequest{}), nil)))
+	if r.status.Code() != codes.Internal {
+		t.Fatalf("status %v, want INTERNAL", r.status)
+	}
+	if sh.count("End") != 1 {
+		t.Fatalf("stats events %v: the call did not end", sh.events)
+	}
+}
+
+// TestDirectNilReply: an interceptor may answer (nil, nil); grpc-go sends
+// an empty message.
+func TestDirectNilReply(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, grpc.UnaryInterceptor(func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
+		return nil, nil
+	}))
+	url := startHandler(t, s)
+	r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", frame(t, 0, &testpb.SimpleRequest{}), nil)))
+	if r.status.Code() != codes.OK || len(r.messages) != 1 || len(r.messages[0]) != 0 {
+		t.Fatalf("status %v, messages %q", r.status, r.messages)
+	}
+}
+
+// TestDirectLyingLength: a frame header that announces far more than the
+// body holds costs only what arrived, even under a generous limit.
+func TestDirectLyingLength(t *testing.T) {
+	t.Parallel()
+	url := startHandler(t, newTestServer(t, grpc.MaxRecvMsgSize(1<<30)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	body := wire.AppendHeader(nil, 0, 1<<30-1)
+	r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", append(body, "short"...), nil)))
+	runtime.ReadMemStats(&after)
+	if r.status.Code() != codes.Internal {
+		t.Fatalf("status %v, want INTERNAL (truncated message)", r.status)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+		t.Fatalf("a five-byte lie cost %d MB", grew>>20)
+	}
+}
+
+// TestDirectPreparedMsgLimitation: grpc.PreparedMsg.Encode needs context
+// that only grpc-go's own transports set; on the direct path it fails (a
+// documented limitation).
+func TestDirectPreparedMsgLimitation(t *testing.T) {
+	t.Parallel()
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		var pm grpc.PreparedMsg
+		if err := pm.Encode(stream, &emptypb.Empty{}); err == nil {
+			return status.Error(codes.FailedPrecondition, "PreparedMsg works on the direct path now: update the README")
+		}
+		return nil
+	}))
+	url := startHandler(t, s)
+	if r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", nil, nil))); r.status.Code() != codes.OK {
+		t.Fatal(r.status)
+	}
+}
+
+// TestDirectGracefulStopLimitation: GracefulStop does not know of calls on
+// the direct path, so it returns while one is still running (a documented
+// limitation: Serve's own shutdown waits for every call); the call still
+// completes, and calls after it are refused.
+func TestDirectGracefulStopLimitation(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		close(entered)
+		<-release
+		return stream.SendMsg(&emptypb.Empty{})
+	}))
+	url := startHandler(t, s)
+	done := make(chan []byte, 1)
+	go func() {
+		var body []byte
+		if resp, err := http.Post(url+"/any.Service/Slow", "application/grpc-web", nil); err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		done <- body
+	}()
+	<-entered
+	s.GracefulStop() // returns although the call is in flight
+	close(release)
+	if r := parseWeb(t, <-done); r.status.Code() != codes.OK {
+		t.Fatalf("the call in flight: %v", r.status)
+	}
+	if r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Slow", "application/grpc-web", nil, nil))); r.status.Code() != codes.Unavailable {
+		t.Fatalf("after GracefulStop: %v, want UNAVAILABLE", r.status)
 	}
 }

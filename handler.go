@@ -134,6 +134,7 @@ type call struct {
 
 	hdr       http.Header     // what the gRPC server writes (ServeHTTP)
 	native    *nativeResponse // what the direct path writes instead of hdr
+	abandoned bool            // the direct path left its handler running
 	committed bool            // headers sent to w
 	httpErr   int             // non-200 status written by the gRPC server itself
 	errBody   []byte          // its body
@@ -667,7 +668,8 @@ func (c *call) finish(ctx context.Context) {
 		if c.native != nil {
 			c.native.st = st
 		}
-	case c.text != nil && c.text.Err() != nil:
+	case c.text != nil && !c.abandoned && c.text.Err() != nil:
+		// (An abandoned handler may still be reading c.text.)
 		// The server saw a broken stream; the client should learn why.
 		st = status.New(codes.InvalidArgument, c.text.Err().Error())
 	case c.httpErr != 0:

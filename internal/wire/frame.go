@@ -102,15 +102,7 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	if r.max > 0 && n > r.max {
 		return flags, nil, &FrameTooLargeError{Length: n, Max: r.max}
 	}
-	// Under a limit the length is trusted up to that limit; without one the
-	// buffer grows as bytes arrive, so a 4 GiB prefix on a short body cannot
-	// allocate 4 GiB.
-	if r.max > 0 {
-		payload = make([]byte, n)
-		_, err = io.ReadFull(r.r, payload)
-	} else {
-		payload, err = readN(r.r, n)
-	}
+	payload, err = ReadN(r.r, n)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return flags, nil, ErrTruncated
@@ -122,7 +114,11 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 
 const readChunk = 64 << 10
 
-func readN(r io.Reader, n int) ([]byte, error) {
+// ReadN reads exactly n bytes from r. Its buffer grows as the bytes
+// arrive, so a length prefix that lies (4 GiB announced, five bytes sent)
+// costs no more memory than what came. Short of n bytes it returns what
+// came and io.ErrUnexpectedEOF (or io.EOF if nothing came).
+func ReadN(r io.Reader, n int) ([]byte, error) {
 	if n <= readChunk {
 		b := make([]byte, n)
 		_, err := io.ReadFull(r, b)
@@ -136,6 +132,9 @@ func readN(r io.Reader, n int) ([]byte, error) {
 		}
 		m, err := io.ReadFull(r, b[len(b):len(b)+want])
 		b = b[:len(b)+m]
+		if errors.Is(err, io.EOF) && len(b) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		if err != nil {
 			return b, err
 		}

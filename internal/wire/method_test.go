@@ -1,6 +1,9 @@
 package wire
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -70,5 +73,32 @@ func TestMethodIdempotencyWithoutDescriptorpb(t *testing.T) {
 	}
 	if got := MethodIdempotency("/wiretest.S/Missing"); got != UnknownMethod {
 		t.Fatalf("got %d, want UnknownMethod", got)
+	}
+}
+
+func TestReadN(t *testing.T) {
+	for _, tc := range []struct {
+		have, want int
+		err        error
+	}{
+		{0, 0, nil},
+		{10, 10, nil},
+		{200 << 10, 200 << 10, nil},
+		{0, 10, io.EOF},
+		{3, 10, io.ErrUnexpectedEOF},
+		{0, 200 << 10, io.EOF},
+		{70 << 10, 200 << 10, io.ErrUnexpectedEOF}, // past the first chunk
+		{70 << 10, 1 << 30, io.ErrUnexpectedEOF},   // a length that lies
+	} {
+		b, err := ReadN(bytes.NewReader(make([]byte, tc.have)), tc.want)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("ReadN(%d of %d bytes): error %v, want %v", tc.have, tc.want, err, tc.err)
+		}
+		if tc.err == nil && len(b) != tc.want {
+			t.Errorf("ReadN(%d of %d bytes): %d bytes", tc.have, tc.want, len(b))
+		}
+		if cap(b) > max(4*tc.have, 64<<10) && tc.err != nil {
+			t.Errorf("ReadN(%d of %d bytes) grew its buffer to %d", tc.have, tc.want, cap(b))
+		}
 	}
 }
