@@ -241,7 +241,7 @@ func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDe
 // abandoned handler may still read body: request bodies are never reused.)
 func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.ReadCloser, deadline time.Time) {
 	defer func() { _ = body.Close() }()
-	st := &directStream{d: d, w: w, body: body, method: path, codecName: w.codec, contentType: "application/grpc+" + w.codec}
+	st := &directStream{d: d, w: w, body: body, method: path, codecName: w.codec, contentType: "application/grpc+" + w.codec, left: w.bodyLen}
 	enc, accept := w.encodings()
 	st.recvCompress = enc
 
@@ -406,6 +406,7 @@ type directStream struct {
 	compressor   encoding.Compressor
 
 	recvFirst bool
+	left      int64                // body bytes not yet read, at most; -1: unknown
 	recvHdr   [wire.HeaderLen]byte // the reading side's (RecvMsg)
 	sendHdr   [wire.HeaderLen]byte // the writing side's (SendMsg), under mu
 
@@ -831,10 +832,20 @@ func (s *directStream) recv(m any, count bool) error {
 		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, max)
 	}
 	var buf []byte
-	if inMemory {
+	switch {
+	case inMemory:
 		// The event's body is not reused: decode the message in place.
 		buf, err = mb.take(int(length))
-	} else {
+	case s.left >= 0:
+		// The body's length is known: a frame that cannot fit is
+		// truncated, one that fits is read into a buffer of its size.
+		if s.left -= wire.HeaderLen; int64(length) > s.left {
+			return readError(io.ErrUnexpectedEOF)
+		}
+		s.left -= int64(length)
+		buf = make([]byte, length)
+		_, err = io.ReadFull(s.body, buf)
+	default:
 		// The buffer grows as bytes arrive: a length prefix that lies
 		// costs no more memory than the bytes that came.
 		buf, err = wire.ReadN(s.body, int(length))

@@ -142,6 +142,7 @@ type call struct {
 	overflow  bool            // response exceeded the writer's limit
 	cancel    context.CancelFunc
 	text      *wire.TextReader // request body decoder in text mode
+	bodyLen   int64            // the most bytes the native request body holds; -1: unknown
 	deadline  bool             // a deadline applies to the call
 }
 
@@ -256,8 +257,10 @@ func methodPath(p string) string {
 
 func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 	path := methodPath(c.r.URL.Path)
+	c.bodyLen = max(c.r.ContentLength, -1)
 	switch c.proto {
 	case protoWebText:
+		c.bodyLen = wire.DecodedTextLen(c.r.ContentLength)
 		c.text = wire.NewTextReader(c.r.Body)
 		return struct {
 			io.Reader
@@ -289,6 +292,7 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 				// The length is known (always, on Lambda): frame the body
 				// without copying it.
 				hdr := wire.AppendHeader(nil, flags, int(n))
+				c.bodyLen = n + wire.HeaderLen
 				return struct {
 					io.Reader
 					io.Closer
@@ -310,6 +314,7 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 		}
 		framed := wire.AppendHeader(make([]byte, 0, wire.HeaderLen+len(msg)), flags, len(msg))
 		framed = append(framed, msg...)
+		c.bodyLen = int64(len(framed))
 		return io.NopCloser(bytes.NewReader(framed)), path, nil
 	}
 	return c.r.Body, path, nil

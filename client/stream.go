@@ -422,10 +422,14 @@ func (s *clientStream) head(resp *http.Response) {
 		return
 	}
 	var r io.Reader = resp.Body
+	length := resp.ContentLength
 	if s.c.protocol == GRPCWebText {
 		r = wire.NewTextReader(resp.Body)
+		length = wire.DecodedTextLen(length)
 	}
-	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10)
+	// The server is the one the caller chose: its frame lengths are trusted
+	// up to the receive limit.
+	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengths()
 	if s.c.protocol == Connect {
 		s.respComp = resp.Header.Get("Connect-Content-Encoding")
 	} else {

@@ -77,15 +77,35 @@ func NextFrame(buf []byte, max int) (flags byte, payload, rest []byte, ok bool, 
 // Reader reads frames from a stream. The zero value is not usable; use
 // NewReader.
 type Reader struct {
-	r   io.Reader
-	max int
-	hdr [HeaderLen]byte
+	r     io.Reader
+	max   int
+	left  int64 // bytes r holds at most; -1: unknown
+	trust bool  // allocate what a frame announces, up to max
+	hdr   [HeaderLen]byte
 }
 
 // NewReader returns a Reader that rejects payloads longer than max bytes
 // (max <= 0 means no limit).
 func NewReader(r io.Reader, max int) *Reader {
-	return &Reader{r: r, max: max}
+	return &Reader{r: r, max: max, left: -1}
+}
+
+// WithLength tells the Reader that r holds at most n bytes (a known
+// Content-Length; n < 0: unknown). A frame that announces more is then
+// truncated at once, and one that fits is read into a buffer of its exact
+// size; without a length the buffer grows as bytes arrive (see ReadN).
+func (r *Reader) WithLength(n int64) *Reader {
+	r.left = max(n, -1)
+	return r
+}
+
+// TrustLengths makes the Reader allocate each frame's announced length (up
+// to its max) at once, where it would otherwise grow the buffer as bytes
+// arrive: for a peer that may make it allocate up to max for nothing, in
+// exchange for one allocation per honest large frame.
+func (r *Reader) TrustLengths() *Reader {
+	r.trust = r.max > 0
+	return r
 }
 
 // Next reads the next frame into a new slice. It returns io.EOF only when
@@ -102,7 +122,19 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	if r.max > 0 && n > r.max {
 		return flags, nil, &FrameTooLargeError{Length: n, Max: r.max}
 	}
-	payload, err = ReadN(r.r, n)
+	switch {
+	case r.left < 0 && !r.trust:
+		payload, err = ReadN(r.r, n)
+	case r.left < 0:
+		payload = make([]byte, n)
+		_, err = io.ReadFull(r.r, payload)
+	case int64(n) > r.left-HeaderLen:
+		return flags, nil, ErrTruncated
+	default:
+		r.left -= int64(HeaderLen + n)
+		payload = make([]byte, n)
+		_, err = io.ReadFull(r.r, payload)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return flags, nil, ErrTruncated

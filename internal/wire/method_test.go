@@ -102,3 +102,17 @@ func TestReadN(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderWithLength(t *testing.T) {
+	body := append(AppendFrame(nil, 0, []byte("hello")), AppendHeader(nil, 0, 1<<30)...)
+	r := NewReader(bytes.NewReader(body), 0).WithLength(int64(len(body)))
+	if _, p, err := r.Next(); err != nil || string(p) != "hello" {
+		t.Fatalf("first frame %q, %v", p, err)
+	}
+	if _, _, err := r.Next(); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("a frame longer than the body: %v, want ErrTruncated", err)
+	}
+	if got := DecodedTextLen(8); got < 6 {
+		t.Fatalf("DecodedTextLen(8) = %d, below the 6 bytes 8 characters can hold", got)
+	}
+}

@@ -72,6 +72,15 @@ func (t *TextReader) Err() error {
 	return t.err
 }
 
+// DecodedTextLen bounds how many bytes n bytes of gRPC-Web text decode to
+// (-1 for an unknown n stays -1).
+func DecodedTextLen(n int64) int64 {
+	if n < 0 {
+		return -1
+	}
+	return n/4*3 + 3
+}
+
 // DecodeText appends to dst the bytes encoded in src, a whole number of
 // base64 quanta in which any quantum may carry padding.
 func DecodeText(dst, src []byte) ([]byte, error) {
