@@ -1,13 +1,16 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,5 +322,42 @@ func TestNewRejects(t *testing.T) {
 	}
 	if _, err := client.New("http://x", client.WithCodec("yaml")); err == nil {
 		t.Error("an unregistered codec was accepted")
+	}
+}
+
+// TestRecycledBuffersKeepCallsApart sends many concurrent calls with large,
+// distinct payloads (request bodies and response frames come from recycled
+// buffers) and checks every answer against its own request.
+func TestRecycledBuffersKeepCallsApart(t *testing.T) {
+	t.Parallel()
+	for _, s := range []setup{setups[0], setups[2], setups[6]} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, s)
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for g := range 8 {
+				wg.Go(func() {
+					for i := range 8 {
+						size := 5<<10 + (g*8+i)*7919%(300<<10)
+						body := bytes.Repeat([]byte{byte(g*8 + i)}, size)
+						resp, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: body}})
+						if err != nil {
+							errs <- err
+							return
+						}
+						if !bytes.Equal(resp.GetPayload().GetBody(), body) {
+							errs <- fmt.Errorf("call %d/%d: the answer is not its own request's payload", g, i)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }

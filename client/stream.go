@@ -82,8 +82,11 @@ type clientStream struct {
 	trailP  []*metadata.MD
 	peerP   []*peer.Peer
 
-	body     []byte // the framed request (Connect unary: the bare message)
-	messages int
+	body      []byte // the framed request (Connect unary: the bare message)
+	bodyOwned bool   // body is the stream's own, to recycle when done
+	shared    *sharedBody
+	recycle   bool // response frames go back to the pool once decoded
+	messages  int
 
 	sendOnce     sync.Once
 	closed       atomic.Bool   // half-closed: no more SendMsg
@@ -135,6 +138,7 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 	if s.codec == nil {
 		s.codec = codecFor(s.subtype)
 	}
+	s.recycle = copiesOnUnmarshal(s.codec)
 	if s.comp == "identity" {
 		s.comp = ""
 	}
@@ -156,8 +160,12 @@ func (s *clientStream) SendMsg(m any) error {
 	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && (!s.unary || s.c.protocol != Connect) {
 		// The common case: marshal straight into the request body, after a
 		// frame header whose length is filled in once it is known.
+		size := proto.Size(pm)
+		if s.body == nil {
+			s.body, s.bodyOwned = getBuf(wire.HeaderLen + size)[:0], true
+		}
 		start := len(s.body)
-		b, err := proto.MarshalOptions{}.MarshalAppend(wire.AppendHeader(s.body, 0, 0), pm)
+		b, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(wire.AppendHeader(s.body, 0, 0), pm)
 		if err != nil {
 			return status.Errorf(codes.Internal, "marshaling the request: %v", err)
 		}
@@ -180,12 +188,15 @@ func (s *clientStream) SendMsg(m any) error {
 	}
 	s.messages++
 	if s.unary && s.c.protocol == Connect {
-		s.body = b
+		s.body, s.bodyOwned = b, false // the codec's: it may keep it
 		return nil
 	}
 	flags := byte(0)
 	if compressed {
 		flags = wire.FlagCompressed
+	}
+	if s.body == nil {
+		s.bodyOwned = true // AppendFrame copies b into a new slice
 	}
 	s.body = wire.AppendFrame(s.body, flags, b)
 	return nil
@@ -371,6 +382,20 @@ func (s *clientStream) request() (*http.Request, error) {
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
 	}
+	if s.bodyOwned && class(cap(s.body)) >= 0 { // small buffers are not worth recycling
+		if br, ok := body.(*bytes.Reader); ok && br.Len() == len(s.body) && method == http.MethodPost {
+			// The body goes out as it is: lend the transport the stream's
+			// buffer, which is recycled once both are done with it.
+			sb := newSharedBody(s.body)
+			s.shared = sb
+			req.Body = sb.open()
+			req.GetBody = func() (io.ReadCloser, error) { return sb.open(), nil }
+		} else {
+			// Encoded into the URL or as text: the buffer is free now.
+			putBuf(s.body)
+		}
+		s.body, s.bodyOwned = nil, false
+	}
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
@@ -430,6 +455,9 @@ func (s *clientStream) head(resp *http.Response) {
 	// The server is the one the caller chose: its frame lengths are trusted
 	// up to the receive limit.
 	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengths()
+	if s.recycle {
+		s.frames.AllocWith(getBuf)
+	}
 	if s.c.protocol == Connect {
 		s.respComp = resp.Header.Get("Connect-Content-Encoding")
 	} else {
@@ -601,6 +629,7 @@ func (s *clientStream) RecvMsg(m any) error {
 	<-s.sentCh
 	if s.unaryOK {
 		s.unaryOK = false
+		s.releaseBody()
 		s.received++
 		if err := s.codec.Unmarshal(s.unaryMsg, m); err != nil {
 			return status.Errorf(codes.Internal, "unmarshaling the response: %v", err)
@@ -619,6 +648,7 @@ func (s *clientStream) RecvMsg(m any) error {
 			break
 		}
 		s.frameSeen = true
+		frame := payload // recycled once decoded, if the codec copies
 		final := (s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0) || (s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0)
 		if final && flags&wire.FlagCompressed != 0 {
 			// Trailers and end-of-stream messages may be compressed like any
@@ -646,8 +676,10 @@ func (s *clientStream) RecvMsg(m any) error {
 				st = status.New(codes.Internal, serr.Error())
 			}
 			s.finish(st, h)
+			s.recycleFrame(frame)
 		case s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0:
 			s.finish(endStream(payload))
+			s.recycleFrame(frame)
 		default:
 			if s.received > 0 && !s.desc.ServerStreams {
 				s.fail(status.Error(codes.Unimplemented, "the server sent more than one response message for a method that returns one"))
@@ -668,7 +700,9 @@ func (s *clientStream) RecvMsg(m any) error {
 				break
 			}
 			s.received++
-			if err := s.codec.Unmarshal(payload, m); err != nil {
+			err := s.codec.Unmarshal(payload, m)
+			s.recycleFrame(frame)
+			if err != nil {
 				s.fail(status.Errorf(codes.Internal, "unmarshaling the response: %v", err))
 				break
 			}
@@ -686,11 +720,28 @@ func (s *clientStream) RecvMsg(m any) error {
 	if s.resp != nil {
 		s.resp.Body.Close()
 	}
+	s.releaseBody()
 	if errors.Is(s.err, io.EOF) && !s.desc.ServerStreams && s.received == 0 {
 		s.err = status.Error(codes.Unimplemented, "the server ended the call without a response message")
 	}
 	s.cancel()
 	return s.err
+}
+
+// recycleFrame returns a decoded frame's buffer to the pool when the codec
+// keeps nothing of it.
+func (s *clientStream) recycleFrame(b []byte) {
+	if s.recycle {
+		putBuf(b)
+	}
+}
+
+// releaseBody gives up the call's hold on the request body's buffer.
+func (s *clientStream) releaseBody() {
+	if s.shared != nil {
+		s.shared.release()
+		s.shared = nil
+	}
 }
 
 // readError explains why reading frames stopped.

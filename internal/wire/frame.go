@@ -81,6 +81,7 @@ type Reader struct {
 	max   int
 	left  int64 // bytes r holds at most; -1: unknown
 	trust bool  // allocate what a frame announces, up to max
+	alloc func(int) []byte
 	hdr   [HeaderLen]byte
 }
 
@@ -97,6 +98,20 @@ func NewReader(r io.Reader, max int) *Reader {
 func (r *Reader) WithLength(n int64) *Reader {
 	r.left = max(n, -1)
 	return r
+}
+
+// AllocWith makes the Reader take the buffers of frames whose length it
+// trusts from alloc, which returns a slice of length n.
+func (r *Reader) AllocWith(alloc func(n int) []byte) *Reader {
+	r.alloc = alloc
+	return r
+}
+
+func (r *Reader) buffer(n int) []byte {
+	if r.alloc != nil {
+		return r.alloc(n)
+	}
+	return make([]byte, n)
 }
 
 // TrustLengths makes the Reader allocate each frame's announced length (up
@@ -126,13 +141,13 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 	case r.left < 0 && !r.trust:
 		payload, err = ReadN(r.r, n)
 	case r.left < 0:
-		payload = make([]byte, n)
+		payload = r.buffer(n)
 		_, err = io.ReadFull(r.r, payload)
 	case int64(n) > r.left-HeaderLen:
 		return flags, nil, ErrTruncated
 	default:
 		r.left -= int64(HeaderLen + n)
-		payload = make([]byte, n)
+		payload = r.buffer(n)
 		_, err = io.ReadFull(r.r, payload)
 	}
 	if err != nil {
