@@ -73,49 +73,64 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkColdStart starts each function as a stripped, static Lambda
-// bootstrap on the emulator 20 times and reports, in milliseconds, the
+// bootstrap on the emulator 60 times and reports, in milliseconds, the
 // median and p90 time from process start to its first /next and to the
-// end of its first invocation, and the binary's size. Run it with
-// -benchtime 1x.
+// end of its first invocation, and the binary's size. The functions take
+// turns, one cold start each per round, so that a change in the machine's
+// load during the run weighs on all of them alike. Run it with
+// -benchtime 1x and without -count, which would only repeat the report.
 func BenchmarkColdStart(b *testing.B) {
-	const runs = 20
+	const runs = 60
+	fns := []string{"hello", "grpcbare", "lambdagrpc", "improbable", "vanguard"}
 	dir := b.TempDir()
+	bins, sizes := map[string]string{}, map[string]int64{}
+	for _, fn := range fns {
+		bins[fn], sizes[fn] = build(b, "./coldstart/"+fn, dir)
+	}
 	msg, _ := proto.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}})
 	body := wire.AppendFrame(nil, 0, msg)
-	for _, fn := range []string{"hello", "grpcbare", "lambdagrpc", "improbable", "vanguard"} {
+	toNext, toFirst := map[string][]time.Duration{}, map[string][]time.Duration{}
+	for range runs {
+		for _, fn := range fns {
+			next, first := coldStart(b, fn, bins[fn], body)
+			toNext[fn] = append(toNext[fn], next)
+			toFirst[fn] = append(toFirst[fn], first)
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for _, fn := range fns {
 		b.Run("fn="+fn, func(b *testing.B) {
-			bin, size := build(b, "./coldstart/"+fn, dir)
-			var toNext, toFirst []time.Duration
 			for range b.N {
-				for range runs {
-					log := &startLog{}
-					e, err := emulator.Start(context.Background(), emulator.Config{Command: []string{bin}, Output: io.Discard, Logger: slog.New(log), Timeout: 10 * time.Second})
-					if err != nil {
-						b.Fatal(err)
-					}
-					resp, err := http.Post(e.URL()+"/grpc.testing.TestService/UnaryCall", "application/grpc-web+proto", bytes.NewReader(body))
-					done := time.Now()
-					if err != nil {
-						b.Fatal(err)
-					}
-					out, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						b.Fatalf("%s answered %d %s", fn, resp.StatusCode, out)
-					}
-					log.mu.Lock()
-					toNext = append(toNext, log.init)
-					toFirst = append(toFirst, done.Sub(log.started))
-					log.mu.Unlock()
-					_ = e.Close()
-				}
 			}
-			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-			b.ReportMetric(ms(percentile(toNext, 0.5)), "next-p50-ms")
-			b.ReportMetric(ms(percentile(toNext, 0.9)), "next-p90-ms")
-			b.ReportMetric(ms(percentile(toFirst, 0.5)), "first-p50-ms")
-			b.ReportMetric(ms(percentile(toFirst, 0.9)), "first-p90-ms")
-			b.ReportMetric(float64(size)/1e6, "MB")
+			b.ReportMetric(ms(percentile(toNext[fn], 0.5)), "next-p50-ms")
+			b.ReportMetric(ms(percentile(toNext[fn], 0.9)), "next-p90-ms")
+			b.ReportMetric(ms(percentile(toFirst[fn], 0.5)), "first-p50-ms")
+			b.ReportMetric(ms(percentile(toFirst[fn], 0.9)), "first-p90-ms")
+			b.ReportMetric(float64(sizes[fn])/1e6, "MB")
 		})
 	}
+}
+
+// coldStart starts bin on a fresh emulator, makes one call, and returns
+// the time from process start to its first /next and to the call's end.
+func coldStart(b *testing.B, fn, bin string, body []byte) (toNext, toFirst time.Duration) {
+	log := &startLog{}
+	e, err := emulator.Start(context.Background(), emulator.Config{Command: []string{bin}, Output: io.Discard, Logger: slog.New(log), Timeout: 10 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	resp, err := http.Post(e.URL()+"/grpc.testing.TestService/UnaryCall", "application/grpc-web+proto", bytes.NewReader(body))
+	done := time.Now()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s answered %d %s", fn, resp.StatusCode, out)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	return log.init, done.Sub(log.started)
 }
