@@ -173,11 +173,14 @@ func ReadN(r io.Reader, n int) ([]byte, error) {
 	}
 	b := make([]byte, 0, readChunk)
 	for len(b) < n {
-		want := min(n-len(b), max(cap(b)-len(b), readChunk))
-		if cap(b)-len(b) < want {
-			b = append(b, make([]byte, want)...)[:len(b)]
+		if len(b) == cap(b) {
+			// Double, up to n: what is allocated stays within twice what
+			// has arrived, and an honest frame ends in a buffer of its size.
+			nb := make([]byte, len(b), min(n, 2*cap(b)))
+			copy(nb, b)
+			b = nb
 		}
-		m, err := io.ReadFull(r, b[len(b):len(b)+want])
+		m, err := io.ReadFull(r, b[len(b):cap(b)])
 		b = b[:len(b)+m]
 		if errors.Is(err, io.EOF) && len(b) > 0 {
 			err = io.ErrUnexpectedEOF
