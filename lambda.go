@@ -38,10 +38,29 @@ func maxConcurrency(cfg *config) int {
 	return 1
 }
 
+// memoryLimit returns the soft memory limit for the Go runtime on Lambda:
+// nine tenths of the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+// in MB), so that the collector works harder as a large call nears the
+// limit instead of the function being stopped for exceeding it. A
+// GOMEMLIMIT of the program's own wins.
+func memoryLimit(getenv func(string) string) (int64, bool) {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	mb, err := strconv.ParseInt(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb <= 0 || mb > 1<<20 {
+		return 0, false
+	}
+	return mb << 20 / 10 * 9, true
+}
+
 // serveLambda polls for invocations until ctx ends or the Runtime API says
 // the environment cannot continue. Invocations in flight when ctx ends run
 // to completion.
 func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) error {
+	if limit, ok := memoryLimit(os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	n := maxConcurrency(cfg)
 	rl := &runtimeLoop{h: h, cfg: cfg, client: runtimeapi.NewClient(addr, n, "lambdagrpc ("+runtime.Version()+")")}
 	defer rl.client.Close()

@@ -22,7 +22,10 @@ const DefaultAddr = ":8080"
 // Function URL, API Gateway or an ALB, answered through [NewHandler]'s
 // translation, buffered or streamed (see [WithInvokeMode]). With
 // AWS_LAMBDA_MAX_CONCURRENCY set (Lambda Managed Instances) it runs that
-// many invocations at once.
+// many invocations at once. Unless GOMEMLIMIT is set, it sets the Go
+// runtime's soft memory limit to nine tenths of the function's memory, so
+// that garbage is collected before Lambda would stop the function for
+// exceeding it.
 //
 // Anywhere else Serve listens on TCP (see [WithAddr]) and serves native gRPC
 // over HTTP/2 (h2c, or TLS with [WithTLSConfig]) and gRPC-Web and Connect
