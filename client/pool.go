@@ -3,29 +3,45 @@ package client
 import (
 	"errors"
 	"io"
-	"math/bits"
 	"reflect"
+	"slices"
 	"sync"
 )
 
 // Large request bodies and response frames are recycled, so that a call
 // with a 256 KiB message does not leave half a megabyte of garbage behind.
-// Buffers come in power-of-two sizes from 4 KiB (below that, recycling
-// costs more than it saves) to 16 MiB.
+// Buffers come in size classes from 4 KiB (below that, recycling costs more
+// than it saves) to 16 MiB, four per doubling, so that a buffer is at most
+// a quarter larger than what it holds: a 256 KiB message plus its framing
+// takes a 320 KiB buffer, not a 512 KiB one.
 const (
 	minPooled    = 4 << 10
-	poolClasses  = 13 // 4 KiB << 12 = 16 MiB
-	maxPooledCap = minPooled << (poolClasses - 1)
+	maxPooledCap = 16 << 20
 )
 
-var pools [poolClasses]sync.Pool // *[]byte of cap minPooled<<i
+// classSizes lists the size classes in increasing order.
+var classSizes = func() []int {
+	var sizes []int
+	for shift := 10; ; shift++ {
+		for q := 4; q < 8; q++ {
+			size := q << shift
+			if size > maxPooledCap {
+				return sizes
+			}
+			sizes = append(sizes, size)
+		}
+	}
+}()
 
-// class returns the pool that serves n bytes, or -1.
+var pools = make([]sync.Pool, len(classSizes)) // *[]byte of cap classSizes[i]
+
+// class returns the smallest class that holds n bytes, or -1.
 func class(n int) int {
 	if n < minPooled || n > maxPooledCap {
 		return -1
 	}
-	return bits.Len(uint(n-1)) - bits.Len(minPooled-1)
+	i, _ := slices.BinarySearch(classSizes, n)
+	return i
 }
 
 // getBuf returns a buffer of length n, recycled if one is free.
@@ -37,12 +53,12 @@ func getBuf(n int) []byte {
 	if p, ok := pools[i].Get().(*[]byte); ok {
 		return (*p)[:n]
 	}
-	return make([]byte, n, minPooled<<i)
+	return make([]byte, n, classSizes[i])
 }
 
 // putBuf recycles b, which nothing may use afterwards.
 func putBuf(b []byte) {
-	if i := class(cap(b)); i >= 0 && cap(b) == minPooled<<i {
+	if i := class(cap(b)); i >= 0 && cap(b) == classSizes[i] {
 		b = b[:0]
 		pools[i].Put(&b)
 	}
@@ -75,10 +91,15 @@ type sharedBody struct {
 
 func newSharedBody(b []byte) *sharedBody { return &sharedBody{b: b, refs: 1} }
 
-// open returns a reader of the body, for Request.Body and GetBody.
+// open returns a reader of the body, for Request.Body and GetBody. Once
+// the bytes are recycled (the call is over) its reads fail rather than
+// return an empty body.
 func (sb *sharedBody) open() io.ReadCloser {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if sb.refs == 0 {
+		return &bodyReader{sb: sb, closed: true, err: errBodyRecycled}
+	}
 	sb.refs++
 	return &bodyReader{sb: sb}
 }
@@ -97,7 +118,10 @@ func (sb *sharedBody) releaseLocked() {
 	}
 }
 
-var errReadAfterClose = errors.New("client: read of a closed request body")
+var (
+	errReadAfterClose = errors.New("client: read of a closed request body")
+	errBodyRecycled   = errors.New("client: the request body was reopened after its call ended")
+)
 
 // bodyReader reads a sharedBody. The transport may close it from one
 // goroutine while reading it from another.
@@ -105,12 +129,16 @@ type bodyReader struct {
 	sb     *sharedBody
 	off    int
 	closed bool
+	err    error // what reads of a closed reader return; nil: errReadAfterClose
 }
 
 func (r *bodyReader) Read(p []byte) (int, error) {
 	r.sb.mu.Lock()
 	defer r.sb.mu.Unlock()
 	if r.closed {
+		if r.err != nil {
+			return 0, r.err
+		}
 		return 0, errReadAfterClose
 	}
 	if r.off >= len(r.sb.b) {
@@ -124,7 +152,7 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 func (r *bodyReader) Close() error {
 	r.sb.mu.Lock()
 	defer r.sb.mu.Unlock()
-	if !r.closed {
+	if !r.closed && r.err == nil {
 		r.closed = true
 		r.sb.releaseLocked()
 	}

@@ -2,22 +2,30 @@ package client
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"sync"
 	"testing"
 )
 
 func TestBufferClasses(t *testing.T) {
-	for _, tc := range []struct{ n, class int }{
-		{0, -1}, {minPooled - 1, -1}, {minPooled, 0}, {minPooled + 1, 1}, {8 << 10, 1},
-		{256<<10 + 5, 7}, {maxPooledCap, poolClasses - 1}, {maxPooledCap + 1, -1},
+	for _, tc := range []struct{ n, size int }{
+		{0, -1}, {minPooled - 1, -1}, {minPooled, 4 << 10}, {minPooled + 1, 5 << 10}, {8 << 10, 8 << 10},
+		{256<<10 + 11, 320 << 10}, {1<<20 + 11, 1280 << 10}, {maxPooledCap, maxPooledCap}, {maxPooledCap + 1, -1},
 	} {
-		if got := class(tc.n); got != tc.class {
-			t.Errorf("class(%d) = %d, want %d", tc.n, got, tc.class)
+		i := class(tc.n)
+		if (tc.size < 0) != (i < 0) || (i >= 0 && classSizes[i] != tc.size) {
+			t.Errorf("class(%d) = %d, want size %d", tc.n, i, tc.size)
 		}
 		b := getBuf(tc.n)
-		if len(b) != tc.n || (tc.class >= 0 && cap(b) != minPooled<<tc.class) {
+		if len(b) != tc.n || (tc.size > 0 && cap(b) != tc.size) {
 			t.Errorf("getBuf(%d): len %d cap %d", tc.n, len(b), cap(b))
+		}
+	}
+	// No class wastes more than a quarter of its buffer.
+	for i := 1; i < len(classSizes); i++ {
+		if over := float64(classSizes[i]) / float64(classSizes[i-1]+1); over > 1.34 {
+			t.Errorf("class %d (%d bytes) after %d: %.2f× too coarse", i, classSizes[i], classSizes[i-1], over)
 		}
 	}
 	// A buffer of a class size comes back; others are left to the GC.
@@ -56,6 +64,16 @@ func TestSharedBody(t *testing.T) {
 	sb.release() // the call is done
 	if sb.b != nil || sb.refs != 0 {
 		t.Fatalf("after the last release: refs %d, bytes kept %v", sb.refs, sb.b != nil)
+	}
+	// A reopening after the call (GetBody from a custom RoundTripper) fails
+	// instead of sending an empty body.
+	late := sb.open()
+	if n, err := late.Read(make([]byte, 10)); n != 0 || !errors.Is(err, errBodyRecycled) {
+		t.Fatalf("late reader: %d bytes, %v", n, err)
+	}
+	_ = late.Close()
+	if sb.refs != 0 {
+		t.Fatalf("the late reader changed the count to %d", sb.refs)
 	}
 
 	// Reads and closes from two goroutines, under the race detector.
