@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +69,6 @@ type baseCodec interface {
 
 // dispatcher calls a *grpc.Server's handlers directly.
 type dispatcher struct {
-	srv       *grpc.Server
 	log       *slog.Logger
 	mu        *sync.Mutex
 	services  *map[string]*serviceInfo
@@ -114,7 +112,6 @@ func newDispatcher(s *grpc.Server, log *slog.Logger) (*dispatcher, string) {
 		}
 	}
 	d := &dispatcher{
-		srv:       s,
 		log:       log,
 		mu:        field[sync.Mutex](sv, "mu"),
 		conns:     mapField(sv, "conns"),
@@ -241,7 +238,16 @@ func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDe
 // abandoned handler may still read body: request bodies are never reused.)
 func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.ReadCloser, deadline time.Time) {
 	defer func() { _ = body.Close() }()
-	st := &directStream{d: d, w: w, body: body, method: path, codecName: w.codec, contentType: "application/grpc+" + w.codec, left: w.bodyLen}
+	st := &directStream{d: d, w: w, method: path, codecName: w.codec}
+	if mb, ok := body.(*memBody); ok {
+		// The event's body is not reused: decode messages in place.
+		st.frames = *wire.NewBytesReader(mb.b, *d.maxRecv)
+	} else {
+		// With the body's length known, a frame that cannot fit is
+		// truncated before anything is allocated; without it, the buffer
+		// grows as bytes arrive.
+		st.frames = *wire.NewReader(body, *d.maxRecv).WithLength(w.bodyLen)
+	}
 	enc, accept := w.encodings()
 	st.recvCompress = enc
 
@@ -388,17 +394,16 @@ var errIllegalHeaderWrite = status.Error(codes.Internal, "transport: SendHeader 
 // handler gets. Its methods are called from the handler's goroutine; the
 // mutex orders them against abandon, called from the request's goroutine.
 type directStream struct {
-	d           *dispatcher
-	w           *call
-	ctx         context.Context // the handler's
-	statsCtx    context.Context // the stats handler's: ctx without the transport stream
-	cancel      context.CancelFunc
-	method      string
-	desc        *grpc.StreamDesc
-	body        io.Reader
-	contentType string
-	codecName   string
-	codec       baseCodec
+	d         *dispatcher
+	w         *call
+	ctx       context.Context // the handler's
+	statsCtx  context.Context // the stats handler's: ctx without the transport stream
+	cancel    context.CancelFunc
+	method    string
+	desc      *grpc.StreamDesc
+	frames    wire.Reader // the request's messages
+	codecName string
+	codec     baseCodec
 
 	recvCompress string
 	decompressor encoding.Compressor
@@ -406,9 +411,7 @@ type directStream struct {
 	compressor   encoding.Compressor
 
 	recvFirst bool
-	left      int64                // body bytes not yet read, at most; -1: unknown
-	recvHdr   [wire.HeaderLen]byte // the reading side's (RecvMsg)
-	sendHdr   [wire.HeaderLen]byte // the writing side's (SendMsg), under mu
+	sendHdr   [wire.HeaderLen]byte // SendMsg's frame header, under mu
 
 	mu         sync.Mutex
 	header     metadata.MD
@@ -812,45 +815,17 @@ func (s *directStream) RecvMsg(m any) (err error) {
 // It returns io.EOF at a clean end of the body. The stats handler hears of
 // the message if count is set.
 func (s *directStream) recv(m any, count bool) error {
-	mb, inMemory := s.body.(*memBody)
-	hdr := s.recvHdr[:]
-	var err error
-	if inMemory {
-		hdr, err = mb.take(wire.HeaderLen)
-	} else {
-		_, err = io.ReadFull(s.body, hdr)
-	}
+	flags, buf, err := s.frames.Next()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
+		var tl *wire.FrameTooLargeError
+		switch {
+		case errors.Is(err, io.EOF):
 			return io.EOF
-		}
-		return readError(err)
-	}
-	flags := hdr[0]
-	length := binary.BigEndian.Uint32(hdr[1:])
-	if max := *s.d.maxRecv; int64(length) > int64(max) {
-		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, max)
-	}
-	var buf []byte
-	switch {
-	case inMemory:
-		// The event's body is not reused: decode the message in place.
-		buf, err = mb.take(int(length))
-	case s.left >= 0:
-		// The body's length is known: a frame that cannot fit is
-		// truncated, one that fits is read into a buffer of its size.
-		if s.left -= wire.HeaderLen; int64(length) > s.left {
+		case errors.As(err, &tl):
+			return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", tl.Length, tl.Max)
+		case errors.Is(err, wire.ErrTruncated):
 			return readError(io.ErrUnexpectedEOF)
 		}
-		s.left -= int64(length)
-		buf = make([]byte, length)
-		_, err = io.ReadFull(s.body, buf)
-	default:
-		// The buffer grows as bytes arrive: a length prefix that lies
-		// costs no more memory than the bytes that came.
-		buf, err = wire.ReadN(s.body, int(length))
-	}
-	if err != nil {
 		return readError(err)
 	}
 	switch flags {

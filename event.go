@@ -170,7 +170,8 @@ func rawQuery(multi map[string][]string, single map[string]string, encode bool) 
 }
 
 // memBody is a request body already in memory: the event's. Its bytes are
-// never reused, so readers may keep slices of it (see take).
+// never reused, so the direct path decodes request messages in place from
+// them (wire.NewBytesReader).
 type memBody struct{ b []byte }
 
 func (m *memBody) Read(p []byte) (int, error) {
@@ -183,21 +184,6 @@ func (m *memBody) Read(p []byte) (int, error) {
 }
 
 func (m *memBody) Close() error { return nil }
-
-// take returns the next n bytes without copying them: io.EOF if the body
-// is empty, io.ErrUnexpectedEOF if fewer than n are left.
-func (m *memBody) take(n int) ([]byte, error) {
-	switch {
-	case len(m.b) == 0 && n > 0:
-		return nil, io.EOF
-	case len(m.b) < n:
-		m.b = nil
-		return nil, io.ErrUnexpectedEOF
-	}
-	p := m.b[:n:n]
-	m.b = m.b[n:]
-	return p, nil
-}
 
 // errorBody is the body of a request whose event body could not be
 // decoded: reading it reports why.

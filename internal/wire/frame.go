@@ -78,6 +78,8 @@ func NextFrame(buf []byte, max int) (flags byte, payload, rest []byte, ok bool, 
 // NewReader.
 type Reader struct {
 	r     io.Reader
+	mem   []byte // the frames still to read, for a Reader of bytes
+	inMem bool
 	max   int
 	left  int64 // bytes r holds at most; -1: unknown
 	trust bool  // allocate what a frame announces, up to max
@@ -89,6 +91,13 @@ type Reader struct {
 // (max <= 0 means no limit).
 func NewReader(r io.Reader, max int) *Reader {
 	return &Reader{r: r, max: max, left: -1}
+}
+
+// NewBytesReader returns a Reader of the frames in b, which it returns as
+// sub-slices of b, without copying: b must not change while they are in
+// use. It rejects payloads longer than max bytes (max <= 0 means no limit).
+func NewBytesReader(b []byte, max int) *Reader {
+	return &Reader{mem: b, inMem: true, max: max, left: -1}
 }
 
 // WithLength tells the Reader that r holds at most n bytes (a known
@@ -127,6 +136,21 @@ func (r *Reader) TrustLengths() *Reader {
 // the stream ends cleanly between frames, and ErrTruncated when it ends
 // inside one.
 func (r *Reader) Next() (flags byte, payload []byte, err error) {
+	if r.inMem {
+		if len(r.mem) == 0 {
+			return 0, nil, io.EOF
+		}
+		flags, payload, rest, ok, err := NextFrame(r.mem, r.max)
+		if err != nil {
+			return flags, nil, err
+		}
+		if !ok {
+			r.mem = nil
+			return flags, nil, ErrTruncated
+		}
+		r.mem = rest
+		return flags, payload[:len(payload):len(payload)], nil
+	}
 	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return 0, nil, ErrTruncated

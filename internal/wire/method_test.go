@@ -116,3 +116,30 @@ func TestReaderWithLength(t *testing.T) {
 		t.Fatalf("DecodedTextLen(8) = %d, below the 6 bytes 8 characters can hold", got)
 	}
 }
+
+// TestBytesReader: frames come back as slices of the input, without a
+// copy; a lie about a length ends as ErrTruncated, a length over the limit
+// as FrameTooLargeError, the end as io.EOF.
+func TestBytesReader(t *testing.T) {
+	body := AppendFrame(AppendFrame(nil, 0, []byte("one")), 1, []byte("two"))
+	r := NewBytesReader(body, 10)
+	for i, want := range []string{"one", "two"} {
+		flags, p, err := r.Next()
+		if err != nil || string(p) != want || flags != byte(i) {
+			t.Fatalf("frame %d: %d %q %v", i, flags, p, err)
+		}
+		if &p[0] != &body[HeaderLen+i*(HeaderLen+3)] || cap(p) != len(p) {
+			t.Fatalf("frame %d was copied, or can be appended into the next one", i)
+		}
+	}
+	if _, _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("at the end: %v", err)
+	}
+	if _, _, err := NewBytesReader(AppendHeader(nil, 0, 9), 10).Next(); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("a frame longer than the body: %v", err)
+	}
+	var tl *FrameTooLargeError
+	if _, _, err := NewBytesReader(AppendFrame(nil, 0, make([]byte, 11)), 10).Next(); !errors.As(err, &tl) || tl.Length != 11 {
+		t.Fatalf("a frame over the limit: %v", err)
+	}
+}
