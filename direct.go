@@ -1,7 +1,6 @@
 package lambdagrpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -687,12 +686,15 @@ func (s *directStream) SendMsg(m any) (err error) {
 	}
 	payload, flags := data, byte(0)
 	if s.compressor != nil && dataLen > 0 {
-		payload, err = compress(s.compressor, data)
+		chunks := make([][]byte, len(data))
+		for i, b := range data {
+			chunks[i] = b.ReadOnlyData()
+		}
+		out, err := wire.Compress(s.compressor, chunks...)
 		if err != nil {
 			return status.Errorf(codes.Internal, "grpc: error while compressing: %v", err)
 		}
-		defer payload.Free()
-		flags = wire.FlagCompressed
+		payload, flags = mem.BufferSlice{mem.SliceBuffer(out)}, wire.FlagCompressed
 	}
 	payloadLen := payload.Len()
 	if payloadLen > *s.d.maxSend {
@@ -761,27 +763,6 @@ func (s *directStream) endedError() error {
 		return status.FromContextError(err).Err()
 	}
 	return status.Error(codes.Unavailable, "transport is closing")
-}
-
-func compress(c encoding.Compressor, in mem.BufferSlice) (mem.BufferSlice, error) {
-	var out mem.BufferSlice
-	w := mem.NewWriter(&out, mem.DefaultBufferPool())
-	z, err := c.Compress(w)
-	if err == nil {
-		for _, b := range in {
-			if _, err = z.Write(b.ReadOnlyData()); err != nil {
-				break
-			}
-		}
-		if cerr := z.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		out.Free()
-		return nil, err
-	}
-	return out, nil
 }
 
 // RecvMsg implements grpc.ServerStream.
@@ -860,22 +841,12 @@ func (s *directStream) recv(m any, count bool) error {
 }
 
 func (s *directStream) decompress(p []byte) ([]byte, error) {
-	r, err := s.decompressor.Decompress(bytes.NewReader(p))
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "grpc: failed to decompress the message: %v", err)
-	}
-	if c, ok := r.(io.Closer); ok {
-		defer func() { _ = c.Close() }()
-	}
 	max := *s.d.maxRecv
-	if max < math.MaxInt64 {
-		r = io.LimitReader(r, int64(max)+1)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "grpc: failed to read decompressed data: %v", err)
-	}
-	if len(out) > max {
+	out, tooLarge, err := wire.Decompress(s.decompressor, p, max)
+	switch {
+	case err != nil:
+		return nil, status.Errorf(codes.Internal, "grpc: failed to decompress the message: %v", err)
+	case tooLarge:
 		return nil, status.Errorf(codes.ResourceExhausted, "grpc: received message after decompression larger than max %d", max)
 	}
 	return out, nil

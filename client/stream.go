@@ -207,18 +207,11 @@ func compress(name string, b []byte) ([]byte, error) {
 	if comp == nil {
 		return nil, status.Errorf(codes.Internal, "no compressor named %q is registered", name)
 	}
-	var buf bytes.Buffer
-	w, err := comp.Compress(&buf)
+	out, err := wire.Compress(comp, b)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
 	}
-	if _, err := w.Write(b); err != nil {
-		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
-	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 func decompress(name string, b []byte, max int) ([]byte, error) {
@@ -226,15 +219,11 @@ func decompress(name string, b []byte, max int) ([]byte, error) {
 	if comp == nil {
 		return nil, status.Errorf(codes.Internal, "the server used compression %q, which is not registered", name)
 	}
-	r, err := comp.Decompress(bytes.NewReader(b))
-	if err != nil {
+	out, tooLarge, err := wire.Decompress(comp, b, max)
+	switch {
+	case err != nil:
 		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
-	}
-	out, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
-	}
-	if len(out) > max {
+	case tooLarge:
 		return nil, status.Errorf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", max)
 	}
 	return out, nil
