@@ -2,7 +2,6 @@ package lambdagrpc
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -352,28 +351,6 @@ func splitMethod(m string) (service, method string, ok bool) {
 	return sm[:pos], sm[pos+1:], true
 }
 
-// decodeBinHeader decodes a -bin value as grpc-go does: padded or unpadded
-// standard base64.
-func decodeBinHeader(v string) ([]byte, error) {
-	if len(v)%4 == 0 {
-		return base64.StdEncoding.DecodeString(v)
-	}
-	return base64.RawStdEncoding.DecodeString(v)
-}
-
-// reservedHeader reports whether a header belongs to the gRPC protocol
-// rather than to the application's metadata.
-func reservedHeader(k string) bool {
-	if k != "" && k[0] == ':' {
-		return true
-	}
-	switch k {
-	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
-		return true
-	}
-	return false
-}
-
 type strAddr string
 
 func (a strAddr) Network() string {
@@ -628,13 +605,6 @@ func (s *directStream) outHeader(md metadata.MD) {
 	if sh := *s.d.stats; sh != nil {
 		sh.HandleRPC(s.statsCtx, &stats.OutHeader{Header: md.Copy(), Compression: s.sendCompress})
 	}
-}
-
-func encodeMetadataValue(k, v string) string {
-	if wire.IsBinaryKey(k) {
-		return wire.EncodeBinary([]byte(v))
-	}
-	return v
 }
 
 // writeStatus ends the call with st, once; later statuses are dropped.

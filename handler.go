@@ -330,15 +330,7 @@ func (c *call) requestHeader(deadline, now time.Time) http.Header {
 			continue
 		}
 		if wire.IsBinaryKey(lk) {
-			// Front doors may join repeated headers with commas; base64 has
-			// no commas, so binary values can be split back apart safely.
-			var split []string
-			for _, v := range vs {
-				for part := range strings.SplitSeq(v, ",") {
-					split = append(split, strings.TrimSpace(part))
-				}
-			}
-			vs = split
+			vs = wire.SplitBinary(vs)
 		}
 		h[k] = vs
 	}
@@ -393,22 +385,19 @@ func (c *call) metadata(accept string) (metadata.MD, error) {
 	}
 	for k, vs := range c.r.Header {
 		lk := strings.ToLower(k)
-		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) || (reservedHeader(lk) && lk != "user-agent") {
+		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) || (wire.IsReservedHeader(lk) && lk != "user-agent") {
 			continue
 		}
 		if !wire.IsBinaryKey(lk) {
 			md[lk] = append(md[lk], vs...)
 			continue
 		}
-		for _, v := range vs {
-			for part := range strings.SplitSeq(v, ",") {
-				part = strings.TrimSpace(part)
-				b, err := decodeBinHeader(part)
-				if err != nil {
-					return nil, fmt.Errorf("malformed binary metadata %q in header %q: %w", part, lk, err)
-				}
-				md[lk] = append(md[lk], string(b))
+		for _, v := range wire.SplitBinary(vs) {
+			b, err := wire.DecodeBinary(v)
+			if err != nil {
+				return nil, fmt.Errorf("malformed binary metadata %q in header %q: %w", v, lk, err)
 			}
+			md[lk] = append(md[lk], string(b))
 		}
 	}
 	return md, nil
@@ -523,7 +512,7 @@ func flush(w http.ResponseWriter) {
 // ("/package.Service/Method"). It is only asked on the UNIMPLEMENTED path,
 // so it need not be fast.
 func (h *handler) hasMethod(path string) bool {
-	svc, method, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	svc, method, ok := splitMethod(path)
 	if !ok {
 		return false
 	}
@@ -599,11 +588,11 @@ func (c *call) copyHeaders(out http.Header) {
 	if n := c.native; n != nil {
 		for k, vs := range n.header {
 			switch {
-			case reservedHeader(k), k == "grpc-status-details-bin", k == "trailer", k == "date":
+			case wire.IsReservedHeader(k), k == "grpc-status-details-bin", k == "trailer", k == "date":
 				continue
 			}
 			for _, v := range vs {
-				out.Add(k, encodeMetadataValue(k, v))
+				out.Add(k, wire.EncodeValue(k, v))
 			}
 		}
 		return
@@ -630,7 +619,7 @@ func (c *call) trailers() http.Header {
 	if n := c.native; n != nil {
 		details := len(n.st.Proto().GetDetails()) > 0
 		for k, vs := range n.trailer {
-			if reservedHeader(k) || (details && k == "grpc-status-details-bin") {
+			if wire.IsReservedHeader(k) || (details && k == "grpc-status-details-bin") {
 				continue
 			}
 			if t == nil {
@@ -638,7 +627,7 @@ func (c *call) trailers() http.Header {
 			}
 			ck := http.CanonicalHeaderKey(k)
 			for _, v := range vs {
-				t[ck] = append(t[ck], encodeMetadataValue(k, v))
+				t[ck] = append(t[ck], wire.EncodeValue(k, v))
 			}
 		}
 		return t

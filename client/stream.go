@@ -306,10 +306,7 @@ func (s *clientStream) request() (*http.Request, error) {
 			continue
 		}
 		for _, v := range vs {
-			if wire.IsBinaryKey(lk) {
-				v = wire.EncodeBinary([]byte(v))
-			}
-			h.Add(k, v)
+			h.Add(k, wire.EncodeValue(lk, v))
 		}
 	}
 	deadline, hasDeadline := s.ctx.Deadline()
@@ -582,11 +579,9 @@ func decodeValues(lk string, vs []string) []string {
 		return vs
 	}
 	out := make([]string, 0, len(vs))
-	for _, v := range vs {
-		for part := range strings.SplitSeq(v, ",") {
-			if b, err := wire.DecodeBinary(strings.TrimSpace(part)); err == nil {
-				out = append(out, string(b))
-			}
+	for _, v := range wire.SplitBinary(vs) {
+		if b, err := wire.DecodeBinary(v); err == nil {
+			out = append(out, string(b))
 		}
 	}
 	return out

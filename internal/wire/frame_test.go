@@ -98,3 +98,20 @@ func TestCompressRoundTrip(t *testing.T) {
 		t.Fatal("garbage decompressed")
 	}
 }
+
+func TestMetadataValues(t *testing.T) {
+	if got := SplitBinary([]string{"AAE, /w==", "AQ"}); len(got) != 3 || got[0] != "AAE" || got[1] != "/w==" || got[2] != "AQ" {
+		t.Fatalf("SplitBinary = %q", got)
+	}
+	if got := EncodeValue("x-id-bin", "\x00\x01"); got != "AAE" {
+		t.Fatalf("EncodeValue of binary = %q", got)
+	}
+	if got := EncodeValue("x-id", "a, b"); got != "a, b" {
+		t.Fatalf("EncodeValue of text = %q", got)
+	}
+	for k, want := range map[string]bool{":authority": true, "grpc-timeout": true, "te": true, "grpc-message-type": true, "x-custom": false, "grpc-status-details-bin": false} {
+		if IsReservedHeader(k) != want {
+			t.Errorf("IsReservedHeader(%q) = %v", k, !want)
+		}
+	}
+}

@@ -31,6 +31,28 @@ func DecodeBinary(v string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(v)
 }
 
+// EncodeValue encodes a metadata value for a header: binary (-bin) values
+// in base64, others as they are.
+func EncodeValue(key, v string) string {
+	if IsBinaryKey(key) {
+		return EncodeBinary([]byte(v))
+	}
+	return v
+}
+
+// SplitBinary splits the values of a -bin header into single base64
+// values: HTTP stacks and front doors may join repeated headers with
+// commas, which base64 never contains.
+func SplitBinary(vs []string) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		for part := range strings.SplitSeq(v, ",") {
+			out = append(out, strings.TrimSpace(part))
+		}
+	}
+	return out
+}
+
 // EncodeMessage percent-encodes a status message for the grpc-message
 // header: bytes outside printable ASCII, and '%', become %XX.
 func EncodeMessage(msg string) string {
@@ -116,6 +138,19 @@ var hopHeaders = map[string]bool{
 // IsHopHeader reports whether a lower-case header name is connection-level
 // and must not be forwarded as metadata.
 func IsHopHeader(lower string) bool { return hopHeaders[lower] }
+
+// IsReservedHeader reports whether a lower-case header name is one grpc-go
+// keeps out of the application's metadata, in both directions.
+func IsReservedHeader(lower string) bool {
+	if lower != "" && lower[0] == ':' {
+		return true
+	}
+	switch lower {
+	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
+		return true
+	}
+	return false
+}
 
 // IsProtocolHeader reports whether a lower-case header name belongs to the
 // gRPC, gRPC-Web or Connect protocol itself rather than to the application's
