@@ -143,6 +143,9 @@ type call struct {
 	cancel    context.CancelFunc
 	text      *wire.TextReader // request body decoder in text mode
 	bodyLen   int64            // the most bytes the native request body holds; -1: unknown
+	unary     []byte           // a Connect unary request's message, when it is in memory
+	unaryIn   bool             // unary is set (it may be empty)
+	unaryFlag byte             // its frame flags
 	deadline  bool             // a deadline applies to the call
 }
 
@@ -288,34 +291,40 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 			if ce != "" && ce != "identity" {
 				flags = wire.FlagCompressed
 			}
-			if n := c.r.ContentLength; n >= 0 && n <= maxUnaryBody {
-				// The length is known (always, on Lambda): frame the body
-				// without copying it.
+			mb, inMemory := c.r.Body.(*memBody)
+			switch n := c.r.ContentLength; {
+			case inMemory:
+				// The event's body: the message is in memory already.
+				msg = mb.b
+			case n >= 0 && n <= maxUnaryBody:
+				// The length is known: frame the body without copying it.
 				hdr := wire.AppendHeader(nil, flags, int(n))
 				c.bodyLen = n + wire.HeaderLen
 				return struct {
 					io.Reader
 					io.Closer
 				}{io.MultiReader(bytes.NewReader(hdr), io.LimitReader(c.r.Body, n)), c.r.Body}, path, nil
+			default:
+				b, err := io.ReadAll(io.LimitReader(c.r.Body, maxUnaryBody+1))
+				if err != nil {
+					return nil, "", status.Newf(codes.Internal, "reading the request body: %v", err)
+				}
+				if len(b) > maxUnaryBody {
+					return nil, "", status.Newf(codes.ResourceExhausted, "request body exceeds %d bytes", maxUnaryBody)
+				}
+				msg = b
 			}
-			b, err := io.ReadAll(io.LimitReader(c.r.Body, maxUnaryBody+1))
-			if err != nil {
-				return nil, "", status.Newf(codes.Internal, "reading the request body: %v", err)
-			}
-			if len(b) > maxUnaryBody {
-				return nil, "", status.Newf(codes.ResourceExhausted, "request body exceeds %d bytes", maxUnaryBody)
-			}
-			msg = b
 			compressed = flags != 0
 		}
-		flags := byte(0)
+		c.unary, c.unaryIn = msg, true
 		if compressed {
-			flags = wire.FlagCompressed
+			c.unaryFlag = wire.FlagCompressed
 		}
-		framed := wire.AppendHeader(make([]byte, 0, wire.HeaderLen+len(msg)), flags, len(msg))
-		framed = append(framed, msg...)
-		c.bodyLen = int64(len(framed))
-		return io.NopCloser(bytes.NewReader(framed)), path, nil
+		// The direct path reads c.unary itself; ServeHTTP gets it framed,
+		// without a copy.
+		hdr := wire.AppendHeader(nil, c.unaryFlag, len(msg))
+		c.bodyLen = int64(wire.HeaderLen + len(msg))
+		return io.NopCloser(io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(msg))), path, nil
 	}
 	return c.r.Body, path, nil
 }

@@ -80,6 +80,8 @@ type Reader struct {
 	r     io.Reader
 	mem   []byte // the frames still to read, for a Reader of bytes
 	inMem bool
+	one   bool // mem is a single unframed message, with these flags
+	flags byte
 	max   int
 	left  int64 // bytes r holds at most; -1: unknown
 	trust bool  // allocate what a frame announces, up to max
@@ -98,6 +100,14 @@ func NewReader(r io.Reader, max int) *Reader {
 // use. It rejects payloads longer than max bytes (max <= 0 means no limit).
 func NewBytesReader(b []byte, max int) *Reader {
 	return &Reader{mem: b, inMem: true, max: max, left: -1}
+}
+
+// NewMessageReader returns a Reader of one message, payload with flags, as
+// if it had been framed (a Connect unary request's body): Next returns
+// payload itself, then io.EOF. It rejects a payload longer than max bytes
+// (max <= 0 means no limit).
+func NewMessageReader(flags byte, payload []byte, max int) *Reader {
+	return &Reader{mem: payload, inMem: true, one: true, flags: flags, max: max, left: -1}
 }
 
 // WithLength tells the Reader that r holds at most n bytes (a known
@@ -136,6 +146,16 @@ func (r *Reader) TrustLengths() *Reader {
 // the stream ends cleanly between frames, and ErrTruncated when it ends
 // inside one.
 func (r *Reader) Next() (flags byte, payload []byte, err error) {
+	if r.one {
+		if !r.inMem {
+			return 0, nil, io.EOF
+		}
+		r.inMem = false
+		if r.max > 0 && len(r.mem) > r.max {
+			return r.flags, nil, &FrameTooLargeError{Length: len(r.mem), Max: r.max}
+		}
+		return r.flags, r.mem[:len(r.mem):len(r.mem)], nil
+	}
 	if r.inMem {
 		if len(r.mem) == 0 {
 			return 0, nil, io.EOF

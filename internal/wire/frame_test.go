@@ -115,3 +115,22 @@ func TestMetadataValues(t *testing.T) {
 		}
 	}
 }
+
+func TestMessageReader(t *testing.T) {
+	msg := []byte("hello")
+	r := NewMessageReader(FlagCompressed, msg, 10)
+	flags, p, err := r.Next()
+	if err != nil || flags != FlagCompressed || &p[0] != &msg[0] {
+		t.Fatalf("the message: %d %q %v (copied: %v)", flags, p, err, err == nil && &p[0] != &msg[0])
+	}
+	if _, _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the message: %v", err)
+	}
+	var tl *FrameTooLargeError
+	if _, _, err := NewMessageReader(0, make([]byte, 11), 10).Next(); !errors.As(err, &tl) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if _, p, err := NewMessageReader(0, nil, 10).Next(); err != nil || len(p) != 0 {
+		t.Fatalf("an empty message: %q %v", p, err)
+	}
+}
