@@ -38,12 +38,10 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	if err := ev.Decode(payload); err != nil {
 		return http.Request{}, nil, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
-	var rc events.RequestContext
-	if len(ev.RequestContext) > 0 {
-		if err := rc.Decode(ev.RequestContext); err != nil {
-			return http.Request{}, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, err)
-		}
+	if ev.ContextError != nil {
+		return http.Request{}, nil, fmt.Errorf("%w: requestContext: %w", errBadEvent, ev.ContextError)
 	}
+	rc := ev.Context
 	info := &eventInfo{source: ev.Source(&rc), requestContext: ev.RequestContext, canStream: true}
 	var method, path, query, remote string
 	header := make(http.Header, len(ev.Headers)+len(ev.MultiValueHeaders)+1)

@@ -64,7 +64,13 @@ func (r *Request) Decode(data []byte) error {
 		case "requestContext":
 			d.ws()
 			start := d.pos
-			if err := d.value(); err != nil {
+			// Decode the context in this pass; only a context that is
+			// valid JSON of another shape is scanned a second time.
+			ctx := decoder{data: d.data, pos: start}
+			r.Context = RequestContext{}
+			if r.ContextError = ctx.context(&r.Context); r.ContextError == nil {
+				d.pos = ctx.pos
+			} else if err := d.value(); err != nil {
 				return err
 			}
 			raw := d.data[start:d.pos]
@@ -154,14 +160,13 @@ var (
 	elbFields      = []string{"targetGroupArn"}
 )
 
-// Decode parses a requestContext into rc, accepting exactly what
+// context decodes a requestContext value into rc, accepting exactly what
 // encoding/json accepts for RequestContext, with the same result.
-func (rc *RequestContext) Decode(data []byte) error {
-	d := decoder{data: data}
+func (d *decoder) context(rc *RequestContext) error {
 	if d.null() {
-		return d.end()
+		return nil
 	}
-	err := d.object(func(key []byte) error {
+	return d.object(func(key []byte) error {
 		switch match(key, contextFields) {
 		case "domainName":
 			return d.str(&rc.DomainName)
@@ -239,10 +244,6 @@ func (rc *RequestContext) Decode(data []byte) error {
 		}
 		return d.value()
 	})
-	if err != nil {
-		return err
-	}
-	return d.end()
 }
 
 type decoder struct {

@@ -227,6 +227,11 @@ type Request struct {
 	// encoding/json.
 	BodyBytes []byte `json:"-"`
 	BodyError error  `json:"-"`
+	// Context is RequestContext decoded, by Decode in the same pass;
+	// ContextError says why it could not be (a requestContext encoding/json
+	// would not decode into a RequestContext).
+	Context      RequestContext `json:"-"`
+	ContextError error          `json:"-"`
 }
 
 // RequestContext is the union of the requestContext fields the runtime
