@@ -369,7 +369,7 @@ func (s *clientStream) request() (*http.Request, error) {
 		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
 	}
 	if s.bodyOwned && class(cap(s.body)) >= 0 { // small buffers are not worth recycling
-		if br, ok := body.(*bytes.Reader); ok && br.Len() == len(s.body) && method == http.MethodPost {
+		if method == http.MethodPost && s.c.protocol != GRPCWebText {
 			// The body goes out as it is: lend the transport the stream's
 			// buffer, which is recycled once both are done with it.
 			sb := newSharedBody(s.body)
