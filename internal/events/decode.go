@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -181,21 +182,7 @@ func (d *decoder) context(rc *RequestContext) error {
 				rc.HTTP = new(V2HTTP)
 			}
 			h := rc.HTTP
-			return d.object(func(key []byte) error {
-				switch match(key, httpFields) {
-				case "method":
-					return d.str(&h.Method)
-				case "path":
-					return d.str(&h.Path)
-				case "protocol":
-					return d.str(&h.Protocol)
-				case "sourceIp":
-					return d.str(&h.SourceIP)
-				case "userAgent":
-					return d.str(&h.UserAgent)
-				}
-				return d.value()
-			})
+			return d.strFields(httpFields, &h.Method, &h.Path, &h.Protocol, &h.SourceIP, &h.UserAgent)
 		case "identity":
 			if d.null() {
 				rc.Identity = nil
@@ -205,25 +192,7 @@ func (d *decoder) context(rc *RequestContext) error {
 				rc.Identity = new(V1Identity)
 			}
 			id := rc.Identity
-			return d.object(func(key []byte) error {
-				switch match(key, identityFields) {
-				case "sourceIp":
-					return d.str(&id.SourceIP)
-				case "userAgent":
-					return d.str(&id.UserAgent)
-				case "userArn":
-					return d.str(&id.UserARN)
-				case "accountId":
-					return d.str(&id.AccountID)
-				case "caller":
-					return d.str(&id.Caller)
-				case "user":
-					return d.str(&id.User)
-				case "accessKey":
-					return d.str(&id.AccessKey)
-				}
-				return d.value()
-			})
+			return d.strFields(identityFields, &id.SourceIP, &id.UserAgent, &id.UserARN, &id.AccountID, &id.Caller, &id.User, &id.AccessKey)
 		case "elb":
 			if d.null() {
 				rc.ELB = nil
@@ -234,13 +203,18 @@ func (d *decoder) context(rc *RequestContext) error {
 					TargetGroupARN string `json:"targetGroupArn"`
 				}{}
 			}
-			elb := rc.ELB
-			return d.object(func(key []byte) error {
-				if match(key, elbFields) == "targetGroupArn" {
-					return d.str(&elb.TargetGroupARN)
-				}
-				return d.value()
-			})
+			return d.strFields(elbFields, &rc.ELB.TargetGroupARN)
+		}
+		return d.value()
+	})
+}
+
+// strFields decodes an object whose fields of interest are all strings:
+// names[i] goes into fields[i], other keys are skipped.
+func (d *decoder) strFields(names []string, fields ...*string) error {
+	return d.object(func(key []byte) error {
+		if i := slices.Index(names, match(key, names)); i >= 0 {
+			return d.str(fields[i])
 		}
 		return d.value()
 	})
