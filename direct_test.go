@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -293,6 +294,21 @@ func (r *recordingStats) count(prefix string) int {
 	return n
 }
 
+// waitCount waits, within a bound, until at least n recorded events start
+// with prefix, and returns how many do. grpc-go may report a call's End
+// after the client has read the reply, so tests wait for it rather than
+// count once.
+func (r *recordingStats) waitCount(prefix string, n int) int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := r.count(prefix)
+		if c >= n || time.Now().After(deadline) {
+			return c
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (r *recordingStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
 	return ctx
 }
@@ -514,7 +530,7 @@ func TestDirectStatsHandlerPanic(t *testing.T) {
 	if r.status.Code() != codes.Internal {
 		t.Fatalf("status %v, want INTERNAL", r.status)
 	}
-	if sh.count("End") != 1 {
+	if sh.waitCount("End", 1) != 1 {
 		t.Fatalf("stats events %v: the call did not end", sh.events)
 	}
 }

@@ -409,7 +409,7 @@ func TestServerOptionsApply(t *testing.T) {
 	if seen.Load() != 1 {
 		t.Errorf("interceptor ran %d times, want 1", seen.Load())
 	}
-	if ends := sh.count("End"); ends != 2 {
+	if ends := sh.waitCount("End", 2); ends != 2 {
 		t.Errorf("stats handler saw %d RPCs end, want 2", ends)
 	}
 }
