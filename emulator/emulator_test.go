@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -397,5 +400,33 @@ func TestInitTimeout(t *testing.T) {
 	r := <-call(t, e, "x")
 	if r.StatusCode != 502 || r.Header.Get("X-Amzn-Errortype") != "Sandbox.Timedout" {
 		t.Fatalf("call to a function that never initialised: %d %v", r.StatusCode, r.Header)
+	}
+}
+
+// TestRelativeCommand runs a binary named by a relative path with a folder
+// in it (bin/fn, ./bin/fn), as docs/emulator.md's configuration does: the
+// process runs in the binary's folder, so the path must not be resolved
+// from there.
+func TestRelativeCommand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "bin", "fn")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./testdata/crasher").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	rel, err := filepath.Rel(wd, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{rel, "./" + rel} {
+		e := emulator.StartForTest(t, emulator.Config{Command: []string{path}, Timeout: 10 * time.Second, Output: io.Discard})
+		if r := <-call(t, e, "hello"); r.StatusCode != 200 || readAll(r) != "ok" {
+			t.Errorf("Command %q: the call answered %d %v, want 200 ok", path, r.StatusCode, r.Header)
+		}
 	}
 }

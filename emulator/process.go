@@ -43,6 +43,12 @@ func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI)
 		if err != nil {
 			return nil, fmt.Errorf("emulator: function binary %q: %w", cfg.Command[0], err)
 		}
+		// The process runs in its binary's folder, as Lambda runs a function
+		// in LAMBDA_TASK_ROOT, so a relative path (bin/fn) must not be
+		// resolved again from there.
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, fmt.Errorf("emulator: function binary %q: %w", cfg.Command[0], err)
+		}
 		p.argv = append([]string{path}, cfg.Command[1:]...)
 		return p, nil
 	}
