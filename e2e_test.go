@@ -131,12 +131,13 @@ func TestE2EDeadlineBeforeTimeout(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			// A 1s function timeout; the handler ignores its context and
-			// sleeps 3s. The caller gets DEADLINE_EXCEEDED, not Lambda's
-			// timeout error.
-			url := startFunction(t, emulator.Config{InvokeMode: mode, Timeout: time.Second})
+			// A 4s function timeout; the handler ignores its context and
+			// sleeps 8s. The caller gets DEADLINE_EXCEEDED, not Lambda's
+			// timeout error. The 2s margin leaves a loaded machine time to
+			// answer before the emulator times the function out.
+			url := startFunction(t, emulator.Config{InvokeMode: mode, Timeout: 4 * time.Second}, lambdagrpc.WithDeadlineMargin(2*time.Second))
 			req := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{}))
-			resp, body := do(t, "POST", url+unaryPath, "application/grpc-web", req, map[string]string{testsvc.Sleep: "3000"})
+			resp, body := do(t, "POST", url+unaryPath, "application/grpc-web", req, map[string]string{testsvc.Sleep: "8000"})
 			if resp.StatusCode != 200 {
 				t.Fatalf("HTTP %d %s: Lambda timed the function out", resp.StatusCode, body)
 			}

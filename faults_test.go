@@ -18,7 +18,10 @@ import (
 // misbehaves, and checks it carries on wherever Lambda says it should.
 func TestRuntimeUnderFaults(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: time.Second})
+	// Faults on /response time the invocation out: the timeout is short to
+	// keep the test quick, and long enough for a loaded machine to answer
+	// the calls that must succeed.
+	e := emulator.StartForTest(t, emulator.Config{Timeout: 4 * time.Second})
 	serveLambda(t, e.RuntimeAPIAddr())
 	call := func() (int, codes.Code) {
 		resp, body := do(t, "POST", e.URL()+unaryPath, "application/grpc-web", wire.AppendFrame(nil, 0, nil), nil)

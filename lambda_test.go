@@ -170,11 +170,13 @@ func TestLambdaStreamedServerStream(t *testing.T) {
 func TestLambdaDeadlineBeforeLambdaKills(t *testing.T) {
 	t.Parallel()
 	f, addr := newFakeRuntime(t)
-	serveLambda(t, addr, lambdagrpc.WithInvokeMode(lambdagrpc.ResponseStream))
-	// The handler ignores its context and would run for 5s; Lambda's deadline
-	// is in 1s. The stream must end with DEADLINE_EXCEEDED before that.
-	deadline := time.Now().Add(time.Second)
-	params := []*testpb.ResponseParameters{{Size: 1}, {Size: 1, IntervalUs: 5000000}}
+	// The 2s margin leaves a loaded machine time to end the stream.
+	serveLambda(t, addr, lambdagrpc.WithInvokeMode(lambdagrpc.ResponseStream), lambdagrpc.WithDeadlineMargin(2*time.Second))
+	// The handler ignores its context and would run for 10s; Lambda's
+	// deadline is in 4s. The stream must end with DEADLINE_EXCEEDED before
+	// that.
+	deadline := time.Now().Add(4 * time.Second)
+	params := []*testpb.ResponseParameters{{Size: 1}, {Size: 1, IntervalUs: 10000000}}
 	f.events <- fakeEvent{id: "d1", deadline: deadline,
 		payload: functionURLEvent(t, streamPath, mustMarshal(t, &testpb.StreamingOutputCallRequest{ResponseParameters: params}))}
 	res := f.result(t, "d1")
