@@ -1,33 +1,32 @@
 #!/usr/bin/env bash
-# Regenerates the Go code of every .proto under examples/ with pinned
-# plugins (installed into .tmp/bin) and Debian's protoc.
+# Regenerates the Go code of every .proto under examples/ with buf and the
+# pinned plugins, all installed from the Go module proxy into .tmp/bin: no
+# system package (protoc) is needed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+BUF_VERSION=v1.75.0
 PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 
 bin="$root/.tmp/bin"
 mkdir -p "$bin"
 export PATH="$bin:$PATH"
-if ! protoc-gen-go --version 2>/dev/null | grep -q "${PROTOC_GEN_GO_VERSION}"; then
-  GOBIN="$bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@${PROTOC_GEN_GO_VERSION}"
-fi
-if ! protoc-gen-go-grpc --version 2>/dev/null | grep -q "${PROTOC_GEN_GO_GRPC_VERSION#v}"; then
-  GOBIN="$bin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@${PROTOC_GEN_GO_GRPC_VERSION}"
-fi
-if ! command -v protoc >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q protobuf-compiler >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q protobuf-compiler >/dev/null; }
-  else
-    echo "generate.sh: protoc is missing: apt-get install protobuf-compiler" >&2
-    exit 1
+# install NAME VERSION PACKAGE: go install PACKAGE@VERSION into .tmp/bin
+# unless the binary there already reports that version.
+install() {
+  if ! "$bin/$1" --version 2>/dev/null | grep -q "${2#v}"; then
+    echo "generate.sh: installing $1 $2 into .tmp/bin" >&2
+    GOBIN="$bin" go install "$3@$2"
   fi
-fi
+}
+install buf "$BUF_VERSION" github.com/bufbuild/buf/cmd/buf
+install protoc-gen-go "$PROTOC_GEN_GO_VERSION" google.golang.org/protobuf/cmd/protoc-gen-go
+install protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 
-find examples -name '*.proto' -print0 | while IFS= read -r -d '' proto; do
-  dir=$(dirname "$proto")
-  protoc -I "$dir" --go_out="$dir" --go_opt=paths=source_relative \
-    --go-grpc_out="$dir" --go-grpc_opt=paths=source_relative "$proto"
+# Each folder holding .proto files is a buf module of its own, so the files
+# keep the names they are registered under ("greeter.proto").
+find examples -name '*.proto' -printf '%h\n' | sort -u | while IFS= read -r dir; do
+  buf generate "$dir" --template buf.gen.yaml -o "$dir"
 done
