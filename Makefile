@@ -22,11 +22,16 @@ run: ## Run the example greeter on the local Lambda emulator
 .PHONY: test
 test: lint unit conformance check-generated ## Run every check CI runs
 
+# Each tool is installed once per version: the stamp names the version, so
+# changing a pin above reinstalls it, and later runs reuse .tmp/bin.
+GOLANGCI_LINT := $(TMP)/stamp/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GRPCURL := $(TMP)/stamp/grpcurl-$(GRPCURL_VERSION)
+
 .PHONY: tools
-tools: $(BIN)/golangci-lint $(BIN)/grpcurl ## Install the pinned tools into .tmp/bin
+tools: $(GOLANGCI_LINT) $(GRPCURL) ## Install the pinned tools into .tmp/bin
 
 .PHONY: unit
-unit: $(BIN)/grpcurl ## Run the Go tests of every module with the race detector
+unit: $(GRPCURL) ## Run the Go tests of every module with the race detector
 	go test -race -count=1 ./...
 	# The root package again with every call through grpc.Server.ServeHTTP.
 	go test -race -count=1 -skip TestDirect . -servehttp
@@ -36,7 +41,7 @@ unit: $(BIN)/grpcurl ## Run the Go tests of every module with the race detector
 	cd bench && go test -run '^$$' -bench . -benchtime 1x ./...
 
 .PHONY: lint
-lint: $(BIN)/golangci-lint ## gofmt, go vet and golangci-lint
+lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	go vet ./...
 	cd conformance && go vet ./...
@@ -86,6 +91,10 @@ generate: ## Regenerate the protobuf code
 check-generated: ## Fail when committed generated code is stale
 	scripts/check-generated.sh
 
+.PHONY: stress
+stress: ## Run each package's tests COUNT times (20), two binaries at once, to find flaky tests
+	scripts/stress.sh
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
 	@for pkg in . ./internal/wire ./internal/events ./internal/eventstream ./emulator ./client; do \
@@ -94,8 +103,12 @@ fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
 		done; \
 	done
 
-$(BIN)/grpcurl:
+$(GRPCURL):
+	@echo "installing grpcurl $(GRPCURL_VERSION) into .tmp/bin"
 	GOBIN=$(BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	@mkdir -p $(@D) && touch $@
 
-$(BIN)/golangci-lint:
+$(GOLANGCI_LINT):
+	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into .tmp/bin (compiling it takes several minutes the first time)"
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@mkdir -p $(@D) && touch $@
