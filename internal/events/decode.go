@@ -78,6 +78,9 @@ func (r *Request) Decode(data []byte) error {
 			}
 			raw := d.data[start:d.pos]
 			if string(raw) == "null" {
+				// A later null replaces an earlier context, as it does for
+				// encoding/json's RawMessage (and for Context, reset above).
+				r.RequestContext = nil
 				return nil
 			}
 			r.RequestContext = append(r.RequestContext[:0], raw...)

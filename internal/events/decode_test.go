@@ -38,6 +38,7 @@ func seedEvents(f *testing.F) {
 		`null`, `[]`, `{"body":"\u00e9\ud83d\ude00\ud800x","isBase64Encoded":false}`, `{"BODY":"QUJD","isbase64encoded":true}`,
 		`{"headers":{"a":null},"cookies":[null,"x"],"multiValueHeaders":{"k":null}}`, `{"requestContext":null}`,
 		`{"body":"QU\/C","isBase64Encoded":true}`, `{"version":1}`, `{"a":[1,-2.5e+3,true,{"b":null}]}`, "{\"body\":\"\xff\"}",
+		`{"requestContext":{"http":{"method":"GET"}},"requestContext":null}`,
 	} {
 		f.Add([]byte(s))
 	}
