@@ -11,7 +11,9 @@ import (
 )
 
 // Decode parses an event into r. It accepts exactly the JSON that
-// encoding/json accepts for Request, with the same result, but it does not
+// encoding/json accepts for Request, with the same result (so objects and
+// arrays nest at most 10,000 deep, the event's own object included, and
+// deeper events are refused in bounded time and stack), but it does not
 // materialise the body as a string: when the body is base64 it is decoded
 // straight from the event's bytes into Body (raw bytes), so a multi-megabyte
 // body costs one pass and one allocation.
@@ -67,7 +69,7 @@ func (r *Request) Decode(data []byte) error {
 			start := d.pos
 			// Decode the context in this pass; only a context that is
 			// valid JSON of another shape is scanned a second time.
-			ctx := decoder{data: d.data, pos: start}
+			ctx := decoder{data: d.data, pos: start, depth: d.depth}
 			r.Context = RequestContext{}
 			if r.ContextError = ctx.context(&r.Context); r.ContextError == nil {
 				d.pos = ctx.pos
@@ -76,6 +78,9 @@ func (r *Request) Decode(data []byte) error {
 			}
 			raw := d.data[start:d.pos]
 			if string(raw) == "null" {
+				// A later null replaces an earlier context, as it does for
+				// encoding/json's RawMessage (and for Context, reset above).
+				r.RequestContext = nil
 				return nil
 			}
 			r.RequestContext = append(r.RequestContext[:0], raw...)
@@ -220,9 +225,17 @@ func (d *decoder) strFields(names []string, fields ...*string) error {
 	})
 }
 
+// maxDepth is how deeply objects and arrays may nest, the event's own object
+// included. It is encoding/json's limit, so Decode accepts what
+// encoding/json accepts; it also bounds the decoder's recursion, which would
+// otherwise follow an event of millions of '[' until the goroutine stack
+// overflowed, a fatal error that no recover stops.
+const maxDepth = 10000
+
 type decoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	depth int // objects and arrays open at pos
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -271,7 +284,11 @@ func (d *decoder) object(field func(key []byte) error) error {
 	if !d.consume('{') {
 		return d.errorf("expected an object")
 	}
+	if err := d.enter(); err != nil {
+		return err
+	}
 	if d.consume('}') {
+		d.depth--
 		return nil
 	}
 	for {
@@ -294,6 +311,7 @@ func (d *decoder) object(field func(key []byte) error) error {
 			continue
 		}
 		if d.consume('}') {
+			d.depth--
 			return nil
 		}
 		return d.errorf("expected ',' or '}' in an object")
@@ -304,7 +322,11 @@ func (d *decoder) array(elem func() error) error {
 	if !d.consume('[') {
 		return d.errorf("expected an array")
 	}
+	if err := d.enter(); err != nil {
+		return err
+	}
 	if d.consume(']') {
+		d.depth--
 		return nil
 	}
 	for {
@@ -315,10 +337,31 @@ func (d *decoder) array(elem func() error) error {
 			continue
 		}
 		if d.consume(']') {
+			d.depth--
 			return nil
 		}
 		return d.errorf("expected ',' or ']' in an array")
 	}
+}
+
+// enter counts an object or array just opened. Only successful returns
+// close one again (depth--): an error ends the whole decode, and the
+// requestContext's attempt runs on a decoder of its own.
+func (d *decoder) enter() error {
+	if d.depth++; d.depth > maxDepth {
+		return d.tooDeep()
+	}
+	return nil
+}
+
+// tooDeep reports the object or array that exceeded maxDepth. It is kept
+// out of line so that object and array, which inline enter, carry only the
+// counter on their hot path.
+//
+//go:noinline
+func (d *decoder) tooDeep() error {
+	d.pos--
+	return d.errorf("exceeded max depth: objects and arrays nest more than %d deep", maxDepth)
 }
 
 // rawString reads a string and returns its bytes between the quotes, and

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,14 +105,53 @@ func FuzzParseTimeout(f *testing.F) {
 		if d < 0 {
 			t.Fatalf("ParseTimeout(%q) = %v, negative", s, d)
 		}
-		// Formatting and parsing back never shortens a deadline.
-		if d < 1<<50 {
-			back, err := ParseTimeout(FormatTimeout(d))
-			if err != nil || back < d {
-				t.Fatalf("round trip of %v gave %v, %v", d, back, err)
-			}
-		}
+		checkFormatTimeout(t, d)
 	})
+}
+
+// FuzzFormatTimeout formats durations from the whole int64 range, where
+// FuzzParseTimeout's parsed values only reach a few of them.
+func FuzzFormatTimeout(f *testing.F) {
+	for _, d := range []int64{0, 1, -1, 99999999, 100000000, int64(time.Hour), math.MaxInt64, math.MaxInt64 - int64(time.Hour) + 2, math.MinInt64} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, d int64) {
+		checkFormatTimeout(t, time.Duration(d))
+	})
+}
+
+// checkFormatTimeout checks that FormatTimeout(d) is a grpc-timeout that
+// parses back to a deadline no shorter than d, and no longer than d plus
+// one of its unit, or to the longest one (for the largest durations); and
+// that its unit is the finest one that fits in eight digits, as grpc-go
+// formats its own.
+func checkFormatTimeout(t *testing.T, d time.Duration) {
+	s := FormatTimeout(d)
+	back, err := ParseTimeout(s)
+	if err != nil {
+		t.Fatalf("FormatTimeout(%d) = %q, which does not parse: %v", int64(d), s, err)
+	}
+	if d <= 0 {
+		if s != "0n" {
+			t.Fatalf("FormatTimeout(%d) = %q, want 0n", int64(d), s)
+		}
+		return
+	}
+	if back < d {
+		t.Fatalf("FormatTimeout(%d) = %q, which parses to %d: a shorter deadline", int64(d), s, int64(back))
+	}
+	units := "numSMH"
+	i := strings.IndexByte(units, s[len(s)-1])
+	unit := []time.Duration{time.Nanosecond, time.Microsecond, time.Millisecond, time.Second, time.Minute, time.Hour}[i]
+	if back != math.MaxInt64 && back-d >= unit {
+		t.Fatalf("FormatTimeout(%d) = %q, which parses to %d: rounded up by a whole %c or more", int64(d), s, int64(back), units[i])
+	}
+	if i > 0 {
+		finer := []time.Duration{time.Nanosecond, time.Microsecond, time.Millisecond, time.Second, time.Minute}[i-1]
+		if n := d / finer; n < 99999999 || n == 99999999 && d%finer == 0 {
+			t.Fatalf("FormatTimeout(%d) = %q, but %d%c fits", int64(d), s, n+min(d%finer, 1), units[i-1])
+		}
+	}
 }
 
 func FuzzParseConnectTimeout(f *testing.F) {

@@ -45,7 +45,10 @@ func ParseTimeout(s string) (time.Duration, error) {
 }
 
 // FormatTimeout formats d as a grpc-timeout value in the finest unit that
-// fits in eight digits. Durations below one nanosecond become "0n".
+// fits in eight digits, rounding up so that a deadline is never shortened
+// by the conversion, as grpc-go formats its own. Durations below one
+// nanosecond become "0n". The largest durations become 2562048H, which
+// ParseTimeout (like grpc-go) reads back as the longest Duration.
 func FormatTimeout(d time.Duration) string {
 	if d <= 0 {
 		return "0n"
@@ -55,14 +58,22 @@ func FormatTimeout(d time.Duration) string {
 		d    time.Duration
 		unit byte
 	}{{time.Nanosecond, 'n'}, {time.Microsecond, 'u'}, {time.Millisecond, 'm'}, {time.Second, 'S'}, {time.Minute, 'M'}} {
-		// Round up so a deadline is never shortened by the conversion.
-		v := (d + u.d - 1) / u.d
-		if v <= maxDigits {
-			return strconv.FormatInt(int64(v), 10) + string(u.unit)
+		if v := ceilDiv(d, u.d); v <= maxDigits {
+			return strconv.FormatInt(v, 10) + string(u.unit)
 		}
 	}
-	v := min((d+time.Hour-1)/time.Hour, maxDigits)
-	return strconv.FormatInt(int64(v), 10) + "H"
+	// At most ceil(MaxInt64 / 1h) = 2562048: hours always fit.
+	return strconv.FormatInt(ceilDiv(d, time.Hour), 10) + "H"
+}
+
+// ceilDiv returns d/u rounded up, for d > 0. (d+u-1)/u would overflow for d
+// within a unit of MaxInt64 and come out negative.
+func ceilDiv(d, u time.Duration) int64 {
+	v := int64(d / u)
+	if d%u != 0 {
+		v++
+	}
+	return v
 }
 
 // ErrConnectTimeout reports a malformed connect-timeout-ms header.
