@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 // process runs the function as a child process, started on demand like
@@ -36,8 +38,11 @@ type process struct {
 	done       chan struct{} // closed by stop
 }
 
-func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI) (*process, error) {
-	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: rt.logs, done: make(chan struct{})}
+// newProcess prepares the function's process: it finds the binary, or
+// checks and builds the package. start then gives it the Runtime API's
+// address.
+func newProcess(ctx context.Context, cfg *Config, rt *runtimeAPI) (*process, error) {
+	p := &process{cfg: cfg, rt: rt, out: rt.logs, done: make(chan struct{})}
 	if len(cfg.Command) > 0 {
 		path, err := exec.LookPath(cfg.Command[0])
 		if err != nil {
@@ -46,33 +51,32 @@ func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI)
 		p.argv = append([]string{path}, cfg.Command[1:]...)
 		return p, nil
 	}
+	if err := gotool.CheckMain(ctx, cfg.Package); err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	dir, err := os.MkdirTemp("", "lambdagrpc-emulator-")
 	if err != nil {
 		return nil, err
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	if out, err := goBuild(ctx, cfg.Package, bin).CombinedOutput(); err != nil {
+	if err := (gotool.Build{Package: cfg.Package, Output: bin, Progress: cfg.BuildOutput}).Run(ctx); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("emulator: building %s: %w\n%s", cfg.Package, err, out)
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	p.dir = dir
 	p.argv = []string{bin}
-	if cfg.Watch {
-		go p.watch(context.WithoutCancel(ctx))
-	}
 	return p, nil
 }
 
-// goBuild returns the command that builds pkg into bin. A directory is
-// built from inside it, so it may belong to another module than the
-// current directory's.
-func goBuild(ctx context.Context, pkg, bin string) *exec.Cmd {
-	if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-		cmd.Dir = pkg
-		return cmd
+// start gives the process the Runtime API's address and, with Watch,
+// starts watching the package's sources.
+func (p *process) start(ctx context.Context, rtAddr string) {
+	p.mu.Lock()
+	p.rtAddr = rtAddr
+	p.mu.Unlock()
+	if p.cfg.Watch && p.cfg.Package != "" {
+		go p.watch(context.WithoutCancel(ctx))
 	}
-	return exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 }
 
 // environ is the environment Lambda gives a function.

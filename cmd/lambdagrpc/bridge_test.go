@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,16 +42,12 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 	bin := grpcurl(t)
 	e := emulator.StartForTest(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
 		Env: []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM"}, Timeout: 10 * time.Second, Output: io.Discard})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	pr, pw := io.Pipe()
 	go func() {
-		done <- run(ctx, []string{"bridge", "--listen", addr, "--target", e.URL()}, io.Discard, io.Discard)
+		done <- run(ctx, []string{"bridge", "--listen", "127.0.0.1:0", "--target", e.URL()}, pw, io.Discard)
+		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -58,15 +55,19 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+	// The banner names the address the bridge bound.
+	banner := regexp.MustCompile(`native gRPC \(h2c\) on (\S+)`)
+	var addr string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := banner.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
 			break
 		}
-		if i > 200 {
-			t.Fatal("the bridge did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if addr == "" {
+		t.Fatal("the bridge printed no address")
 	}
 	// grpcurl [flags] address [verb or method] [symbol]
 	call := func(flags, pos []string) (string, error) {

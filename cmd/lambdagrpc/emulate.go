@@ -66,6 +66,12 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: give at least 1", *concurrency)
+	}
+	if *reserved < 0 {
+		return fmt.Errorf("--reserved-concurrency %d: give 0 (no limit) or more", *reserved)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if *configFile != "" {
 		if fs.NArg() != 0 {

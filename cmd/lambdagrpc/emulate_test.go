@@ -57,30 +57,44 @@ func TestEmulateGreeter(t *testing.T) {
 	}
 }
 
+// TestEmulateErrors checks that emulate reports what is wrong before it
+// binds any port: the default address, 127.0.0.1:9000, is held by the test
+// (or by something else) throughout, so a case that binds first fails with
+// "address already in use" instead of its own error.
 func TestEmulateErrors(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if l, err := net.Listen("tcp", "127.0.0.1:9000"); err == nil {
+		defer l.Close()
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
 	for _, tc := range []struct {
+		name string
 		args []string
 		want string
 	}{
-		{[]string{"emulate", "./testdata/does-not-exist"}, "building"},
-		{[]string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
-		{[]string{"emulate", "main.go"}, "not executable"},
-		{[]string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
-		{[]string{"emulate", "--config", "./testdata/nope.json"}, "no such file"},
-		{[]string{"emulate", "--config", "x.json", "./testdata/hello"}, "not both"},
-		{[]string{"emulate", "--front-door", "carrier-pigeon", "./testdata/hello"}, "unknown front door kind"},
+		{"missing package", []string{"emulate", "./testdata/does-not-exist"}, "not a Go package"},
+		{"busy address", []string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
+		{"not executable", []string{"emulate", "main.go"}, "not executable"},
+		{"invoke mode", []string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
+		{"missing config", []string{"emulate", "--config", "./testdata/nope.json"}, "no such file"},
+		{"config and package", []string{"emulate", "--config", "x.json", "./testdata/hello"}, "not both"},
+		{"front door kind", []string{"emulate", "--front-door", "carrier-pigeon", "./testdata/hello"}, "unknown front door kind"},
+		{"auth type", []string{"emulate", "--auth-type", "MAGIC", "./testdata/hello"}, "unknown auth type"},
+		{"concurrency", []string{"emulate", "--concurrency", "0", "./testdata/hello"}, "--concurrency"},
+		{"reserved concurrency", []string{"emulate", "--reserved-concurrency", "-1", "./testdata/hello"}, "--reserved-concurrency"},
+		{"library package", []string{"emulate", "../../internal/wire"}, "not a main package"},
 	} {
-		err := run(ctx, tc.args, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(ctx, tc.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
