@@ -123,7 +123,7 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
-		return portHint(fmt.Errorf("listen on %s: %w", *listen, err))
+		return portHint(fmt.Errorf("listen on %s: %w", *listen, err), "--listen")
 	}
 	scheme := "h2c"
 	if *certFile != "" {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,5 +99,22 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 				t.Errorf("grpcurl %q %q printed %s\nwant it to contain %q", tc.flags, tc.pos, out, w)
 			}
 		}
+	}
+}
+
+// TestBridgeBusyListen: a busy --listen address is reported as such, with
+// the flag that chooses another.
+func TestBridgeBusyListen(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"bridge", "--listen", busy.Addr().String(), "--target", "http://127.0.0.1:1"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "choose another with --listen") {
+		t.Fatalf("bridge on a busy port = %v, want an error that says to choose another with --listen", err)
 	}
 }

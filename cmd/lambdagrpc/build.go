@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,12 +39,8 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("unknown architecture %q: use arm64 or amd64", *arch)
 	}
-	name, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.Name}}", fs.Arg(0)).Output()
-	if err != nil {
-		return fmt.Errorf("%s is not a Go package this module can build: %w", fs.Arg(0), err)
-	}
-	if strings.TrimSpace(string(name)) != "main" {
-		return fmt.Errorf("%s is package %s, not a main package: build the package whose main calls lambdagrpc.Serve", fs.Arg(0), strings.TrimSpace(string(name)))
+	if err := gotool.CheckMain(ctx, fs.Arg(0)); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "lambdagrpc-build-")
 	if err != nil {
@@ -52,11 +48,15 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w", "-o", bin, fs.Arg(0))
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+*arch, "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building %s: %w", fs.Arg(0), err)
+	b := gotool.Build{
+		Package: fs.Arg(0),
+		Output:  bin,
+		Flags:   []string{"-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w"},
+		Env:     []string{"GOOS=linux", "GOARCH=" + *arch, "CGO_ENABLED=0"},
+		Target:  "linux/" + *arch,
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
 	}
 	if err := zipBootstrap(*out, bin); err != nil {
 		return err

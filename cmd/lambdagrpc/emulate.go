@@ -87,7 +87,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		set, err := emulator.StartSet(ctx, addr, cfgs...)
 		if err != nil {
-			return portHint(err)
+			return portHint(err, "the address in "+*configFile)
 		}
 		defer func() {
 			if cerr := set.Close(); cerr != nil {
@@ -151,7 +151,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
 	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
-		return portHint(err)
+		return portHint(err, emulateFlag(err))
 	}
 	defer func() {
 		if cerr := e.Close(); cerr != nil {
@@ -166,11 +166,28 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func portHint(err error) error {
+// portHint adds to an "address already in use" error the flag (or file
+// field) that chooses another address.
+func portHint(err error, flag string) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w\nanother program uses that port: choose another with --addr", err)
+		return fmt.Errorf("%w\nanother program uses that port: choose another with %s", err, flag)
 	}
 	return err
+}
+
+// emulateFlag names the emulate flag that sets the address err failed to
+// bind, from the emulator's description of it.
+func emulateFlag(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "emulator: Runtime API:"):
+		return "--runtime-api-addr"
+	case strings.Contains(msg, "emulator: Invoke API:"):
+		return "--invoke-addr"
+	case strings.Contains(msg, "emulator: front door:"):
+		return "--addr"
+	}
+	return "--front-door KIND=HOST:PORT"
 }
 
 // describe prints a function's front doors.

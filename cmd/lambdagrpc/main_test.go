@@ -90,6 +90,8 @@ func TestBuildRejects(t *testing.T) {
 	}{
 		{[]string{"build", "../../internal/wire"}, "not a main package"},
 		{[]string{"build", "./testdata/nope"}, "not a Go package"},
+		// Go's own message says why.
+		{[]string{"build", "./testdata/nope"}, "directory not found"},
 		{[]string{"build", "-arch", "sparc", "./testdata/hello"}, "unknown architecture"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
