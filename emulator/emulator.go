@@ -324,14 +324,19 @@ func (e *Emulator) RuntimeAPIAddr() string { return e.rtLn.Addr().String() }
 // Config returns the emulator's configuration with defaults filled in.
 func (e *Emulator) Config() Config { return e.cfg }
 
-// Close stops the front door, fails invocations still waiting, stops the
-// function process and the Runtime API.
+// Close stops the front doors, stops the function process, fails
+// invocations still waiting and stops the Runtime API.
+//
+// The process is stopped while the Runtime API still answers, so that a
+// runtime sees SIGTERM (and ends its poll for the next invocation) rather
+// than the 500 ContainerError of a Runtime API that went away: a runtime
+// that handles SIGTERM, as lambdagrpc.Serve does, exits 0.
 func (e *Emulator) Close() error {
 	e.closeOne.Do(func() {
-		e.rt.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		errs := []error{}
+		// Calls in flight get up to two seconds to finish.
 		if err := e.front.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			errs = append(errs, err)
 		}
@@ -343,6 +348,7 @@ func (e *Emulator) Close() error {
 		if e.proc != nil {
 			e.proc.stop()
 		}
+		e.rt.close()
 		_ = e.rtSrv.Close()
 		e.closeErr = errors.Join(errs...)
 	})

@@ -121,6 +121,9 @@ func (p *process) ensure() error {
 		return nil
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	// The function is the emulator's to stop, as on Lambda: a Ctrl-C in
+	// the terminal stops the emulator, which then stops the function.
+	cmd.SysProcAttr = ownProcessGroup()
 	cmd.Env = p.environ()
 	cmd.Dir = filepath.Dir(p.argv[0])
 	stdout, err := cmd.StdoutPipe()
@@ -231,8 +234,12 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	}
 }
 
-// stop ends the process (SIGTERM, then SIGKILL after 2s) and removes the
-// build directory.
+// stopGrace is how long a stopped function has between SIGTERM and SIGKILL.
+const stopGrace = 2 * time.Second
+
+// stop ends the process (SIGTERM, then SIGKILL after stopGrace) and removes
+// the build directory. A process that exits 0 or by the SIGTERM itself
+// stopped cleanly; anything else is logged.
 func (p *process) stop() {
 	p.mu.Lock()
 	if !p.stopped {
@@ -245,9 +252,13 @@ func (p *process) stop() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(2 * time.Second):
+			if !stoppedCleanly(cmd.ProcessState) {
+				p.cfg.Logger.Warn("emulator: the function did not exit cleanly when stopped", "function", p.cfg.Name, "exit", cmd.ProcessState.String())
+			}
+		case <-time.After(stopGrace):
 			_ = cmd.Process.Kill()
 			<-exited
+			p.cfg.Logger.Warn("emulator: the function did not stop within the grace period after SIGTERM; killed it", "function", p.cfg.Name, "grace", stopGrace)
 		}
 	}
 	if p.dir != "" {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -96,5 +98,73 @@ func TestEmulateErrors(t *testing.T) {
 				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the emulator's goroutines may write
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestEmulateStopsQuietly is Ctrl-C after a call: the function is stopped
+// by its emulator and exits cleanly, without a Runtime API error in the log.
+func TestEmulateStopsQuietly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, &stderr)
+		pw.Close()
+	}()
+	url := regexp.MustCompile(`Function URL\s+(http://\S+)`)
+	var base string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := url.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" {
+		t.Fatalf("no Function URL printed (emulate: %v)\n%s", <-done, stderr.String())
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/lambdagrpc.examples.greeter.v1.Greeter/SayHello", strings.NewReader(`{"name":"stop"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("call: HTTP %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	log := stderr.String()
+	for _, bad := range []string{"ContainerError", "Non-recoverable", "level=ERROR", "level=WARN", "exit status"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("stopping the emulator logged %q:\n%s", bad, log)
+		}
 	}
 }
