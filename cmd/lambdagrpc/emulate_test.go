@@ -14,33 +14,72 @@ import (
 	"time"
 )
 
-// TestEmulateGreeter runs the README's main command: it builds the example,
-// runs it as a process on the emulator, and the printed call works.
-func TestEmulateGreeter(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+// startEmulate runs emulate with args and returns what it printed on
+// stdout up to "Press Ctrl-C to stop.", its stderr so far, and a function
+// that stops it and returns its error.
+func startEmulate(t *testing.T, ctx context.Context, args ...string) (stdout string, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
+	stderr = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, io.Discard)
+		done <- run(ctx, append([]string{"emulate"}, args...), pw, stderr)
 		pw.Close()
 	}()
-	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
-	var body, url string
+	var out strings.Builder
 	sc := bufio.NewScanner(pr)
+	ready := false
 	for sc.Scan() {
-		if m := curl.FindStringSubmatch(sc.Text()); m != nil {
-			body, url = m[1], m[2]
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Press Ctrl-C to stop.") {
+			ready = true
 			break
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if url == "" {
-		t.Fatalf("no ready-to-paste call printed (emulate: %v)", <-done)
+	stop = func() error {
+		cancel()
+		return <-done
 	}
+	if !ready {
+		t.Fatalf("emulate did not start: %v\nstdout:\n%s\nstderr:\n%s", stop(), out.String(), stderr.String())
+	}
+	return out.String(), stderr, stop
+}
+
+// TestEmulateGreeter runs the README's main command: it builds the example,
+// runs it as a process on the emulator, and the printed calls work: the
+// curl line as printed, the bridge and grpcurl lines by their shape (the
+// bridge command is checked by TestSelfCommand).
+func TestEmulateGreeter(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "../../examples/greeter")
+	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
+	m := curl.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no ready-to-paste call printed:\n%s", out)
+	}
+	body, url := m[1], m[2]
 	if !strings.HasSuffix(url, "/lambdagrpc.examples.greeter.v1.Greeter/SayHello") || body != `{"name":"world"}` {
 		t.Fatalf("printed call %q %q", body, url)
+	}
+	base := strings.TrimSuffix(url, "/lambdagrpc.examples.greeter.v1.Greeter/SayHello")
+	for _, want := range []string{
+		" bridge --target " + base + " &\n",
+		` -plaintext -d '{"name":"world"}' 127.0.0.1:50051 lambdagrpc.examples.greeter.v1.Greeter/SayHello` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("emulate printed:\n%s\nwant a line containing %q", out, want)
+		}
+	}
+	// The probe said that it ran, before the function's first log line.
+	log := stderr.String()
+	probing, start := strings.Index(log, "probing greeter through gRPC reflection"), strings.Index(log, "START RequestId")
+	if probing < 0 || start < probing || !strings.Contains(log, "probe done") {
+		t.Errorf("the probe's cold start is not announced before the function's log:\n%s", log)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -48,14 +87,45 @@ func TestEmulateGreeter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := io.ReadAll(resp.Body)
+	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(out) != `{"message":"Hello, world!"}` {
-		t.Fatalf("the printed call answered %d %s", resp.StatusCode, out)
+	if resp.StatusCode != http.StatusOK || string(got) != `{"message":"Hello, world!"}` {
+		t.Fatalf("the printed call answered %d %s", resp.StatusCode, got)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("emulate: %v", err)
+	}
+}
+
+// TestEmulateLazy: with --probe=false nothing runs the function before the
+// first call, as on Lambda.
+func TestEmulateLazy(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "--probe=false", "../../examples/greeter")
+	if !strings.Contains(out, "/<package.Service>/<Method>") {
+		t.Errorf("without a probe the call should name placeholders:\n%s", out)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	if log := stderr.String(); strings.Contains(log, "cold start") || strings.Contains(log, "START RequestId") {
+		t.Errorf("the function ran before any call:\n%s", log)
+	}
+}
+
+func TestSelfCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ arg0, want string }{
+		{"/tmp/go-build1234/b001/exe/lambdagrpc", "go run github.com/lambdagrpc/lambdagrpc/cmd/lambdagrpc"},
+		{"lambdagrpc", "lambdagrpc"},
+		{"./lambdagrpc", "./lambdagrpc"},
+		{"/home/me/go/bin/lambdagrpc", "/home/me/go/bin/lambdagrpc"},
+	} {
+		if got := selfCommand(tc.arg0); got != tc.want {
+			t.Errorf("selfCommand(%q) = %q, want %q", tc.arg0, got, tc.want)
+		}
 	}
 }
 
