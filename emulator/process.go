@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -59,7 +60,7 @@ func newProcess(ctx context.Context, cfg *Config, rt *runtimeAPI) (*process, err
 		return nil, err
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	if err := (gotool.Build{Package: cfg.Package, Output: bin, Progress: cfg.BuildOutput}).Run(ctx); err != nil {
+	if err := (gotool.Build{Package: cfg.Package, Output: bin, Target: runtime.GOOS + "/" + runtime.GOARCH, Progress: cfg.BuildOutput}).Run(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("emulator: %w", err)
 	}

@@ -19,6 +19,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "function.zip", "the zip file to write")
 	arch := fs.String("arch", "arm64", "the function's architecture: arm64 or amd64 (x86_64)")
+	verbose := fs.Bool("v", false, "show progress (the packages as they compile, elapsed time, zipping) even when stdout is not a terminal")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
 		fmt.Fprintln(stderr, "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
@@ -55,8 +56,15 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Env:     []string{"GOOS=linux", "GOARCH=" + *arch, "CGO_ENABLED=0"},
 		Target:  "linux/" + *arch,
 	}
+	progress := *verbose || isTerminal(stdout)
+	if progress {
+		b.Progress = stderr
+	}
 	if err := b.Run(ctx); err != nil {
 		return err
+	}
+	if progress {
+		fmt.Fprintf(stderr, "zipping bootstrap into %s\n", *out)
 	}
 	if err := zipBootstrap(*out, bin); err != nil {
 		return err
@@ -67,6 +75,17 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes, linux/%s): deploy it with runtime provided.al2023 and handler bootstrap\n", *out, fi.Size(), *arch)
 	return nil
+}
+
+// isTerminal reports whether w is a terminal: progress is for people
+// watching, not for logs and pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // zipBootstrap writes a zip holding bin as an executable named bootstrap:

@@ -56,6 +56,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	watch := fs.Bool("watch", false, "rebuild and restart the function when the package's sources change (packages only)")
 	configFile := fs.String("config", "", "run the functions of this JSON file instead (see docs/emulator.md); no PACKAGE_OR_BINARY then")
 	probe := fs.Bool("probe", true, "once started, call the function's reflection service to print a ready-made call of its first unary method; this cold-starts the function (false: init stays lazy until the first call)")
+	verbose := fs.Bool("v", false, "show the package's build progress even when stdout is not a terminal")
 	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
 	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
@@ -76,6 +77,10 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("--reserved-concurrency %d: give 0 (no limit) or more", *reserved)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var buildOutput io.Writer
+	if *verbose || isTerminal(stdout) {
+		buildOutput = stderr
+	}
 	if *configFile != "" {
 		if fs.NArg() != 0 {
 			return errors.New("give either --config or a package or binary, not both")
@@ -85,7 +90,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		for i := range cfgs {
-			cfgs[i].Output, cfgs[i].Logger = stderr, logger
+			cfgs[i].Output, cfgs[i].Logger, cfgs[i].BuildOutput = stderr, logger, buildOutput
 			cfgs[i].Env = append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(cfgs[i].InvokeMode)}, cfgs[i].Env...)
 		}
 		set, err := emulator.StartSet(ctx, addr, cfgs...)
@@ -126,6 +131,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Env:                 append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
 		Output:              stderr,
 		Logger:              logger,
+		BuildOutput:         buildOutput,
 	}
 	for _, d := range doors {
 		kind, daddr, _ := strings.Cut(d, "=")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -98,12 +99,15 @@ func TestEmulateGreeter(t *testing.T) {
 }
 
 // TestEmulateLazy: with --probe=false nothing runs the function before the
-// first call, as on Lambda.
+// first call, as on Lambda; -v shows the build's progress.
 func TestEmulateLazy(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "--probe=false", "../../examples/greeter")
+	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "--probe=false", "-v", "../../examples/greeter")
+	if want := "building ../../examples/greeter for " + runtime.GOOS + "/" + runtime.GOARCH; !strings.Contains(stderr.String(), want) {
+		t.Errorf("emulate -v printed:\n%s\nwant the build's progress, %q", stderr.String(), want)
+	}
 	if !strings.Contains(out, "/<package.Service>/<Method>") {
 		t.Errorf("without a probe the call should name placeholders:\n%s", out)
 	}

@@ -102,3 +102,30 @@ func TestBuildRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildProgress: with -v, build says what it builds, for which
+// architecture, and when it zips; without -v and without a terminal it
+// prints nothing but its result.
+func TestBuildProgress(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"build", "-v", "-arch", "arm64", "-o", filepath.Join(dir, "v.zip"), "./testdata/hello"}, &stdout, &stderr); err != nil {
+		t.Fatalf("build -v: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"building ./testdata/hello for linux/arm64", "built ./testdata/hello for linux/arm64 in ", "zipping"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("build -v printed:\n%s\nwant it to contain %q", stderr.String(), want)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(ctx, []string{"build", "-arch", "arm64", "-o", filepath.Join(dir, "q.zip"), "./testdata/hello"}, &stdout, &stderr); err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr.String())
+	}
+	if stderr.Len() != 0 || !strings.HasPrefix(stdout.String(), "wrote ") {
+		t.Errorf("build without a terminal printed %q on stderr and %q on stdout, want only the result", stderr.String(), stdout.String())
+	}
+}

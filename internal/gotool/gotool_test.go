@@ -1,0 +1,46 @@
+package gotool
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBuildProgress: a build with Progress says what it builds and, past
+// each tick, how long it has taken so far.
+func TestBuildProgress(t *testing.T) {
+	old := tick
+	tick = time.Millisecond
+	defer func() { tick = old }()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	b := Build{Package: "../../cmd/lambdagrpc/testdata/hello", Output: filepath.Join(t.TempDir(), "hello"), Target: "linux/arm64", Progress: &out}
+	if err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"building ../../cmd/lambdagrpc/testdata/hello for linux/arm64", "still building", "so far", "built ../../cmd/lambdagrpc/testdata/hello for linux/arm64 in "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("progress:\n%s\nwant it to contain %q", out.String(), want)
+		}
+	}
+}
+
+// TestCheckMain: Go's own message is kept, and a library is named as one.
+func TestCheckMain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tc := range []struct{ pkg, want string }{
+		{"../../cmd/lambdagrpc/testdata/hello", ""},
+		{"./does/not/exist", "directory not found"},
+		{"../wire", "is package wire, not a main package"},
+	} {
+		err := CheckMain(ctx, tc.pkg)
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckMain(%q) = %v, want %q", tc.pkg, err, tc.want)
+		}
+	}
+}
