@@ -58,11 +58,11 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keyFile := fs.String("tls-key", "", "the certificate's key (PEM)")
 	configFile := fs.String("config", "", "a JSON file with several upstreams by service name (see docs/bridge.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
-		fmt.Fprintln(stderr, "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
+		fmt.Fprintln(fs.Output(), "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

@@ -21,12 +21,12 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	arch := fs.String("arch", "arm64", "the function's architecture: arm64 or amd64 (x86_64)")
 	verbose := fs.Bool("v", false, "show progress (the packages as they compile, elapsed time, zipping) even when stdout is not a terminal")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
-		fmt.Fprintln(stderr, "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
-		fmt.Fprintln(stderr, "The binary is built with the lambdagrpc.notcp tag: it serves on Lambda only, and leaves the TCP server out.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
+		fmt.Fprintln(fs.Output(), "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
+		fmt.Fprintln(fs.Output(), "The binary is built with the lambdagrpc.notcp tag: it serves on Lambda only, and leaves the TCP server out.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -62,12 +62,12 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
 	fs.Var((*listFlag)(&origins), "cors-origin", "an origin the Function URL's CORS configuration allows, or * (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
-		fmt.Fprintln(stderr, "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
-		fmt.Fprintln(stderr, "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
+		fmt.Fprintln(fs.Output(), "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
+		fmt.Fprintln(fs.Output(), "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if *concurrency < 1 {

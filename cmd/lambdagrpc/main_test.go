@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -127,5 +129,45 @@ func TestBuildProgress(t *testing.T) {
 	}
 	if stderr.Len() != 0 || !strings.HasPrefix(stdout.String(), "wrote ") {
 		t.Errorf("build without a terminal printed %q on stderr and %q on stdout, want only the result", stderr.String(), stdout.String())
+	}
+}
+
+// TestHelp: help asked for goes to stdout (so `emulate -h | less` shows
+// it), a usage error to stderr, and `help COMMAND` is that command's help.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		args    []string
+		want    string
+		wantErr bool
+	}{
+		{[]string{"emulate", "-h"}, "usage: lambdagrpc emulate", false},
+		{[]string{"emulate", "--help"}, "-invoke-mode", false},
+		{[]string{"bridge", "-h"}, "usage: lambdagrpc bridge", false},
+		{[]string{"build", "-help"}, "usage: lambdagrpc build", false},
+		{[]string{"help", "emulate"}, "usage: lambdagrpc emulate", false},
+		{[]string{"help", "bridge"}, "-listen", false},
+		{[]string{"help"}, "usage: lambdagrpc <command>", false},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, tc.args, &stdout, &stderr)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("run(%q) = %v", tc.args, err)
+		}
+		if !strings.Contains(stdout.String(), tc.want) || stderr.Len() != 0 {
+			t.Errorf("run(%q) printed stdout %q and stderr %q, want the help on stdout only, containing %q", tc.args, stdout.String(), stderr.String(), tc.want)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"emulate", "--no-such-flag"}, &stdout, &stderr); err == nil {
+		t.Error("an unknown flag is not an error")
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "usage: lambdagrpc emulate") {
+		t.Errorf("an unknown flag printed stdout %q and stderr %q, want the usage on stderr", stdout.String(), stderr.String())
+	}
+	if err := run(ctx, []string{"help", "frobnicate"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("help frobnicate = %v, want an unknown command error", err)
 	}
 }
