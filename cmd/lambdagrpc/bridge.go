@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -130,6 +132,14 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		scheme = "TLS"
 	}
 	fmt.Fprintf(stdout, "bridge: native gRPC (%s) on %s → %s\n", scheme, lis.Addr(), defName)
+	for _, svc := range slices.Sorted(maps.Keys(services)) {
+		st := services[svc]
+		proto := ""
+		if st.Protocol != "" && st.Protocol != "grpc-web" {
+			proto = " (" + st.Protocol + ")"
+		}
+		fmt.Fprintf(stdout, "  %s → %s%s\n", svc, st.Target, proto)
+	}
 	if *certFile == "" {
 		fmt.Fprintf(stdout, "  grpcurl -plaintext %s list\n", lis.Addr())
 	}

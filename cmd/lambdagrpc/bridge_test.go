@@ -118,3 +118,40 @@ func TestBridgeBusyListen(t *testing.T) {
 		t.Fatalf("bridge on a busy port = %v, want an error that says to choose another with --listen", err)
 	}
 }
+
+// TestBridgeBannerRoutes: the banner shows where each service goes, not
+// only the default upstream.
+func TestBridgeBannerRoutes(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "bridge.json")
+	if err := os.WriteFile(cfg, []byte(`{"listen":"127.0.0.1:0","default":{"target":"http://127.0.0.1:1"},
+		"services":{"b.v1.Beta":{"target":"http://127.0.0.1:3"},"a.v1.Alpha":{"target":"http://127.0.0.1:2","protocol":"connect"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bridge", "--config", cfg}, pw, io.Discard)
+		pw.Close()
+	}()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "grpcurl") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	got := banner.String()
+	a, b := strings.Index(got, "a.v1.Alpha → http://127.0.0.1:2 (connect)"), strings.Index(got, "b.v1.Beta → http://127.0.0.1:3")
+	if !strings.Contains(got, "→ http://127.0.0.1:1") || a < 0 || b < a {
+		t.Errorf("banner:\n%s\nwant the default upstream and every service's, sorted by name", got)
+	}
+}
