@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -240,5 +243,30 @@ func TestEmulateStopsQuietly(t *testing.T) {
 		if strings.Contains(log, bad) {
 			t.Errorf("stopping the emulator logged %q:\n%s", bad, log)
 		}
+	}
+}
+
+// TestEmulateConfigPrintsCalls: --config mode prints a ready-made call for
+// every function.
+func TestEmulateConfigPrintsCalls(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cfg := filepath.Join(t.TempDir(), "functions.json")
+	pkg, err := filepath.Abs("../../examples/greeter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := fmt.Sprintf(`{"invokeAddr":"127.0.0.1:0","functions":[{"name":"one","package":%q,"addr":"127.0.0.1:0"},{"name":"two","package":%q,"addr":"127.0.0.1:0","invokeMode":"RESPONSE_STREAM"}]}`, pkg, pkg)
+	if err := os.WriteFile(cfg, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, stop := startEmulate(t, ctx, "--config", cfg)
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	calls := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '\{"name":"world"\}' http://\S+/lambdagrpc.examples.greeter.v1.Greeter/SayHello`).FindAllString(out, -1)
+	if len(calls) != 2 || calls[0] == calls[1] {
+		t.Errorf("emulate --config printed:\n%s\nwant a ready-made call for each of the two functions", out)
 	}
 }
