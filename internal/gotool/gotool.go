@@ -72,11 +72,13 @@ type Error struct {
 	Err     error
 	// Output is what the go command printed: the compiler's messages.
 	Output string
+	// streamed: Output went to Progress already, so Error leaves it out.
+	streamed bool
 }
 
 func (e *Error) Error() string {
 	s := fmt.Sprintf("building %s: %v", e.Package, e.Err)
-	if out := strings.TrimSpace(e.Output); out != "" {
+	if out := strings.TrimSpace(e.Output); out != "" && !e.streamed {
 		s += "\n" + out
 	}
 	return s
@@ -137,7 +139,7 @@ func (b Build) Run(ctx context.Context) error {
 	ticker.Wait()
 	lw.flush()
 	if err != nil {
-		return &Error{Package: b.Package, Err: err, Output: out.String()}
+		return &Error{Package: b.Package, Err: err, Output: out.String(), streamed: true}
 	}
 	p.printf("built %s for %s in %s\n", b.Package, target, time.Since(start).Round(100*time.Millisecond))
 	return nil

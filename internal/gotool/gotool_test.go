@@ -3,6 +3,7 @@ package gotool
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,29 @@ func TestCheckMain(t *testing.T) {
 		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("CheckMain(%q) = %v, want %q", tc.pkg, err, tc.want)
 		}
+	}
+}
+
+// TestBuildErrorOnce: the compiler's messages are in the error, or, when
+// they were streamed to Progress, there only.
+func TestBuildErrorOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/broken\n\ngo 1.22\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { notDefined() }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const msg = "undefined: notDefined"
+	err := Build{Package: dir, Output: filepath.Join(dir, "bin")}.Run(ctx)
+	if be, ok := IsError(err); !ok || !strings.Contains(err.Error(), msg) || !strings.Contains(be.Output, msg) {
+		t.Errorf("quiet build: %v, want an *Error with the compiler's message", err)
+	}
+	var progress bytes.Buffer
+	err = Build{Package: dir, Output: filepath.Join(dir, "bin"), Progress: &progress}.Run(ctx)
+	if be, ok := IsError(err); !ok || strings.Contains(err.Error(), msg) || !strings.Contains(be.Output, msg) || !strings.Contains(progress.String(), msg) {
+		t.Errorf("build with progress: %v (progress %q), want the compiler's message in the progress and Output, not in the error text", err, progress.String())
 	}
 }
