@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +52,8 @@ func CheckMain(ctx context.Context, pkg string) error {
 type Build struct {
 	// Package is a directory or an import path.
 	Package string
-	// Output is the binary to write.
+	// Output is the binary to write; a relative path is relative to the
+	// current directory, wherever the go command runs.
 	Output string
 	// Flags go before -o (for example -trimpath, -tags, -ldflags).
 	Flags []string
@@ -95,7 +97,13 @@ func (b Build) Run(ctx context.Context) error {
 	if b.Progress != nil {
 		args = append(args, "-v")
 	}
-	args = append(args, "-o", b.Output)
+	// The go command may run in the package's directory: a relative
+	// output path means the caller's directory all the same.
+	output, err := filepath.Abs(b.Output)
+	if err != nil {
+		return &Error{Package: b.Package, Err: err}
+	}
+	args = append(args, "-o", output)
 	cmd := command(ctx, b.Package, args...)
 	if len(b.Env) > 0 {
 		cmd.Env = append(os.Environ(), b.Env...)
@@ -134,7 +142,7 @@ func (b Build) Run(ctx context.Context) error {
 			}
 		}
 	})
-	err := cmd.Run()
+	err = cmd.Run()
 	close(stop)
 	ticker.Wait()
 	lw.flush()

@@ -69,3 +69,22 @@ func TestBuildErrorOnce(t *testing.T) {
 		t.Errorf("build with progress: %v (progress %q), want the compiler's message in the progress and Output, not in the error text", err, progress.String())
 	}
 }
+
+// TestBuildRelativeOutput: a relative Output is relative to the caller's
+// directory, though go builds a directory from inside it.
+func TestBuildRelativeOutput(t *testing.T) {
+	pkg, err := filepath.Abs("../../cmd/lambdagrpc/testdata/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := (Build{Package: pkg, Output: "hello"}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hello")); err != nil {
+		t.Errorf("the binary is not where Output says: %v", err)
+	}
+}
