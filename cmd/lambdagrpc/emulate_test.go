@@ -58,7 +58,7 @@ func startEmulate(t *testing.T, ctx context.Context, args ...string) (stdout str
 // bridge command is checked by TestSelfCommand).
 func TestEmulateGreeter(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "../../examples/greeter")
 	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
@@ -105,7 +105,7 @@ func TestEmulateGreeter(t *testing.T) {
 // first call, as on Lambda; -v shows the build's progress.
 func TestEmulateLazy(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "--probe=false", "-v", "../../examples/greeter")
 	if want := "building ../../examples/greeter for " + runtime.GOOS + "/" + runtime.GOARCH; !strings.Contains(stderr.String(), want) {
@@ -201,7 +201,7 @@ func (b *syncBuffer) String() string {
 // by its emulator and exits cleanly, without a Runtime API error in the log.
 func TestEmulateStopsQuietly(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	pr, pw := io.Pipe()
 	var stderr syncBuffer
@@ -250,7 +250,7 @@ func TestEmulateStopsQuietly(t *testing.T) {
 // every function.
 func TestEmulateConfigPrintsCalls(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	cfg := filepath.Join(t.TempDir(), "functions.json")
 	pkg, err := filepath.Abs("../../examples/greeter")

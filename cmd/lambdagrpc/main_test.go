@@ -20,12 +20,17 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 )
 
+// buildTimeout bounds a test that builds a package. A cold build on a busy
+// two-core machine has taken more than two minutes: the bound is there to
+// catch a hang, not to time the compiler.
+const buildTimeout = 8 * time.Minute
+
 // TestBuildZip builds the greeter example as a deployable zip, then runs
 // the bootstrap from the zip on the emulator and calls it, and runs it
 // outside Lambda, where the lambdagrpc.notcp build says it cannot serve.
 func TestBuildZip(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "function.zip")
@@ -110,7 +115,7 @@ func TestBuildRejects(t *testing.T) {
 // prints nothing but its result.
 func TestBuildProgress(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
