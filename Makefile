@@ -18,7 +18,8 @@ help: ## Show this help
 
 .PHONY: run
 run: ## Run the example greeter on the local Lambda emulator
-	go run ./cmd/lambdagrpc emulate ./examples/greeter
+	# -v: on a cold cache, go lists the packages of the CLI as it compiles them.
+	go run -v ./cmd/lambdagrpc emulate ./examples/greeter
 
 .PHONY: test
 test: lint unit conformance check-generated ## Run every check CI runs
