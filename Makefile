@@ -13,11 +13,13 @@ CONFORMANCE := go tool -modfile=conformance/go.mod connectconformance
 
 .PHONY: help
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } END { for (i = 1; i <= NR; i++) printf "  %-" w "s  %s\n", n[i], d[i] }'
 
 .PHONY: run
 run: ## Run the example greeter on the local Lambda emulator
-	go run ./cmd/lambdagrpc emulate ./examples/greeter
+	# -v: on a cold cache, go lists the packages of the CLI as it compiles them.
+	go run -v ./cmd/lambdagrpc emulate ./examples/greeter
 
 .PHONY: test
 test: lint unit conformance check-generated ## Run every check CI runs

@@ -76,6 +76,10 @@ type Config struct {
 	// Package is a Go package the emulator builds with `go build` and runs
 	// as the function, when Command is nil.
 	Package string
+	// BuildOutput, when set, receives the progress of Package's build: the
+	// packages as go build -v compiles them and the time it takes. Default:
+	// nothing; a failed build is an error of Start either way.
+	BuildOutput io.Writer
 	// Watch, with Package, rebuilds and restarts the function when the
 	// package's sources change; invocations that arrive meanwhile wait for
 	// the new build.
@@ -144,6 +148,13 @@ func (c *Config) defaults() error {
 	default:
 		return fmt.Errorf("emulator: unknown auth type %q: use NONE or AWS_IAM", c.AuthType)
 	}
+	for _, fd := range c.FrontDoors {
+		switch fd.Kind {
+		case HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue:
+		default:
+			return fmt.Errorf("emulator: unknown front door kind %q: use %s, %s, %s, %s, %s or %s", fd.Kind, HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue)
+		}
+	}
 	return nil
 }
 
@@ -166,48 +177,36 @@ type Emulator struct {
 
 // Start starts the Runtime API and the front door, and prepares the
 // function process (started on the first invocation, like Lambda's lazy
-// init). Close releases everything.
+// init). It checks the configuration and builds Package before it binds
+// any address, so a mistake is reported as such even when an address is
+// busy. Close releases everything.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
 	e := &Emulator{cfg: cfg, urlID: randomID(16)}
-	var lc net.ListenConfig
-	var err error
-	if e.rtLn, err = lc.Listen(ctx, "tcp", cfg.RuntimeAPIAddr); err != nil {
-		return nil, fmt.Errorf("emulator: Runtime API: %w", err)
-	}
-	if e.frontLn, err = lc.Listen(ctx, "tcp", cfg.Addr); err != nil {
-		_ = e.rtLn.Close()
-		return nil, fmt.Errorf("emulator: front door: %w", err)
-	}
-	if e.invLn, err = lc.Listen(ctx, "tcp", e.cfg.InvokeAddr); err != nil {
-		_ = e.rtLn.Close()
-		_ = e.frontLn.Close()
-		return nil, fmt.Errorf("emulator: Invoke API: %w", err)
-	}
 	if e.cfg.Output == nil && (len(cfg.Command) > 0 || cfg.Package != "") {
 		e.cfg.Output = os.Stderr
 	}
 	e.rt = newRuntimeAPI(&e.cfg)
 	if len(cfg.Command) > 0 || cfg.Package != "" {
-		e.proc, err = newProcess(ctx, &e.cfg, e.rtLn.Addr().String(), e.rt)
-		if err != nil {
-			_ = e.rtLn.Close()
-			_ = e.frontLn.Close()
-			_ = e.invLn.Close()
+		var err error
+		if e.proc, err = newProcess(ctx, &e.cfg, e.rt); err != nil {
 			return nil, err
 		}
 		e.rt.starter = e.proc
 	}
+	if err := e.listen(ctx); err != nil {
+		if e.proc != nil {
+			e.proc.stop()
+		}
+		return nil, err
+	}
+	if e.proc != nil {
+		e.proc.start(ctx, e.rtLn.Addr().String())
+	}
 	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second}
 	e.front = &http.Server{Handler: &frontDoor{e: e, kind: FunctionURL, stream: e.cfg.InvokeMode == ResponseStream, apiID: e.urlID}, ReadHeaderTimeout: 10 * time.Second}
-	for _, fd := range e.cfg.FrontDoors {
-		if err := e.startDoor(ctx, fd); err != nil {
-			e.closeListeners()
-			return nil, err
-		}
-	}
 	e.invSrv = &http.Server{Handler: &invokeAPI{find: func(name string) *Emulator {
 		if name == e.cfg.Name {
 			return e
@@ -223,6 +222,31 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
+// listen binds every address of the configuration, or none.
+func (e *Emulator) listen(ctx context.Context) error {
+	var lc net.ListenConfig
+	var err error
+	if e.rtLn, err = lc.Listen(ctx, "tcp", e.cfg.RuntimeAPIAddr); err != nil {
+		return fmt.Errorf("emulator: Runtime API: %w", err)
+	}
+	if e.frontLn, err = lc.Listen(ctx, "tcp", e.cfg.Addr); err != nil {
+		_ = e.rtLn.Close()
+		return fmt.Errorf("emulator: front door: %w", err)
+	}
+	if e.invLn, err = lc.Listen(ctx, "tcp", e.cfg.InvokeAddr); err != nil {
+		_ = e.rtLn.Close()
+		_ = e.frontLn.Close()
+		return fmt.Errorf("emulator: Invoke API: %w", err)
+	}
+	for _, fd := range e.cfg.FrontDoors {
+		if err := e.startDoor(ctx, fd); err != nil {
+			e.closeListeners()
+			return err
+		}
+	}
+	return nil
+}
+
 // door is a running extra front door.
 type door struct {
 	kind string
@@ -231,11 +255,6 @@ type door struct {
 }
 
 func (e *Emulator) startDoor(ctx context.Context, fd FrontDoor) error {
-	switch fd.Kind {
-	case HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue:
-	default:
-		return fmt.Errorf("emulator: unknown front door kind %q: use %s, %s, %s, %s, %s or %s", fd.Kind, HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue)
-	}
 	addr := fd.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -305,14 +324,19 @@ func (e *Emulator) RuntimeAPIAddr() string { return e.rtLn.Addr().String() }
 // Config returns the emulator's configuration with defaults filled in.
 func (e *Emulator) Config() Config { return e.cfg }
 
-// Close stops the front door, fails invocations still waiting, stops the
-// function process and the Runtime API.
+// Close stops the front doors, stops the function process, fails
+// invocations still waiting and stops the Runtime API.
+//
+// The process is stopped while the Runtime API still answers, so that a
+// runtime sees SIGTERM (and ends its poll for the next invocation) rather
+// than the 500 ContainerError of a Runtime API that went away: a runtime
+// that handles SIGTERM, as lambdagrpc.Serve does, exits 0.
 func (e *Emulator) Close() error {
 	e.closeOne.Do(func() {
-		e.rt.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		errs := []error{}
+		// Calls in flight get up to two seconds to finish.
 		if err := e.front.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			errs = append(errs, err)
 		}
@@ -324,6 +348,7 @@ func (e *Emulator) Close() error {
 		if e.proc != nil {
 			e.proc.stop()
 		}
+		e.rt.close()
 		_ = e.rtSrv.Close()
 		e.closeErr = errors.Join(errs...)
 	})

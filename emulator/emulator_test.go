@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -428,5 +429,44 @@ func TestRelativeCommand(t *testing.T) {
 		if r := <-call(t, e, "hello"); r.StatusCode != 200 || readAll(r) != "ok" {
 			t.Errorf("Command %q: the call answered %d %v, want 200 ok", path, r.StatusCode, r.Header)
 		}
+	}
+}
+
+// TestStartChecksBeforeBinding: a mistake in the configuration is reported
+// as itself, not as the busy address the emulator would have bound first.
+func TestStartChecksBeforeBinding(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	for _, tc := range []struct {
+		name string
+		cfg  emulator.Config
+		want string
+	}{
+		{"missing package", emulator.Config{Addr: addr, Package: "./testdata/does-not-exist"}, "not a Go package"},
+		{"library package", emulator.Config{Addr: addr, Package: "../internal/wire"}, "not a main package"},
+		{"front door kind", emulator.Config{Addr: addr, FrontDoors: []emulator.FrontDoor{{Kind: "carrier-pigeon"}}}, "unknown front door kind"},
+		{"invoke mode", emulator.Config{Addr: addr, InvokeMode: "SOMETIMES"}, "unknown invoke mode"},
+		{"auth type", emulator.Config{Addr: addr, AuthType: "MAGIC"}, "unknown auth type"},
+		{"busy address", emulator.Config{Addr: addr}, "address already in use"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := emulator.Start(context.Background(), tc.cfg)
+			if err == nil {
+				e.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Start(%s) = %v, want an error containing %q", tc.name, err, tc.want)
+			}
+		})
+	}
+	// A set checks every function before the first one binds.
+	_, err = emulator.StartSet(context.Background(), "", emulator.Config{Name: "a", Addr: addr}, emulator.Config{Name: "b", Package: "../internal/wire"})
+	if err == nil || !strings.Contains(err.Error(), "not a main package") {
+		t.Errorf("StartSet(busy, library) = %v, want an error containing %q", err, "not a main package")
 	}
 }

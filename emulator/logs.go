@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -35,6 +36,23 @@ func (l *logRing) Write(p []byte) (int, error) {
 		_, _ = io.WriteString(l.out, l.prefix+string(p))
 	}
 	return len(p), nil
+}
+
+// raw writes text to Output as it is, without the function's prefix and
+// without keeping it for log tails: it is the emulator's, not the
+// function's.
+func (l *logRing) raw(text string) {
+	if text == "" {
+		return
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.out != nil {
+		_, _ = io.WriteString(l.out, text)
+	}
 }
 
 func (l *logRing) printf(format string, args ...any) {

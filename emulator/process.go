@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 // process runs the function as a child process, started on demand like
@@ -36,8 +39,11 @@ type process struct {
 	done       chan struct{} // closed by stop
 }
 
-func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI) (*process, error) {
-	p := &process{cfg: cfg, rt: rt, rtAddr: rtAddr, out: rt.logs, done: make(chan struct{})}
+// newProcess prepares the function's process: it finds the binary, or
+// checks and builds the package. start then gives it the Runtime API's
+// address.
+func newProcess(ctx context.Context, cfg *Config, rt *runtimeAPI) (*process, error) {
+	p := &process{cfg: cfg, rt: rt, out: rt.logs, done: make(chan struct{})}
 	if len(cfg.Command) > 0 {
 		path, err := exec.LookPath(cfg.Command[0])
 		if err != nil {
@@ -52,33 +58,32 @@ func newProcess(ctx context.Context, cfg *Config, rtAddr string, rt *runtimeAPI)
 		p.argv = append([]string{path}, cfg.Command[1:]...)
 		return p, nil
 	}
+	if err := gotool.CheckMain(ctx, cfg.Package); err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	dir, err := os.MkdirTemp("", "lambdagrpc-emulator-")
 	if err != nil {
 		return nil, err
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	if out, err := goBuild(ctx, cfg.Package, bin).CombinedOutput(); err != nil {
+	if err := (gotool.Build{Package: cfg.Package, Output: bin, Target: runtime.GOOS + "/" + runtime.GOARCH, Progress: cfg.BuildOutput}).Run(ctx); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("emulator: building %s: %w\n%s", cfg.Package, err, out)
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	p.dir = dir
 	p.argv = []string{bin}
-	if cfg.Watch {
-		go p.watch(context.WithoutCancel(ctx))
-	}
 	return p, nil
 }
 
-// goBuild returns the command that builds pkg into bin. A directory is
-// built from inside it, so it may belong to another module than the
-// current directory's.
-func goBuild(ctx context.Context, pkg, bin string) *exec.Cmd {
-	if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-		cmd.Dir = pkg
-		return cmd
+// start gives the process the Runtime API's address and, with Watch,
+// starts watching the package's sources.
+func (p *process) start(ctx context.Context, rtAddr string) {
+	p.mu.Lock()
+	p.rtAddr = rtAddr
+	p.mu.Unlock()
+	if p.cfg.Watch && p.cfg.Package != "" {
+		go p.watch(context.WithoutCancel(ctx))
 	}
-	return exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 }
 
 // environ is the environment Lambda gives a function.
@@ -123,6 +128,9 @@ func (p *process) ensure() error {
 		return nil
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	// The function is the emulator's to stop, as on Lambda: a Ctrl-C in
+	// the terminal stops the emulator, which then stops the function.
+	cmd.SysProcAttr = ownProcessGroup()
 	cmd.Env = p.environ()
 	cmd.Dir = filepath.Dir(p.argv[0])
 	stdout, err := cmd.StdoutPipe()
@@ -233,8 +241,12 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	}
 }
 
-// stop ends the process (SIGTERM, then SIGKILL after 2s) and removes the
-// build directory.
+// stopGrace is how long a stopped function has between SIGTERM and SIGKILL.
+const stopGrace = 2 * time.Second
+
+// stop ends the process (SIGTERM, then SIGKILL after stopGrace) and removes
+// the build directory. A process that exits 0 or by the SIGTERM itself
+// stopped cleanly; anything else is logged.
 func (p *process) stop() {
 	p.mu.Lock()
 	if !p.stopped {
@@ -247,9 +259,13 @@ func (p *process) stop() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(2 * time.Second):
+			if !stoppedCleanly(cmd.ProcessState) {
+				p.cfg.Logger.Warn("emulator: the function did not exit cleanly when stopped", "function", p.cfg.Name, "exit", cmd.ProcessState.String())
+			}
+		case <-time.After(stopGrace):
 			_ = cmd.Process.Kill()
 			<-exited
+			p.cfg.Logger.Warn("emulator: the function did not stop within the grace period after SIGTERM; killed it", "function", p.cfg.Name, "grace", stopGrace)
 		}
 	}
 	if p.dir != "" {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 // Set is several emulated functions, each with its own Runtime API, process
@@ -30,6 +32,17 @@ func StartSet(ctx context.Context, invokeAddr string, cfgs ...Config) (*Set, err
 	}
 	if invokeAddr == "" {
 		invokeAddr = "127.0.0.1:0"
+	}
+	// Every configuration is checked before any function binds an address.
+	for i, cfg := range cfgs {
+		if err := cfg.defaults(); err != nil {
+			return nil, fmt.Errorf("function %d (%q): %w", i+1, cfg.Name, err)
+		}
+		if cfg.Package != "" && len(cfg.Command) == 0 {
+			if err := gotool.CheckMain(ctx, cfg.Package); err != nil {
+				return nil, fmt.Errorf("function %d (%q): emulator: %w", i+1, cfg.Name, err)
+			}
+		}
 	}
 	s := &Set{byName: make(map[string]*Emulator, len(cfgs))}
 	for i, cfg := range cfgs {

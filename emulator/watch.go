@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 // watchInterval is how often a watched package's files are checked.
@@ -75,9 +77,16 @@ func (p *process) watch(ctx context.Context) {
 		last = fp
 		bin := filepath.Join(p.dir, fmt.Sprintf("bootstrap-%d", n))
 		start := time.Now()
-		out, err := goBuild(ctx, p.cfg.Package, bin).CombinedOutput()
-		if err != nil {
-			p.cfg.Logger.Error("emulator: rebuild failed; the previous build keeps running", "package", p.cfg.Package, "error", err, "output", string(out))
+		if err := (gotool.Build{Package: p.cfg.Package, Output: bin}).Run(ctx); err != nil {
+			if be, ok := gotool.IsError(err); ok {
+				// The compiler's messages go out as it printed them: one
+				// per line, with file:line:col first, which editors and
+				// terminals link, rather than escaped into one log field.
+				p.cfg.Logger.Error("emulator: rebuild failed; the previous build keeps running (the compiler's messages follow)", "package", p.cfg.Package, "error", be.Err)
+				p.rt.logs.raw(be.Output)
+			} else {
+				p.cfg.Logger.Error("emulator: rebuild failed; the previous build keeps running", "package", p.cfg.Package, "error", err)
+			}
 			continue
 		}
 		p.cfg.Logger.Info("emulator: rebuilt; restarting the function", "package", p.cfg.Package, "build", time.Since(start).Round(time.Millisecond))

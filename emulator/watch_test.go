@@ -1,10 +1,13 @@
 package emulator_test
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,5 +81,56 @@ func TestWatchRebuilds(t *testing.T) {
 			t.Fatal("the change was never picked up")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the emulator's goroutines may write
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWatchPrintsCompilerErrors: a failed rebuild shows the compiler's
+// messages as the compiler printed them, one per line, not as one escaped
+// log field.
+func TestWatchPrintsCompilerErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/broken\n\ngo 1.22\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	time.Sleep(20 * time.Millisecond)
+	broken := "package main\n\nfunc main() {\n\tnotDefined()\n\talsoNotDefined()\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "./main.go:4:2: undefined: notDefined\n./main.go:5:2: undefined: alsoNotDefined\n"
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "rebuild failed") || !strings.Contains(out.String(), "alsoNotDefined") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no rebuild failure reported; output:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := out.String(); !strings.Contains(got, want) {
+		t.Fatalf("the compiler's messages are not printed as the compiler printed them; output:\n%s\nwant it to contain:\n%s", got, want)
 	}
 }

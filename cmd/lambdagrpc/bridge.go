@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,11 +60,11 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keyFile := fs.String("tls-key", "", "the certificate's key (PEM)")
 	configFile := fs.String("config", "", "a JSON file with several upstreams by service name (see docs/bridge.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
-		fmt.Fprintln(stderr, "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
+		fmt.Fprintln(fs.Output(), "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -123,13 +125,21 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
-		return portHint(fmt.Errorf("listen on %s: %w", *listen, err))
+		return portHint(fmt.Errorf("listen on %s: %w", *listen, err), "--listen")
 	}
 	scheme := "h2c"
 	if *certFile != "" {
 		scheme = "TLS"
 	}
 	fmt.Fprintf(stdout, "bridge: native gRPC (%s) on %s → %s\n", scheme, lis.Addr(), defName)
+	for _, svc := range slices.Sorted(maps.Keys(services)) {
+		st := services[svc]
+		proto := ""
+		if st.Protocol != "" && st.Protocol != "grpc-web" {
+			proto = " (" + st.Protocol + ")"
+		}
+		fmt.Fprintf(stdout, "  %s → %s%s\n", svc, st.Target, proto)
+	}
 	if *certFile == "" {
 		fmt.Fprintf(stdout, "  grpcurl -plaintext %s list\n", lis.Addr())
 	}

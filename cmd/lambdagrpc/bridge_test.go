@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,16 +43,12 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 	bin := grpcurl(t)
 	e := emulator.StartForTest(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
 		Env: []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM"}, Timeout: 10 * time.Second, Output: io.Discard})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	pr, pw := io.Pipe()
 	go func() {
-		done <- run(ctx, []string{"bridge", "--listen", addr, "--target", e.URL()}, io.Discard, io.Discard)
+		done <- run(ctx, []string{"bridge", "--listen", "127.0.0.1:0", "--target", e.URL()}, pw, io.Discard)
+		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -58,15 +56,19 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+	// The banner names the address the bridge bound.
+	banner := regexp.MustCompile(`native gRPC \(h2c\) on (\S+)`)
+	var addr string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := banner.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
 			break
 		}
-		if i > 200 {
-			t.Fatal("the bridge did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if addr == "" {
+		t.Fatal("the bridge printed no address")
 	}
 	// grpcurl [flags] address [verb or method] [symbol]
 	call := func(flags, pos []string) (string, error) {
@@ -97,5 +99,59 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 				t.Errorf("grpcurl %q %q printed %s\nwant it to contain %q", tc.flags, tc.pos, out, w)
 			}
 		}
+	}
+}
+
+// TestBridgeBusyListen: a busy --listen address is reported as such, with
+// the flag that chooses another.
+func TestBridgeBusyListen(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"bridge", "--listen", busy.Addr().String(), "--target", "http://127.0.0.1:1"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "choose another with --listen") {
+		t.Fatalf("bridge on a busy port = %v, want an error that says to choose another with --listen", err)
+	}
+}
+
+// TestBridgeBannerRoutes: the banner shows where each service goes, not
+// only the default upstream.
+func TestBridgeBannerRoutes(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "bridge.json")
+	if err := os.WriteFile(cfg, []byte(`{"listen":"127.0.0.1:0","default":{"target":"http://127.0.0.1:1"},
+		"services":{"b.v1.Beta":{"target":"http://127.0.0.1:3"},"a.v1.Alpha":{"target":"http://127.0.0.1:2","protocol":"connect"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bridge", "--config", cfg}, pw, io.Discard)
+		pw.Close()
+	}()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "grpcurl") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	got := banner.String()
+	a, b := strings.Index(got, "a.v1.Alpha → http://127.0.0.1:2 (connect)"), strings.Index(got, "b.v1.Beta → http://127.0.0.1:3")
+	if !strings.Contains(got, "→ http://127.0.0.1:1") || a < 0 || b < a {
+		t.Errorf("banner:\n%s\nwant the default upstream and every service's, sorted by name", got)
 	}
 }

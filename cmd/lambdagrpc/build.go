@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
 )
 
 func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,13 +19,14 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "function.zip", "the zip file to write")
 	arch := fs.String("arch", "arm64", "the function's architecture: arm64 or amd64 (x86_64)")
+	verbose := fs.Bool("v", false, "show progress (the packages as they compile, elapsed time, zipping) even when stdout is not a terminal")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
-		fmt.Fprintln(stderr, "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
-		fmt.Fprintln(stderr, "The binary is built with the lambdagrpc.notcp tag: it serves on Lambda only, and leaves the TCP server out.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc build [-o function.zip] [-arch arm64|amd64] PACKAGE")
+		fmt.Fprintln(fs.Output(), "\nBuilds PACKAGE as a static, stripped Linux binary named bootstrap and zips it for the provided.al2023 runtime.")
+		fmt.Fprintln(fs.Output(), "The binary is built with the lambdagrpc.notcp tag: it serves on Lambda only, and leaves the TCP server out.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -39,12 +40,8 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("unknown architecture %q: use arm64 or amd64", *arch)
 	}
-	name, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.Name}}", fs.Arg(0)).Output()
-	if err != nil {
-		return fmt.Errorf("%s is not a Go package this module can build: %w", fs.Arg(0), err)
-	}
-	if strings.TrimSpace(string(name)) != "main" {
-		return fmt.Errorf("%s is package %s, not a main package: build the package whose main calls lambdagrpc.Serve", fs.Arg(0), strings.TrimSpace(string(name)))
+	if err := gotool.CheckMain(ctx, fs.Arg(0)); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "lambdagrpc-build-")
 	if err != nil {
@@ -52,11 +49,22 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w", "-o", bin, fs.Arg(0))
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+*arch, "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building %s: %w", fs.Arg(0), err)
+	b := gotool.Build{
+		Package: fs.Arg(0),
+		Output:  bin,
+		Flags:   []string{"-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w"},
+		Env:     []string{"GOOS=linux", "GOARCH=" + *arch, "CGO_ENABLED=0"},
+		Target:  "linux/" + *arch,
+	}
+	progress := *verbose || isTerminal(stdout)
+	if progress {
+		b.Progress = stderr
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	if progress {
+		fmt.Fprintf(stderr, "zipping bootstrap into %s\n", *out)
 	}
 	if err := zipBootstrap(*out, bin); err != nil {
 		return err
@@ -67,6 +75,17 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes, linux/%s): deploy it with runtime provided.al2023 and handler bootstrap\n", *out, fi.Size(), *arch)
 	return nil
+}
+
+// isTerminal reports whether w is a terminal: progress is for people
+// watching, not for logs and pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // zipBootstrap writes a zip holding bin as an executable named bootstrap:

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -53,20 +55,32 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	authType := fs.String("auth-type", "NONE", "the Function URL's auth type: NONE or AWS_IAM (SigV4 with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair)")
 	watch := fs.Bool("watch", false, "rebuild and restart the function when the package's sources change (packages only)")
 	configFile := fs.String("config", "", "run the functions of this JSON file instead (see docs/emulator.md); no PACKAGE_OR_BINARY then")
+	probe := fs.Bool("probe", true, "once started, call the function's reflection service to print a ready-made call of its first unary method; this cold-starts the function (false: init stays lazy until the first call)")
+	verbose := fs.Bool("v", false, "show the package's build progress even when stdout is not a terminal")
 	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
 	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
 	fs.Var((*listFlag)(&origins), "cors-origin", "an origin the Function URL's CORS configuration allows, or * (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
-		fmt.Fprintln(stderr, "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
-		fmt.Fprintln(stderr, "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
+		fmt.Fprintln(fs.Output(), "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
+		fmt.Fprintln(fs.Output(), "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
+	if *concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: give at least 1", *concurrency)
+	}
+	if *reserved < 0 {
+		return fmt.Errorf("--reserved-concurrency %d: give 0 (no limit) or more", *reserved)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var buildOutput io.Writer
+	if *verbose || isTerminal(stdout) {
+		buildOutput = stderr
+	}
 	if *configFile != "" {
 		if fs.NArg() != 0 {
 			return errors.New("give either --config or a package or binary, not both")
@@ -76,12 +90,12 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		for i := range cfgs {
-			cfgs[i].Output, cfgs[i].Logger = stderr, logger
+			cfgs[i].Output, cfgs[i].Logger, cfgs[i].BuildOutput = stderr, logger, buildOutput
 			cfgs[i].Env = append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(cfgs[i].InvokeMode)}, cfgs[i].Env...)
 		}
 		set, err := emulator.StartSet(ctx, addr, cfgs...)
 		if err != nil {
-			return portHint(err)
+			return portHint(err, "the address in "+*configFile)
 		}
 		defer func() {
 			if cerr := set.Close(); cerr != nil {
@@ -90,6 +104,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}()
 		for _, e := range set.Functions() {
 			describe(stdout, e, "")
+			callHint(ctx, stdout, stderr, e.Config().Name, e.URL(), *probe)
 		}
 		fmt.Fprintf(stdout, "Invoke API (all functions)  %s\n", set.InvokeEndpoint())
 		fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
@@ -116,6 +131,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Env:                 append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(*mode)}, env...),
 		Output:              stderr,
 		Logger:              logger,
+		BuildOutput:         buildOutput,
 	}
 	for _, d := range doors {
 		kind, daddr, _ := strings.Cut(d, "=")
@@ -145,7 +161,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
 	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
-		return portHint(err)
+		return portHint(err, emulateFlag(err))
 	}
 	defer func() {
 		if cerr := e.Close(); cerr != nil {
@@ -153,18 +169,35 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}()
 	describe(stdout, e, target)
-	fmt.Fprintln(stdout, example(ctx, e.URL()))
+	callHint(ctx, stdout, stderr, cfg.Name, e.URL(), *probe)
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "lambdagrpc: stopping")
 	return nil
 }
 
-func portHint(err error) error {
+// portHint adds to an "address already in use" error the flag (or file
+// field) that chooses another address.
+func portHint(err error, flag string) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w\nanother program uses that port: choose another with --addr", err)
+		return fmt.Errorf("%w\nanother program uses that port: choose another with %s", err, flag)
 	}
 	return err
+}
+
+// emulateFlag names the emulate flag that sets the address err failed to
+// bind, from the emulator's description of it.
+func emulateFlag(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "emulator: Runtime API:"):
+		return "--runtime-api-addr"
+	case strings.Contains(msg, "emulator: Invoke API:"):
+		return "--invoke-addr"
+	case strings.Contains(msg, "emulator: front door:"):
+		return "--addr"
+	}
+	return "--front-door KIND=HOST:PORT"
 }
 
 // describe prints a function's front doors.
@@ -199,17 +232,61 @@ func baseName(target string) string {
 	return target
 }
 
-// example asks the function, through the front door, which services it
-// has (the reflection service works half-duplex over gRPC-Web) and writes a
-// ready-to-paste Connect call of its first unary method.
-func example(ctx context.Context, url string) string {
-	generic := fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '{}' %s/<package.Service>/<Method>", url)
-	svc, method, body, err := firstUnary(ctx, url)
-	if err != nil {
-		return generic + "\n(register google.golang.org/grpc/reflection to get a ready-made call: " + err.Error() + ")"
+// bridgeListen is where the printed bridge command listens (bridge's default).
+const bridgeListen = "127.0.0.1:50051"
+
+// callHint writes how to call the function at url: a ready-to-paste
+// Connect call of its first unary method and the same call with grpcurl
+// through a bridge. Only a probe can find the method: with probe set it
+// asks the function's reflection service, which cold-starts the function,
+// and says so on stderr around the probe so its log lines are told apart.
+func callHint(ctx context.Context, w, stderr io.Writer, name, url string, probe bool) {
+	svc, method, body := "<package.Service>", "<Method>", "{}"
+	var why string
+	if probe {
+		fmt.Fprintf(stderr, "lambdagrpc: probing %s through gRPC reflection for a ready-made call; this cold-starts it, and its log lines up to \"probe done\" are the probe's (--probe=false skips this)\n", name)
+		s, m, b, err := firstUnary(ctx, url)
+		fmt.Fprintf(stderr, "lambdagrpc: probe done\n")
+		if err != nil {
+			why = "(register google.golang.org/grpc/reflection in the function to get a ready-made call: " + err.Error() + ")"
+		} else {
+			svc, method, body = s, m, b
+		}
+	} else {
+		why = "(emulate without --probe=false fills in a method of the function)"
 	}
-	return fmt.Sprintf("Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '%s' %s/%s/%s\n"+
-		"or with grpcurl, through a bridge:\n  lambdagrpc bridge --target %s &\n  grpcurl -plaintext -d '%s' 127.0.0.1:50051 %s/%s", body, url, svc, method, url, body, svc, method)
+	grpcurl, note := grpcurlCommand()
+	fmt.Fprintf(w, "Call it with Connect JSON:\n  curl -H 'Content-Type: application/json' -d '%s' %s/%s/%s\n", body, url, svc, method)
+	fmt.Fprintf(w, "or with grpcurl, through a bridge:\n  %s bridge --target %s &\n  %s -plaintext -d '%s' %s %s/%s\n", selfCommand(os.Args[0]), url, grpcurl, body, bridgeListen, svc, method)
+	if note != "" {
+		fmt.Fprintln(w, note)
+	}
+	if why != "" {
+		fmt.Fprintln(w, why)
+	}
+}
+
+// selfCommand is how to run this lambdagrpc again from the same shell: a
+// binary that `go run` built in its temporary directory cannot be run
+// again, so the hint says `go run` with the import path, which works in
+// this repository and in any module that requires lambdagrpc.
+func selfCommand(arg0 string) string {
+	if strings.Contains(filepath.ToSlash(arg0), "/go-build") {
+		return "go run github.com/lambdagrpc/lambdagrpc/cmd/lambdagrpc"
+	}
+	return arg0
+}
+
+// grpcurlCommand is how to run grpcurl here, and a note on where to get it
+// when it is not on PATH.
+func grpcurlCommand() (cmd, note string) {
+	if _, err := exec.LookPath("grpcurl"); err == nil {
+		return "grpcurl", ""
+	}
+	if fi, err := os.Stat(filepath.Join(".tmp", "bin", "grpcurl")); err == nil && !fi.IsDir() {
+		return ".tmp/bin/grpcurl", ""
+	}
+	return "grpcurl", "  (grpcurl is not on PATH: `make tools` puts the pinned one in .tmp/bin, or go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4)"
 }
 
 func reflect(ctx context.Context, url string, req *reflectionpb.ServerReflectionRequest) (*reflectionpb.ServerReflectionResponse, error) {

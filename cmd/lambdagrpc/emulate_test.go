@@ -2,43 +2,88 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestEmulateGreeter runs the README's main command: it builds the example,
-// runs it as a process on the emulator, and the printed call works.
-func TestEmulateGreeter(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+// startEmulate runs emulate with args and returns what it printed on
+// stdout up to "Press Ctrl-C to stop.", its stderr so far, and a function
+// that stops it and returns its error.
+func startEmulate(t *testing.T, ctx context.Context, args ...string) (stdout string, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
+	stderr = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, io.Discard)
+		done <- run(ctx, append([]string{"emulate"}, args...), pw, stderr)
 		pw.Close()
 	}()
-	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
-	var body, url string
+	var out strings.Builder
 	sc := bufio.NewScanner(pr)
+	ready := false
 	for sc.Scan() {
-		if m := curl.FindStringSubmatch(sc.Text()); m != nil {
-			body, url = m[1], m[2]
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Press Ctrl-C to stop.") {
+			ready = true
 			break
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if url == "" {
-		t.Fatalf("no ready-to-paste call printed (emulate: %v)", <-done)
+	stop = func() error {
+		cancel()
+		return <-done
 	}
+	if !ready {
+		t.Fatalf("emulate did not start: %v\nstdout:\n%s\nstderr:\n%s", stop(), out.String(), stderr.String())
+	}
+	return out.String(), stderr, stop
+}
+
+// TestEmulateGreeter runs the README's main command: it builds the example,
+// runs it as a process on the emulator, and the printed calls work: the
+// curl line as printed, the bridge and grpcurl lines by their shape (the
+// bridge command is checked by TestSelfCommand).
+func TestEmulateGreeter(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "../../examples/greeter")
+	curl := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '(.*)' (http://\S+)`)
+	m := curl.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no ready-to-paste call printed:\n%s", out)
+	}
+	body, url := m[1], m[2]
 	if !strings.HasSuffix(url, "/lambdagrpc.examples.greeter.v1.Greeter/SayHello") || body != `{"name":"world"}` {
 		t.Fatalf("printed call %q %q", body, url)
+	}
+	base := strings.TrimSuffix(url, "/lambdagrpc.examples.greeter.v1.Greeter/SayHello")
+	for _, want := range []string{
+		" bridge --target " + base + " &\n",
+		` -plaintext -d '{"name":"world"}' 127.0.0.1:50051 lambdagrpc.examples.greeter.v1.Greeter/SayHello` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("emulate printed:\n%s\nwant a line containing %q", out, want)
+		}
+	}
+	// The probe said that it ran, before the function's first log line.
+	log := stderr.String()
+	probing, start := strings.Index(log, "probing greeter through gRPC reflection"), strings.Index(log, "START RequestId")
+	if probing < 0 || start < probing || !strings.Contains(log, "probe done") {
+		t.Errorf("the probe's cold start is not announced before the function's log:\n%s", log)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -46,41 +91,182 @@ func TestEmulateGreeter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := io.ReadAll(resp.Body)
+	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(out) != `{"message":"Hello, world!"}` {
-		t.Fatalf("the printed call answered %d %s", resp.StatusCode, out)
+	if resp.StatusCode != http.StatusOK || string(got) != `{"message":"Hello, world!"}` {
+		t.Fatalf("the printed call answered %d %s", resp.StatusCode, got)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("emulate: %v", err)
 	}
 }
 
+// TestEmulateLazy: with --probe=false nothing runs the function before the
+// first call, as on Lambda; -v shows the build's progress.
+func TestEmulateLazy(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	out, stderr, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "--probe=false", "-v", "../../examples/greeter")
+	if want := "building ../../examples/greeter for " + runtime.GOOS + "/" + runtime.GOARCH; !strings.Contains(stderr.String(), want) {
+		t.Errorf("emulate -v printed:\n%s\nwant the build's progress, %q", stderr.String(), want)
+	}
+	if !strings.Contains(out, "/<package.Service>/<Method>") {
+		t.Errorf("without a probe the call should name placeholders:\n%s", out)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	if log := stderr.String(); strings.Contains(log, "cold start") || strings.Contains(log, "START RequestId") {
+		t.Errorf("the function ran before any call:\n%s", log)
+	}
+}
+
+func TestSelfCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ arg0, want string }{
+		{"/tmp/go-build1234/b001/exe/lambdagrpc", "go run github.com/lambdagrpc/lambdagrpc/cmd/lambdagrpc"},
+		{"lambdagrpc", "lambdagrpc"},
+		{"./lambdagrpc", "./lambdagrpc"},
+		{"/home/me/go/bin/lambdagrpc", "/home/me/go/bin/lambdagrpc"},
+	} {
+		if got := selfCommand(tc.arg0); got != tc.want {
+			t.Errorf("selfCommand(%q) = %q, want %q", tc.arg0, got, tc.want)
+		}
+	}
+}
+
+// TestEmulateErrors checks that emulate reports what is wrong before it
+// binds any port: the default address, 127.0.0.1:9000, is held by the test
+// (or by something else) throughout, so a case that binds first fails with
+// "address already in use" instead of its own error.
 func TestEmulateErrors(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if l, err := net.Listen("tcp", "127.0.0.1:9000"); err == nil {
+		defer l.Close()
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
 	for _, tc := range []struct {
+		name string
 		args []string
 		want string
 	}{
-		{[]string{"emulate", "./testdata/does-not-exist"}, "building"},
-		{[]string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
-		{[]string{"emulate", "main.go"}, "not executable"},
-		{[]string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
-		{[]string{"emulate", "--config", "./testdata/nope.json"}, "no such file"},
-		{[]string{"emulate", "--config", "x.json", "./testdata/hello"}, "not both"},
-		{[]string{"emulate", "--front-door", "carrier-pigeon", "./testdata/hello"}, "unknown front door kind"},
+		{"missing package", []string{"emulate", "./testdata/does-not-exist"}, "not a Go package"},
+		{"busy address", []string{"emulate", "--addr", busy.Addr().String(), "./testdata/hello"}, "choose another with --addr"},
+		{"not executable", []string{"emulate", "main.go"}, "not executable"},
+		{"invoke mode", []string{"emulate", "--invoke-mode", "SOMETIMES", "./testdata/hello"}, "unknown invoke mode"},
+		{"missing config", []string{"emulate", "--config", "./testdata/nope.json"}, "no such file"},
+		{"config and package", []string{"emulate", "--config", "x.json", "./testdata/hello"}, "not both"},
+		{"front door kind", []string{"emulate", "--front-door", "carrier-pigeon", "./testdata/hello"}, "unknown front door kind"},
+		{"auth type", []string{"emulate", "--auth-type", "MAGIC", "./testdata/hello"}, "unknown auth type"},
+		{"concurrency", []string{"emulate", "--concurrency", "0", "./testdata/hello"}, "--concurrency"},
+		{"reserved concurrency", []string{"emulate", "--reserved-concurrency", "-1", "./testdata/hello"}, "--reserved-concurrency"},
+		{"library package", []string{"emulate", "../../internal/wire"}, "not a main package"},
 	} {
-		err := run(ctx, tc.args, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(ctx, tc.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the emulator's goroutines may write
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestEmulateStopsQuietly is Ctrl-C after a call: the function is stopped
+// by its emulator and exits cleanly, without a Runtime API error in the log.
+func TestEmulateStopsQuietly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, &stderr)
+		pw.Close()
+	}()
+	url := regexp.MustCompile(`Function URL\s+(http://\S+)`)
+	var base string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := url.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
 		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" {
+		t.Fatalf("no Function URL printed (emulate: %v)\n%s", <-done, stderr.String())
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/lambdagrpc.examples.greeter.v1.Greeter/SayHello", strings.NewReader(`{"name":"stop"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("call: HTTP %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	log := stderr.String()
+	for _, bad := range []string{"ContainerError", "Non-recoverable", "level=ERROR", "level=WARN", "exit status"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("stopping the emulator logged %q:\n%s", bad, log)
+		}
+	}
+}
+
+// TestEmulateConfigPrintsCalls: --config mode prints a ready-made call for
+// every function.
+func TestEmulateConfigPrintsCalls(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cfg := filepath.Join(t.TempDir(), "functions.json")
+	pkg, err := filepath.Abs("../../examples/greeter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := fmt.Sprintf(`{"invokeAddr":"127.0.0.1:0","functions":[{"name":"one","package":%q,"addr":"127.0.0.1:0"},{"name":"two","package":%q,"addr":"127.0.0.1:0","invokeMode":"RESPONSE_STREAM"}]}`, pkg, pkg)
+	if err := os.WriteFile(cfg, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, stop := startEmulate(t, ctx, "--config", cfg)
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	calls := regexp.MustCompile(`curl -H 'Content-Type: application/json' -d '\{"name":"world"\}' http://\S+/lambdagrpc.examples.greeter.v1.Greeter/SayHello`).FindAllString(out, -1)
+	if len(calls) != 2 || calls[0] == calls[1] {
+		t.Errorf("emulate --config printed:\n%s\nwant a ready-made call for each of the two functions", out)
 	}
 }

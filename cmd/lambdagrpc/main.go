@@ -38,7 +38,7 @@ commands:
   bridge    serve native gRPC (grpcurl, any gRPC client) in front of a Lambda
   build     build a deployable zip (bootstrap) for the provided.al2023 runtime
 
-Run "lambdagrpc <command> -h" for a command's flags.
+Run "lambdagrpc <command> -h" or "lambdagrpc help <command>" for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,10 +53,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bridgeCmd(ctx, args[1:], stdout, stderr)
 	case "build":
 		return build(ctx, args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) > 1 {
+			switch args[1] {
+			case "emulate", "bridge", "build":
+				return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+			}
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("unknown command %q", args[1])
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseFlags parses a command's flags. Help asked for (-h, -help) goes to
+// stdout, so that it can be paged; a usage error's usage goes to stderr, and
+// so does anything fs prints later. A command's Usage writes to
+// fs.Output().
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+	case err != nil:
+		fs.SetOutput(stderr)
+		fs.Usage()
+	}
+	fs.SetOutput(stderr)
+	return err
 }
