@@ -95,7 +95,9 @@ type Invoker interface {
 // Function URL-shaped event, so any lambdagrpc function answers it. With
 // stream, calls use InvokeWithResponseStream and server-streamed messages
 // arrive as the function sends them (the function must run in
-// RESPONSE_STREAM mode); otherwise Invoke, buffered.
+// RESPONSE_STREAM mode); otherwise Invoke, buffered. The Invoke API is the
+// Conn's transport, so opts must not set another (client.WithHTTPClient,
+// client.WithTransport, SigV4): client.New reports the conflict.
 func New(lc Invoker, function string, stream bool, opts ...client.Option) (*client.Conn, error) {
 	if function == "" {
 		return nil, errors.New("awsclient: no function name")
