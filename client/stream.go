@@ -402,6 +402,13 @@ func (s *clientStream) head(resp *http.Response) {
 	for _, p := range s.headerP {
 		*p = s.header
 	}
+	if lambdaAnswered(resp) {
+		// Lambda's own answer (a front door's or the Invoke API's), whose
+		// JSON body must not be mistaken for a Connect error.
+		s.fail(httpError(resp))
+		resp.Body.Close()
+		return
+	}
 	ct := strings.ToLower(resp.Header.Get("Content-Type"))
 	if s.c.protocol == Connect && s.unary {
 		s.connectUnaryHead(resp, ct)
@@ -530,34 +537,78 @@ func connectErrorStatus(resp *http.Response) *status.Status {
 	return st
 }
 
+// lambdaAnswered reports whether Lambda itself produced resp, rather than
+// the function: a front door's error (X-Amzn-Errortype on a failure
+// status) or a function error reported by the Invoke API
+// (X-Amz-Function-Error, whatever the status). The headers are looked up
+// by their canonical keys, so the common answer costs two map lookups.
+func lambdaAnswered(resp *http.Response) bool {
+	if len(resp.Header["X-Amz-Function-Error"]) > 0 {
+		return true
+	}
+	return resp.StatusCode != http.StatusOK && len(resp.Header["X-Amzn-Errortype"]) > 0
+}
+
 // httpError explains an HTTP answer that carries no gRPC status, naming
 // Lambda when one of its front doors produced it.
 func httpError(resp *http.Response) error {
 	code := wire.CodeFromHTTP(resp.StatusCode)
 	errType := resp.Header.Get("X-Amzn-Errortype")
+	funcErr := resp.Header.Get("X-Amz-Function-Error")
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	detail := strings.TrimSpace(string(b))
-	if errType != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests:
+	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
+		switch {
+		case funcErr != "":
+			code = codes.Unavailable
+			detail = "the function failed (X-Amz-Function-Error: " + funcErr + "); see its logs"
+		case resp.StatusCode == http.StatusTooManyRequests:
 			code = codes.ResourceExhausted
 			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
-		case http.StatusRequestEntityTooLarge:
+		case resp.StatusCode == http.StatusRequestEntityTooLarge:
 			code = codes.ResourceExhausted
-			detail = "the request or response exceeded Lambda's payload limit"
-		case http.StatusBadGateway:
+			switch {
+			case strings.Contains(errType, "Request"):
+				detail = "the request exceeded Lambda's invocation payload limit (6 MB of event, in which a binary body grows by a third as base64); send less"
+			case strings.Contains(errType, "Response"):
+				detail = "the response exceeded Lambda's buffered payload limit (6,291,556 bytes); send less, or run the function in RESPONSE_STREAM mode behind a streaming Function URL"
+			default:
+				detail = "the request or response exceeded Lambda's payload limit"
+			}
+		case resp.StatusCode == http.StatusBadGateway:
 			code = codes.Unavailable
 			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
-		case http.StatusForbidden:
+		case resp.StatusCode == http.StatusForbidden:
 			code = codes.PermissionDenied
 			detail = "Lambda refused the call (auth type or resource policy)"
 		}
-		if errType != "" {
+		if msg := lambdaMessage(b); errType != "" && msg != "" {
+			detail += " (" + errType + ": " + msg + ")"
+		} else if errType != "" {
 			detail += " (" + errType + ")"
+		} else if msg != "" {
+			detail += " (" + msg + ")"
 		}
 		return status.Errorf(code, "Lambda answered HTTP %d: %s", resp.StatusCode, detail)
 	}
 	return status.Errorf(code, "HTTP %d %s without a gRPC status: %q", resp.StatusCode, http.StatusText(resp.StatusCode), detail)
+}
+
+// lambdaMessage is the message of one of Lambda's JSON error bodies:
+// {"Message"} from a Function URL, {"message"} from API Gateway,
+// {"errorMessage"} from the Invoke API.
+func lambdaMessage(body []byte) string {
+	var e struct {
+		Message      string `json:"message"` // matches "Message" too
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return e.Message
 }
 
 // headerMD converts response headers to metadata, leaving out the
