@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/client"
 )
 
 // DefaultMaxRequestBytes bounds the messages collected from a client or
@@ -34,12 +37,22 @@ import (
 // payload holds about 4.5 MB of binary body once base64-encoded.
 const DefaultMaxRequestBytes = 4_500_000
 
+// DefaultMaxResponseBytes bounds each response message the bridge accepts
+// from an upstream: 200 MiB, the most a streamed Lambda response carries.
+// The bridge cannot know whether a Function URL streams, and a buffered one
+// delivers at most 6,291,556 bytes of response document anyway, so the
+// larger cap refuses nothing Lambda could deliver. Its cost is memory: one
+// message is held whole while it is forwarded (the client grows the buffer
+// as bytes arrive, so a lying length prefix costs no more than what came).
+const DefaultMaxResponseBytes = 200 << 20
+
 // Bridge forwards native gRPC calls to upstreams.
 type Bridge struct {
 	def       upstream
 	services  map[string]upstream
 	log       *slog.Logger
 	maxReq    int
+	maxResp   int
 	srv       *grpc.Server
 	perCall   map[string]bool
 	serverOpt []grpc.ServerOption
@@ -76,6 +89,17 @@ func WithMaxRequestBytes(n int) Option {
 	return optionFunc(func(b *Bridge) { b.maxReq = n })
 }
 
+// WithMaxResponseBytes bounds each response message from an upstream. The
+// default is DefaultMaxResponseBytes. The bound travels to the upstream as
+// grpc.MaxCallRecvMsgSize on every call, so it replaces each upstream
+// Conn's own limit; 0 leaves those limits (client.WithMaxRecvMsgSize) in
+// charge, as lambdagrpc bridge does to choose one per upstream. A message
+// over the limit fails with RESOURCE_EXHAUSTED naming it. The caller's own
+// receive limit (grpc.MaxCallRecvMsgSize in the caller) applies after.
+func WithMaxResponseBytes(n int) Option {
+	return optionFunc(func(b *Bridge) { b.maxResp = n })
+}
+
 // WithServerOptions adds grpc-go server options, such as grpc.Creds for
 // TLS. The default serves h2c (cleartext HTTP/2).
 func WithServerOptions(opts ...grpc.ServerOption) Option {
@@ -108,6 +132,7 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 		services: map[string]upstream{},
 		log:      slog.New(slog.DiscardHandler),
 		maxReq:   DefaultMaxRequestBytes,
+		maxResp:  DefaultMaxResponseBytes,
 		perCall: map[string]bool{
 			"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
 			"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
@@ -236,7 +261,11 @@ func (b *Bridge) forward(ss grpc.ServerStream, method string, up upstream) error
 // call makes one upstream call with reqs and forwards its answer. With
 // final, the upstream's trailers become the call's.
 func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, up upstream, reqs [][]byte, final bool) error {
-	cs, err := up.cc.NewStream(ctx, bidi, method, grpc.ForceCodecV2(rawCodec{}))
+	copts := []grpc.CallOption{grpc.ForceCodecV2(rawCodec{})}
+	if b.maxResp > 0 {
+		copts = append(copts, grpc.MaxCallRecvMsgSize(b.maxResp))
+	}
+	cs, err := up.cc.NewStream(ctx, bidi, method, copts...)
 	if err != nil {
 		return upstreamError(up, err)
 	}
@@ -269,6 +298,12 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 				// No answer at all: the upstream could not be reached.
 				return upstreamError(up, err)
 			}
+			var tl *client.MessageTooLargeError
+			if errors.As(err, &tl) {
+				// The bridge's own limit, not the caller's, nor the
+				// upstream's status.
+				return status.Errorf(codes.ResourceExhausted, "the upstream's response message is larger than the bridge's limit (%s vs. %d bytes): raise the limit with lambdagrpc bridge --max-response-bytes, or bridge.WithMaxResponseBytes", sizeText(tl.Size), tl.Limit)
+			}
 			if final {
 				sendHeader()
 				ss.SetTrailer(outgoing(cs.Trailer()))
@@ -286,6 +321,15 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 		ss.SetTrailer(outgoing(cs.Trailer()))
 	}
 	return nil
+}
+
+// sizeText is a message size for an error: -1 is a size known only to be
+// over the limit once decompressed.
+func sizeText(n int) string {
+	if n < 0 {
+		return "more, decompressed,"
+	}
+	return strconv.Itoa(n)
 }
 
 // upstreamError explains a failure to reach the upstream, naming it; the

@@ -208,3 +208,51 @@ func TestBridgeRequestLimit(t *testing.T) {
 		t.Fatalf("over the limit: %v", st)
 	}
 }
+
+// TestBridgeLargeResponse sends a 4.3 MB response, over grpc-go's 4 MiB
+// default but within what Lambda delivers buffered, through the bridge in
+// both invoke modes: the upstream Conn keeps its default limit, and the
+// bridge's own (DefaultMaxResponseBytes) applies.
+func TestBridgeLargeResponse(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			// Megabytes through base64 and JSON are slow under the race
+			// detector on a busy machine: allow a minute.
+			url := testfn.Start(t, emulator.Config{InvokeMode: mode, Timeout: time.Minute}).URL()
+			c := testpb.NewTestServiceClient(startBridge(t, url))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			resp, err := c.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 4_300_000}, grpc.MaxCallRecvMsgSize(16<<20))
+			if err != nil || len(resp.GetPayload().GetBody()) != 4_300_000 {
+				t.Fatalf("UnaryCall(4.3 MB) = %d bytes, %v; want 4300000 bytes", len(resp.GetPayload().GetBody()), err)
+			}
+			stream, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 4_300_000}}}, grpc.MaxCallRecvMsgSize(16<<20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := stream.Recv(); err != nil || len(m.GetPayload().GetBody()) != 4_300_000 {
+				t.Fatalf("streamed 4.3 MB = %d bytes, %v", len(m.GetPayload().GetBody()), err)
+			}
+		})
+	}
+}
+
+// TestBridgeResponseLimit checks that a response over the bridge's own
+// limit fails with a status that names that limit and how to raise it, not
+// one that reads like the caller's own limit.
+func TestBridgeResponseLimit(t *testing.T) {
+	t.Parallel()
+	c := testpb.NewTestServiceClient(startBridge(t, function(t, emulator.Buffered), bridge.WithMaxResponseBytes(1_000_000)))
+	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{ResponseSize: 2_000_000}, grpc.MaxCallRecvMsgSize(16<<20))
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("over the bridge's limit: %v, want ResourceExhausted", st)
+	}
+	for _, want := range []string{"bridge", "1000000", "2000008", "--max-response-bytes", "WithMaxResponseBytes"} {
+		if !strings.Contains(st.Message(), want) {
+			t.Errorf("over the bridge's limit: message %q, want it to contain %q", st.Message(), want)
+		}
+	}
+}

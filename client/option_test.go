@@ -2,11 +2,15 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/client"
 )
@@ -77,5 +81,30 @@ func TestNewAcceptsGoodOptions(t *testing.T) {
 			continue
 		}
 		conn.Close()
+	}
+}
+
+// TestMessageTooLargeError checks that a response over the receive limit
+// is a RESOURCE_EXHAUSTED status that errors.As tells apart from the same
+// code sent by a server, on every protocol.
+func TestMessageTooLargeError(t *testing.T) {
+	t.Parallel()
+	for _, s := range setups[:4] {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, s)
+			_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{ResponseSize: 2000}, grpc.MaxCallRecvMsgSize(1000))
+			var tl *client.MessageTooLargeError
+			if !errors.As(err, &tl) || tl.Limit != 1000 || tl.Size <= 1000 {
+				t.Fatalf("UnaryCall over the limit = %v (%#v), want a *client.MessageTooLargeError of limit 1000", err, tl)
+			}
+			if st := status.Convert(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "larger than max") {
+				t.Fatalf("its status = %v", st)
+			}
+			_, err = c.UnaryCall(ctx(t), &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.ResourceExhausted), Message: "the server's"}})
+			if errors.As(err, &tl) {
+				t.Fatalf("the server's own RESOURCE_EXHAUSTED is a *client.MessageTooLargeError: %v", err)
+			}
+		})
 	}
 }

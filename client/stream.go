@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -224,7 +225,7 @@ func decompress(name string, b []byte, max int) ([]byte, error) {
 	case err != nil:
 		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
 	case tooLarge:
-		return nil, status.Errorf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", max)
+		return nil, &MessageTooLargeError{Size: -1, Limit: max}
 	}
 	return out, nil
 }
@@ -445,9 +446,11 @@ func (s *clientStream) head(resp *http.Response) {
 		r = wire.NewTextReader(resp.Body)
 		length = wire.DecodedTextLen(length)
 	}
-	// The server is the one the caller chose: its frame lengths are trusted
-	// up to the receive limit.
-	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengths()
+	// The server is the one the caller chose: its frame lengths are trusted,
+	// up to the default receive limit. A larger limit (the bridge's is
+	// Lambda's 200 MiB streaming cap) grows longer frames' buffers as their
+	// bytes arrive, so a lying length prefix costs no more than that.
+	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengthsUpTo(defaultMaxRecv + 64<<10)
 	if s.recycle {
 		s.frames.AllocWith(getBuf)
 	}
@@ -495,7 +498,11 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 		}
 	}
 	if len(b) > s.maxRecv {
-		s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(b), s.maxRecv))
+		size := len(b) // the limit+1 bytes read
+		if resp.ContentLength > int64(size) && resp.Header.Get("Content-Encoding") == "" {
+			size = int(min(resp.ContentLength, math.MaxInt))
+		}
+		s.fail(&MessageTooLargeError{Size: size, Limit: s.maxRecv})
 		return
 	}
 	s.unaryMsg, s.unaryOK = b, true
@@ -731,7 +738,7 @@ func (s *clientStream) RecvMsg(m any) error {
 				}
 			}
 			if len(payload) > s.maxRecv {
-				s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(payload), s.maxRecv))
+				s.fail(&MessageTooLargeError{Size: len(payload), Limit: s.maxRecv})
 				break
 			}
 			s.received++
@@ -787,7 +794,7 @@ func (s *clientStream) readError(err error) error {
 	var tl *wire.FrameTooLargeError
 	switch {
 	case errors.As(err, &tl):
-		return status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", tl.Length, s.maxRecv)
+		return &MessageTooLargeError{Size: tl.Length, Limit: s.maxRecv}
 	case errors.Is(err, io.EOF):
 		if s.c.protocol == Connect {
 			return status.Error(codes.Internal, "the stream ended without a Connect end-of-stream message")
