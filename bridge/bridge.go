@@ -71,8 +71,8 @@ type optionFunc func(*Bridge)
 func (f optionFunc) apply(b *Bridge) { f(b) }
 
 // WithService routes the calls of one service ("package.Service") to cc,
-// described by name in logs and errors. Other services go to the default
-// upstream given to New.
+// named by name in the bridge's log (never to callers). Other services go
+// to the default upstream given to New.
 func WithService(service, name string, cc grpc.ClientConnInterface) Option {
 	return optionFunc(func(b *Bridge) { b.services[service] = upstream{name: name, cc: cc} })
 }
@@ -118,14 +118,16 @@ func WithPerMessage(methods ...string) Option {
 	})
 }
 
-// WithName names the default upstream in logs and errors, for example by
-// its URL or function name. The default is "upstream".
+// WithName names the default upstream in the bridge's log, for example by
+// its URL or function name; callers never see it. The default is
+// "upstream".
 func WithName(name string) Option {
 	return optionFunc(func(b *Bridge) { b.def.name = name })
 }
 
 // New returns a bridge that forwards calls to upstream, typically a
-// client.Conn.
+// client.Conn. upstream may be nil when WithService routes every service
+// the bridge should serve: calls to others are then UNIMPLEMENTED.
 func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 	b := &Bridge{
 		def:      upstream{name: "upstream", cc: upstreamConn},
@@ -214,7 +216,13 @@ func (b *Bridge) handle(_ any, ss grpc.ServerStream) error {
 	start := time.Now()
 	method, _ := grpc.MethodFromServerStream(ss)
 	up := b.upstreamFor(method)
-	err := b.forward(ss, method, up)
+	var err error
+	if up.cc == nil {
+		svc, _, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+		err = status.Errorf(codes.Unimplemented, "no upstream serves service %s: add it to the bridge's configuration", svc)
+	} else {
+		err = b.forward(ss, method, up)
+	}
 	code := status.Code(err)
 	b.log.Info("bridge: call", "method", method, "upstream", up.name, "code", code.String(), "duration", time.Since(start).Round(time.Microsecond))
 	return err
@@ -267,15 +275,15 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 	}
 	cs, err := up.cc.NewStream(ctx, bidi, method, copts...)
 	if err != nil {
-		return upstreamError(up, err)
+		return b.upstreamError(method, up, err)
 	}
 	for _, r := range reqs {
 		if err := cs.SendMsg(&r); err != nil {
-			return upstreamError(up, err)
+			return b.upstreamError(method, up, err)
 		}
 	}
 	if err := cs.CloseSend(); err != nil {
-		return upstreamError(up, err)
+		return b.upstreamError(method, up, err)
 	}
 	headerSent := false
 	sendHeader := func() {
@@ -296,7 +304,7 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 		if err != nil {
 			if _, herr := cs.Header(); herr != nil {
 				// No answer at all: the upstream could not be reached.
-				return upstreamError(up, err)
+				return b.upstreamError(method, up, err)
 			}
 			var tl *client.MessageTooLargeError
 			if errors.As(err, &tl) {
@@ -332,13 +340,25 @@ func sizeText(n int) string {
 	return strconv.Itoa(n)
 }
 
-// upstreamError explains a failure to reach the upstream, naming it; the
-// code is the client's (UNAVAILABLE for a refused connection, the
-// context's for a deadline or cancellation).
-func upstreamError(up upstream, err error) error {
+// upstreamError is what the caller learns when the upstream could not be
+// called: the code (the client's: UNAVAILABLE for a refused connection,
+// the context's for a deadline or cancellation) and where to look, but no
+// URL, address or ARN, which may be internal; the bridge's log names the
+// upstream and has the cause.
+func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 	st := status.Convert(err)
-	if st.Code() == codes.DeadlineExceeded || st.Code() == codes.Canceled {
-		return err
+	level := slog.LevelWarn
+	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
+		level = slog.LevelInfo // the caller's doing, not the upstream's
 	}
-	return status.Errorf(st.Code(), "upstream %s: %s", up.name, st.Message())
+	b.log.Log(context.Background(), level, "bridge: upstream call failed", "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream answered")
+	case codes.Canceled:
+		return status.Error(codes.Canceled, "the call was cancelled before the upstream answered")
+	case codes.Unavailable:
+		return status.Error(codes.Unavailable, "the bridge could not reach the upstream that serves this method; the bridge's log has the cause")
+	}
+	return status.Errorf(st.Code(), "the bridge's call to the upstream that serves this method failed (%s); the bridge's log has the cause", st.Code())
 }

@@ -17,9 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/bridge"
 	"github.com/lambdagrpc/lambdagrpc/client"
@@ -115,7 +113,7 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opts = append(opts, bridge.WithServerOptions(grpc.Creds(credentials.NewServerTLSFromCert(&cert))))
 	}
-	var defConn grpc.ClientConnInterface = unroutable{}
+	var defConn grpc.ClientConnInterface // nil: services without an upstream are UNIMPLEMENTED
 	defName := "(no default upstream)"
 	if def != nil && def.Target != "" {
 		cc, err := dial(ctx, *def, *maxResp)
@@ -213,16 +211,3 @@ func dial(ctx context.Context, t target, maxResp int) (grpc.ClientConnInterface,
 	})
 	return awsclient.New(lc, t.Target, t.Stream, copts...)
 }
-
-// unroutable answers calls to services no upstream serves.
-type unroutable struct{}
-
-func (unroutable) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
-	return errNoUpstream
-}
-
-func (unroutable) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, errNoUpstream
-}
-
-var errNoUpstream = status.Error(codes.Unimplemented, "no upstream serves this service: add it to the bridge configuration")

@@ -251,3 +251,48 @@ func TestBridgeResponseLimitByTarget(t *testing.T) {
 		t.Errorf("bridge --max-response-bytes -1 = %v, want an error naming the flag", err)
 	}
 }
+
+// TestBridgeHidesUpstream checks that a caller of the CLI's bridge learns
+// neither the upstream's URL nor its address when it cannot be reached,
+// and that the bridge's log names it with the cause.
+func TestBridgeHidesUpstream(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + lis.Addr().String() + "/internal-stage"
+	lis.Close()
+	conn, log := startCLIBridge(t, "--target", down)
+	_, err = testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
+	st := status.Convert(err)
+	if st.Code() != codes.Unavailable {
+		t.Fatalf("upstream down: %v, want Unavailable", st)
+	}
+	for _, secret := range []string{down, lis.Addr().String(), "internal-stage"} {
+		if strings.Contains(st.Message(), secret) {
+			t.Errorf("the caller's status %q reveals %q", st.Message(), secret)
+		}
+	}
+	if l := log.String(); !strings.Contains(l, down) || !strings.Contains(l, "connection refused") {
+		t.Errorf("the bridge's log lacks the upstream or the cause:\n%s", l)
+	}
+}
+
+// TestBridgeUnroutedService checks that with a configuration of services
+// and no default upstream, another service is UNIMPLEMENTED with a message
+// that says how to serve it.
+func TestBridgeUnroutedService(t *testing.T) {
+	t.Parallel()
+	e := testfn.Start(t, emulator.Config{Timeout: 10 * time.Second})
+	cfg := filepath.Join(t.TempDir(), "bridge.json")
+	if err := os.WriteFile(cfg, []byte(`{"services": {"grpc.health.v1.Health": {"target": "`+e.URL()+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := startCLIBridge(t, "--config", cfg)
+	_, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
+	st := status.Convert(err)
+	if st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "grpc.testing.TestService") || !strings.Contains(st.Message(), "configuration") {
+		t.Fatalf("unrouted service: %v, want Unimplemented naming the service and the configuration", st)
+	}
+}
