@@ -803,6 +803,12 @@ func (s *clientStream) readError(err error) error {
 	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
 	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		// Without the socket addresses (grpc.Peer has them), which a
+		// bridge would otherwise hand its callers.
+		return status.Errorf(codes.Unavailable, "reading the response: %v", op.Err)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return status.Errorf(codes.Unavailable, "reading the response: %v", err)
