@@ -56,6 +56,7 @@ type Bridge struct {
 	srv       *grpc.Server
 	perCall   map[string]bool
 	serverOpt []grpc.ServerOption
+	errs      []error // configuration errors, reported by New
 }
 
 type upstream struct {
@@ -73,20 +74,50 @@ func (f optionFunc) apply(b *Bridge) { f(b) }
 // WithService routes the calls of one service ("package.Service") to cc,
 // named by name in the bridge's log (never to callers). Other services go
 // to the default upstream given to New.
+// New reports an empty or malformed service name, a nil cc, and a service
+// given twice.
 func WithService(service, name string, cc grpc.ClientConnInterface) Option {
-	return optionFunc(func(b *Bridge) { b.services[service] = upstream{name: name, cc: cc} })
+	return optionFunc(func(b *Bridge) {
+		switch {
+		case service == "" || strings.Contains(service, "/"):
+			b.errf("bridge: WithService(%q): give a service's full name, such as \"package.Service\"", service)
+		case cc == nil:
+			b.errf("bridge: WithService(%q): the connection is nil", service)
+		case b.services[service].cc != nil:
+			b.errf("bridge: WithService(%q) given twice: the second would silently replace the first", service)
+		default:
+			b.services[service] = upstream{name: name, cc: cc}
+		}
+	})
+}
+
+func (b *Bridge) errf(format string, args ...any) {
+	b.errs = append(b.errs, fmt.Errorf(format, args...))
 }
 
 // WithLogger logs one line per call (method, code, duration) and the
-// bridge's events. The default discards them.
+// bridge's events. The default discards them; New reports a nil logger.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(b *Bridge) { b.log = l })
+	return optionFunc(func(b *Bridge) {
+		if l == nil {
+			b.errf("bridge: WithLogger(nil): give a logger, or leave the option out to discard the log")
+			return
+		}
+		b.log = l
+	})
 }
 
 // WithMaxRequestBytes bounds what a client or bidi stream may send before
-// half-closing. The default is DefaultMaxRequestBytes.
+// half-closing, in bytes; it must be positive. The default is
+// DefaultMaxRequestBytes.
 func WithMaxRequestBytes(n int) Option {
-	return optionFunc(func(b *Bridge) { b.maxReq = n })
+	return optionFunc(func(b *Bridge) {
+		if n <= 0 {
+			b.errf("bridge: WithMaxRequestBytes(%d): the limit must be a positive number of bytes", n)
+			return
+		}
+		b.maxReq = n
+	})
 }
 
 // WithMaxResponseBytes bounds each response message from an upstream. The
@@ -96,23 +127,46 @@ func WithMaxRequestBytes(n int) Option {
 // charge, as lambdagrpc bridge does to choose one per upstream. A message
 // over the limit fails with RESOURCE_EXHAUSTED naming it. The caller's own
 // receive limit (grpc.MaxCallRecvMsgSize in the caller) applies after.
+// New reports a negative n.
 func WithMaxResponseBytes(n int) Option {
-	return optionFunc(func(b *Bridge) { b.maxResp = n })
+	return optionFunc(func(b *Bridge) {
+		if n < 0 {
+			b.errf("bridge: WithMaxResponseBytes(%d): the limit must be a positive number of bytes, or 0 for each upstream's own", n)
+			return
+		}
+		b.maxResp = n
+	})
 }
 
 // WithServerOptions adds grpc-go server options, such as grpc.Creds for
-// TLS. The default serves h2c (cleartext HTTP/2).
+// TLS. The default serves h2c (cleartext HTTP/2). They apply after the
+// bridge's own, so grpc.MaxRecvMsgSize here replaces WithMaxRequestBytes'
+// bound on one message (not on a stream's total). New reports a nil one.
 func WithServerOptions(opts ...grpc.ServerOption) Option {
-	return optionFunc(func(b *Bridge) { b.serverOpt = append(b.serverOpt, opts...) })
+	return optionFunc(func(b *Bridge) {
+		for i, o := range opts {
+			if o == nil {
+				b.errf("bridge: WithServerOptions: option %d of %d is nil", i+1, len(opts))
+				return
+			}
+		}
+		b.serverOpt = append(b.serverOpt, opts...)
+	})
 }
 
 // WithPerMessage forwards each request message of the named bidi methods
 // ("/package.Service/Method") as a call of its own, so a client that waits
 // for an answer before sending the next request works. The reflection
-// services' ServerReflectionInfo is always forwarded so.
+// services' ServerReflectionInfo is always forwarded so. New reports a
+// name of another form, which would never match.
 func WithPerMessage(methods ...string) Option {
 	return optionFunc(func(b *Bridge) {
 		for _, m := range methods {
+			svc, method, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
+			if !strings.HasPrefix(m, "/") || !ok || svc == "" || method == "" || strings.Contains(method, "/") {
+				b.errf("bridge: WithPerMessage(%q): give the method's full name, \"/package.Service/Method\"", m)
+				continue
+			}
 			b.perCall[m] = true
 		}
 	})
@@ -127,8 +181,10 @@ func WithName(name string) Option {
 
 // New returns a bridge that forwards calls to upstream, typically a
 // client.Conn. upstream may be nil when WithService routes every service
-// the bridge should serve: calls to others are then UNIMPLEMENTED.
-func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
+// the bridge should serve: calls to others are then UNIMPLEMENTED. New
+// reports invalid options, each by name, rather than let them be ignored
+// or replaced silently.
+func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error) {
 	b := &Bridge{
 		def:      upstream{name: "upstream", cc: upstreamConn},
 		services: map[string]upstream{},
@@ -145,6 +201,13 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 			o.apply(b)
 		}
 	}
+	if upstreamConn == nil && len(b.services) == 0 {
+		b.errf("bridge: no upstream: give New one, or route services with WithService")
+	}
+	if err := errors.Join(b.errs...); err != nil {
+		return nil, err
+	}
+	b.errs = nil
 	sopts := append([]grpc.ServerOption{
 		grpc.UnknownServiceHandler(b.handle),
 		grpc.ForceServerCodecV2(rawCodec{}),
@@ -152,7 +215,7 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 		grpc.MaxSendMsgSize(1 << 30),
 	}, b.serverOpt...)
 	b.srv = grpc.NewServer(sopts...)
-	return b
+	return b, nil
 }
 
 // Serve serves native gRPC on lis until Stop or GracefulStop.

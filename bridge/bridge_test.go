@@ -54,7 +54,10 @@ func dialBridge(t testing.TB, url string, opts ...bridge.Option) *grpc.ClientCon
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
+	b, err := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +325,10 @@ func TestBridgeHidesFunctionARN(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &lockedBuffer{}
-	b := bridge.New(up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
+	b, err := bridge.New(up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

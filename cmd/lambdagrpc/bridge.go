@@ -122,7 +122,10 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defConn, defName = cc, def.Target
 	}
-	b := bridge.New(defConn, append([]bridge.Option{bridge.WithName(defName)}, opts...)...)
+	b, err := bridge.New(defConn, append([]bridge.Option{bridge.WithName(defName)}, opts...)...)
+	if err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
