@@ -588,6 +588,9 @@ func httpError(resp *http.Response) error {
 		case resp.StatusCode == http.StatusForbidden:
 			code = codes.PermissionDenied
 			detail = "Lambda refused the call (auth type or resource policy)"
+		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
+			code = codes.NotFound
+			detail = "no such function, version or alias"
 		}
 		if msg := lambdaMessage(b); errType != "" && msg != "" {
 			detail += " (" + errType + ": " + msg + ")"
