@@ -369,6 +369,15 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 				// No answer at all: the upstream could not be reached.
 				return b.upstreamError(method, up, err)
 			}
+			var he *client.HTTPError
+			if errors.As(err, &he) {
+				// Lambda's own answer, or an HTTP error from something
+				// else: its words may name the function's ARN or internal
+				// hosts, so the caller gets the client's summary only.
+				b.log.Warn("bridge: the upstream answered without a gRPC status", "method", method, "upstream", up.name, "error", err.Error())
+				st := he.Redacted()
+				return status.Error(st.Code(), st.Message()+"; the bridge's log has the details")
+			}
 			var tl *client.MessageTooLargeError
 			if errors.As(err, &tl) {
 				// The bridge's own limit, not the caller's, nor the

@@ -134,31 +134,6 @@ func (c *Conn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 	return streamer(ctx, desc, nil, method, opts...)
 }
 
-// MessageTooLargeError is the error of a call whose response message
-// exceeds the receive limit (WithMaxRecvMsgSize, grpc.MaxCallRecvMsgSize).
-// It is a RESOURCE_EXHAUSTED status, worded as grpc-go's; errors.As tells
-// it from the same code sent by the server, as the bridge does to name its
-// own limit.
-type MessageTooLargeError struct {
-	// Size is the message's size in bytes, or as many as were read when
-	// the limit stopped reading it (more than Limit either way); -1 when
-	// only its decompression found it too large.
-	Size int
-	// Limit is the receive limit that refused it.
-	Limit int
-}
-
-// GRPCStatus returns the error's status, for status.FromError and
-// status.Code.
-func (e *MessageTooLargeError) GRPCStatus() *status.Status {
-	if e.Size < 0 {
-		return status.Newf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", e.Limit)
-	}
-	return status.Newf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", e.Size, e.Limit)
-}
-
-func (e *MessageTooLargeError) Error() string { return e.GRPCStatus().Err().Error() }
-
 // statusError converts any error into a status error, context errors by
 // their code.
 func statusError(err error) error {

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -172,6 +173,42 @@ func TestLambdaAnswersReplayed(t *testing.T) {
 					checkLambdaAnswer(t, name, err, tc.want)
 				})
 			}
+		}
+	}
+}
+
+// TestHTTPErrorRedacted checks that an answer without a gRPC status is a
+// *client.HTTPError whose redacted status keeps the code and the client's
+// summary but drops the answer's own words (here, an ARN).
+func TestHTTPErrorRedacted(t *testing.T) {
+	t.Parallel()
+	arn := "arn:aws:lambda:eu-west-1:123456789012:function:f"
+	for _, h := range []http.HandlerFunc{
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"Message":"Function not found: `+arn+`"}`)
+		},
+		func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "upstream "+arn+" is down")
+		},
+	} {
+		ts := httptest.NewServer(h)
+		conn, _ := client.New(ts.URL, client.WithProtocol(client.Connect))
+		_, err := testpb.NewTestServiceClient(conn).UnaryCall(ctx(t), &testpb.SimpleRequest{})
+		conn.Close()
+		ts.Close()
+		var he *client.HTTPError
+		if !errors.As(err, &he) {
+			t.Fatalf("UnaryCall = %v, want a *client.HTTPError", err)
+		}
+		if full := status.Convert(err).Message(); !strings.Contains(full, arn) {
+			t.Errorf("the status %q lacks the answer's own words", full)
+		}
+		r := he.Redacted()
+		if r.Code() != status.Code(err) || strings.Contains(r.Message(), arn) || !strings.Contains(r.Message(), "HTTP") {
+			t.Errorf("Redacted() = %v %q, want code %v, the summary and no ARN", r.Code(), r.Message(), status.Code(err))
 		}
 	}
 }

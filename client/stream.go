@@ -563,12 +563,15 @@ func httpError(resp *http.Response) error {
 	errType := resp.Header.Get("X-Amzn-Errortype")
 	funcErr := resp.Header.Get("X-Amz-Function-Error")
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	detail := strings.TrimSpace(string(b))
 	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
+		var detail string
 		switch {
 		case funcErr != "":
 			code = codes.Unavailable
-			detail = "the function failed (X-Amz-Function-Error: " + funcErr + "); see its logs"
+			detail = "the function failed; see its logs"
+			if errType == "" {
+				errType = funcErr
+			}
 		case resp.StatusCode == http.StatusTooManyRequests:
 			code = codes.ResourceExhausted
 			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
@@ -591,17 +594,19 @@ func httpError(resp *http.Response) error {
 		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
 			code = codes.NotFound
 			detail = "no such function, version or alias"
+		default:
+			detail = http.StatusText(resp.StatusCode)
 		}
-		if msg := lambdaMessage(b); errType != "" && msg != "" {
-			detail += " (" + errType + ": " + msg + ")"
-		} else if errType != "" {
-			detail += " (" + errType + ")"
-		} else if msg != "" {
-			detail += " (" + msg + ")"
+		msg := lambdaMessage(b)
+		if msg == "" && errType == "" {
+			msg = strings.TrimSpace(string(b))
 		}
-		return status.Errorf(code, "Lambda answered HTTP %d: %s", resp.StatusCode, detail)
+		return &HTTPError{StatusCode: resp.StatusCode, LambdaType: errType, code: code, lambda: true,
+			Summary: fmt.Sprintf("Lambda answered HTTP %d: %s", resp.StatusCode, detail), Detail: msg}
 	}
-	return status.Errorf(code, "HTTP %d %s without a gRPC status: %q", resp.StatusCode, http.StatusText(resp.StatusCode), detail)
+	return &HTTPError{StatusCode: resp.StatusCode, code: code,
+		Summary: fmt.Sprintf("HTTP %d %s without a gRPC status", resp.StatusCode, http.StatusText(resp.StatusCode)),
+		Detail:  strings.TrimSpace(string(b))}
 }
 
 // lambdaMessage is the message of one of Lambda's JSON error bodies:
