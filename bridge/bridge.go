@@ -73,9 +73,8 @@ func (f optionFunc) apply(b *Bridge) { f(b) }
 
 // WithService routes the calls of one service ("package.Service") to cc,
 // named by name in the bridge's log (never to callers). Other services go
-// to the default upstream given to New.
-// New reports an empty or malformed service name, a nil cc, and a service
-// given twice.
+// to the default upstream given to New. New reports an empty or malformed
+// service name, a nil cc, and a service given twice.
 func WithService(service, name string, cc grpc.ClientConnInterface) Option {
 	return optionFunc(func(b *Bridge) {
 		switch {
@@ -382,7 +381,11 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 			if errors.As(err, &tl) {
 				// The bridge's own limit, not the caller's, nor the
 				// upstream's status.
-				return status.Errorf(codes.ResourceExhausted, "the upstream's response message is larger than the bridge's limit (%s vs. %d bytes): raise the limit with lambdagrpc bridge --max-response-bytes, or bridge.WithMaxResponseBytes", sizeText(tl.Size), tl.Limit)
+				size := "decompressed"
+				if tl.Size >= 0 {
+					size = strconv.Itoa(tl.Size) + " bytes"
+				}
+				return status.Errorf(codes.ResourceExhausted, "the upstream's response message (%s) is larger than the bridge's limit of %d bytes: raise the limit with lambdagrpc bridge --max-response-bytes, or bridge.WithMaxResponseBytes", size, tl.Limit)
 			}
 			if final {
 				sendHeader()
@@ -401,15 +404,6 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 		ss.SetTrailer(outgoing(cs.Trailer()))
 	}
 	return nil
-}
-
-// sizeText is a message size for an error: -1 is a size known only to be
-// over the limit once decompressed.
-func sizeText(n int) string {
-	if n < 0 {
-		return "more, decompressed,"
-	}
-	return strconv.Itoa(n)
 }
 
 // upstreamError is what the caller learns when the upstream could not be
