@@ -53,6 +53,7 @@ type Bridge struct {
 	log       *slog.Logger
 	maxReq    int
 	maxResp   int
+	callOpts  []grpc.CallOption // every upstream call's, set by New
 	srv       *grpc.Server
 	perCall   map[string]bool
 	serverOpt []grpc.ServerOption
@@ -207,6 +208,10 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error)
 		return nil, err
 	}
 	b.errs = nil
+	b.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{})}
+	if b.maxResp > 0 {
+		b.callOpts = append(b.callOpts, grpc.MaxCallRecvMsgSize(b.maxResp))
+	}
 	sopts := append([]grpc.ServerOption{
 		grpc.UnknownServiceHandler(b.handle),
 		grpc.ForceServerCodecV2(rawCodec{}),
@@ -331,11 +336,7 @@ func (b *Bridge) forward(ss grpc.ServerStream, method string, up upstream) error
 // call makes one upstream call with reqs and forwards its answer. With
 // final, the upstream's trailers become the call's.
 func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, up upstream, reqs [][]byte, final bool) error {
-	copts := []grpc.CallOption{grpc.ForceCodecV2(rawCodec{})}
-	if b.maxResp > 0 {
-		copts = append(copts, grpc.MaxCallRecvMsgSize(b.maxResp))
-	}
-	cs, err := up.cc.NewStream(ctx, bidi, method, copts...)
+	cs, err := up.cc.NewStream(ctx, bidi, method, b.callOpts...)
 	if err != nil {
 		return b.upstreamError(method, up, err)
 	}
