@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/client"
 )
 
 // DefaultMaxRequestBytes bounds the messages collected from a client or
@@ -34,15 +37,27 @@ import (
 // payload holds about 4.5 MB of binary body once base64-encoded.
 const DefaultMaxRequestBytes = 4_500_000
 
+// DefaultMaxResponseBytes bounds each response message the bridge accepts
+// from an upstream: 200 MiB, the most a streamed Lambda response carries.
+// The bridge cannot know whether a Function URL streams, and a buffered one
+// delivers at most 6,291,556 bytes of response document anyway, so the
+// larger cap refuses nothing Lambda could deliver. Its cost is memory: one
+// message is held whole while it is forwarded (the client grows the buffer
+// as bytes arrive, so a lying length prefix costs no more than what came).
+const DefaultMaxResponseBytes = 200 << 20
+
 // Bridge forwards native gRPC calls to upstreams.
 type Bridge struct {
 	def       upstream
 	services  map[string]upstream
 	log       *slog.Logger
 	maxReq    int
+	maxResp   int
+	callOpts  []grpc.CallOption // every upstream call's, set by New
 	srv       *grpc.Server
 	perCall   map[string]bool
 	serverOpt []grpc.ServerOption
+	errs      []error // configuration errors, reported by New
 }
 
 type upstream struct {
@@ -58,56 +73,124 @@ type optionFunc func(*Bridge)
 func (f optionFunc) apply(b *Bridge) { f(b) }
 
 // WithService routes the calls of one service ("package.Service") to cc,
-// described by name in logs and errors. Other services go to the default
-// upstream given to New.
+// named by name in the bridge's log (never to callers). Other services go
+// to the default upstream given to New. New reports an empty or malformed
+// service name, a nil cc, and a service given twice.
 func WithService(service, name string, cc grpc.ClientConnInterface) Option {
-	return optionFunc(func(b *Bridge) { b.services[service] = upstream{name: name, cc: cc} })
+	return optionFunc(func(b *Bridge) {
+		switch {
+		case service == "" || strings.Contains(service, "/"):
+			b.errf("bridge: WithService(%q): give a service's full name, such as \"package.Service\"", service)
+		case cc == nil:
+			b.errf("bridge: WithService(%q): the connection is nil", service)
+		case b.services[service].cc != nil:
+			b.errf("bridge: WithService(%q) given twice: the second would silently replace the first", service)
+		default:
+			b.services[service] = upstream{name: name, cc: cc}
+		}
+	})
+}
+
+func (b *Bridge) errf(format string, args ...any) {
+	b.errs = append(b.errs, fmt.Errorf(format, args...))
 }
 
 // WithLogger logs one line per call (method, code, duration) and the
-// bridge's events. The default discards them.
+// bridge's events. The default discards them; New reports a nil logger.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(b *Bridge) { b.log = l })
+	return optionFunc(func(b *Bridge) {
+		if l == nil {
+			b.errf("bridge: WithLogger(nil): give a logger, or leave the option out to discard the log")
+			return
+		}
+		b.log = l
+	})
 }
 
 // WithMaxRequestBytes bounds what a client or bidi stream may send before
-// half-closing. The default is DefaultMaxRequestBytes.
+// half-closing, in bytes; it must be positive. The default is
+// DefaultMaxRequestBytes.
 func WithMaxRequestBytes(n int) Option {
-	return optionFunc(func(b *Bridge) { b.maxReq = n })
+	return optionFunc(func(b *Bridge) {
+		if n <= 0 {
+			b.errf("bridge: WithMaxRequestBytes(%d): the limit must be a positive number of bytes", n)
+			return
+		}
+		b.maxReq = n
+	})
+}
+
+// WithMaxResponseBytes bounds each response message from an upstream. The
+// default is DefaultMaxResponseBytes. The bound travels to the upstream as
+// grpc.MaxCallRecvMsgSize on every call, so it replaces each upstream
+// Conn's own limit; 0 leaves those limits (client.WithMaxRecvMsgSize) in
+// charge, as lambdagrpc bridge does to choose one per upstream. A message
+// over the limit fails with RESOURCE_EXHAUSTED naming it. The caller's own
+// receive limit (grpc.MaxCallRecvMsgSize in the caller) applies after.
+// New reports a negative n.
+func WithMaxResponseBytes(n int) Option {
+	return optionFunc(func(b *Bridge) {
+		if n < 0 {
+			b.errf("bridge: WithMaxResponseBytes(%d): the limit must be a positive number of bytes, or 0 for each upstream's own", n)
+			return
+		}
+		b.maxResp = n
+	})
 }
 
 // WithServerOptions adds grpc-go server options, such as grpc.Creds for
-// TLS. The default serves h2c (cleartext HTTP/2).
+// TLS. The default serves h2c (cleartext HTTP/2). They apply after the
+// bridge's own, so grpc.MaxRecvMsgSize here replaces WithMaxRequestBytes'
+// bound on one message (not on a stream's total). New reports a nil one.
 func WithServerOptions(opts ...grpc.ServerOption) Option {
-	return optionFunc(func(b *Bridge) { b.serverOpt = append(b.serverOpt, opts...) })
+	return optionFunc(func(b *Bridge) {
+		for i, o := range opts {
+			if o == nil {
+				b.errf("bridge: WithServerOptions: option %d of %d is nil", i+1, len(opts))
+				return
+			}
+		}
+		b.serverOpt = append(b.serverOpt, opts...)
+	})
 }
 
 // WithPerMessage forwards each request message of the named bidi methods
 // ("/package.Service/Method") as a call of its own, so a client that waits
 // for an answer before sending the next request works. The reflection
-// services' ServerReflectionInfo is always forwarded so.
+// services' ServerReflectionInfo is always forwarded so. New reports a
+// name of another form, which would never match.
 func WithPerMessage(methods ...string) Option {
 	return optionFunc(func(b *Bridge) {
 		for _, m := range methods {
+			svc, method, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
+			if !strings.HasPrefix(m, "/") || !ok || svc == "" || method == "" || strings.Contains(method, "/") {
+				b.errf("bridge: WithPerMessage(%q): give the method's full name, \"/package.Service/Method\"", m)
+				continue
+			}
 			b.perCall[m] = true
 		}
 	})
 }
 
-// WithName names the default upstream in logs and errors, for example by
-// its URL or function name. The default is "upstream".
+// WithName names the default upstream in the bridge's log, for example by
+// its URL or function name; callers never see it. The default is
+// "upstream".
 func WithName(name string) Option {
 	return optionFunc(func(b *Bridge) { b.def.name = name })
 }
 
 // New returns a bridge that forwards calls to upstream, typically a
-// client.Conn.
-func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
+// client.Conn. upstream may be nil when WithService routes every service
+// the bridge should serve: calls to others are then UNIMPLEMENTED. New
+// reports invalid options, each by name, rather than let them be ignored
+// or replaced silently.
+func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error) {
 	b := &Bridge{
 		def:      upstream{name: "upstream", cc: upstreamConn},
 		services: map[string]upstream{},
 		log:      slog.New(slog.DiscardHandler),
 		maxReq:   DefaultMaxRequestBytes,
+		maxResp:  DefaultMaxResponseBytes,
 		perCall: map[string]bool{
 			"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
 			"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
@@ -118,6 +201,17 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 			o.apply(b)
 		}
 	}
+	if upstreamConn == nil && len(b.services) == 0 {
+		b.errf("bridge: no upstream: give New one, or route services with WithService")
+	}
+	if err := errors.Join(b.errs...); err != nil {
+		return nil, err
+	}
+	b.errs = nil
+	b.callOpts = []grpc.CallOption{grpc.ForceCodecV2(rawCodec{})}
+	if b.maxResp > 0 {
+		b.callOpts = append(b.callOpts, grpc.MaxCallRecvMsgSize(b.maxResp))
+	}
 	sopts := append([]grpc.ServerOption{
 		grpc.UnknownServiceHandler(b.handle),
 		grpc.ForceServerCodecV2(rawCodec{}),
@@ -125,7 +219,7 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) *Bridge {
 		grpc.MaxSendMsgSize(1 << 30),
 	}, b.serverOpt...)
 	b.srv = grpc.NewServer(sopts...)
-	return b
+	return b, nil
 }
 
 // Serve serves native gRPC on lis until Stop or GracefulStop.
@@ -189,7 +283,13 @@ func (b *Bridge) handle(_ any, ss grpc.ServerStream) error {
 	start := time.Now()
 	method, _ := grpc.MethodFromServerStream(ss)
 	up := b.upstreamFor(method)
-	err := b.forward(ss, method, up)
+	var err error
+	if up.cc == nil {
+		svc, _, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+		err = status.Errorf(codes.Unimplemented, "no upstream serves service %s: add it to the bridge's configuration", svc)
+	} else {
+		err = b.forward(ss, method, up)
+	}
 	code := status.Code(err)
 	b.log.Info("bridge: call", "method", method, "upstream", up.name, "code", code.String(), "duration", time.Since(start).Round(time.Microsecond))
 	return err
@@ -236,17 +336,17 @@ func (b *Bridge) forward(ss grpc.ServerStream, method string, up upstream) error
 // call makes one upstream call with reqs and forwards its answer. With
 // final, the upstream's trailers become the call's.
 func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, up upstream, reqs [][]byte, final bool) error {
-	cs, err := up.cc.NewStream(ctx, bidi, method, grpc.ForceCodecV2(rawCodec{}))
+	cs, err := up.cc.NewStream(ctx, bidi, method, b.callOpts...)
 	if err != nil {
-		return upstreamError(up, err)
+		return b.upstreamError(method, up, err)
 	}
 	for _, r := range reqs {
 		if err := cs.SendMsg(&r); err != nil {
-			return upstreamError(up, err)
+			return b.upstreamError(method, up, err)
 		}
 	}
 	if err := cs.CloseSend(); err != nil {
-		return upstreamError(up, err)
+		return b.upstreamError(method, up, err)
 	}
 	headerSent := false
 	sendHeader := func() {
@@ -267,7 +367,26 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 		if err != nil {
 			if _, herr := cs.Header(); herr != nil {
 				// No answer at all: the upstream could not be reached.
-				return upstreamError(up, err)
+				return b.upstreamError(method, up, err)
+			}
+			var he *client.HTTPError
+			if errors.As(err, &he) {
+				// Lambda's own answer, or an HTTP error from something
+				// else: its words may name the function's ARN or internal
+				// hosts, so the caller gets the client's summary only.
+				b.log.Warn("bridge: the upstream answered without a gRPC status", "method", method, "upstream", up.name, "error", err.Error())
+				st := he.Redacted()
+				return status.Error(st.Code(), st.Message()+"; the bridge's log has the details")
+			}
+			var tl *client.MessageTooLargeError
+			if errors.As(err, &tl) {
+				// The bridge's own limit, not the caller's, nor the
+				// upstream's status.
+				size := "decompressed"
+				if tl.Size >= 0 {
+					size = strconv.Itoa(tl.Size) + " bytes"
+				}
+				return status.Errorf(codes.ResourceExhausted, "the upstream's response message (%s) is larger than the bridge's limit of %d bytes: raise the limit with lambdagrpc bridge --max-response-bytes, or bridge.WithMaxResponseBytes", size, tl.Limit)
 			}
 			if final {
 				sendHeader()
@@ -288,13 +407,25 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 	return nil
 }
 
-// upstreamError explains a failure to reach the upstream, naming it; the
-// code is the client's (UNAVAILABLE for a refused connection, the
-// context's for a deadline or cancellation).
-func upstreamError(up upstream, err error) error {
+// upstreamError is what the caller learns when the upstream could not be
+// called: the code (the client's: UNAVAILABLE for a refused connection,
+// the context's for a deadline or cancellation) and where to look, but no
+// URL, address or ARN, which may be internal; the bridge's log names the
+// upstream and has the cause.
+func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 	st := status.Convert(err)
-	if st.Code() == codes.DeadlineExceeded || st.Code() == codes.Canceled {
-		return err
+	level := slog.LevelWarn
+	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
+		level = slog.LevelInfo // the caller's doing, not the upstream's
 	}
-	return status.Errorf(st.Code(), "upstream %s: %s", up.name, st.Message())
+	b.log.Log(context.Background(), level, "bridge: upstream call failed", "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream answered")
+	case codes.Canceled:
+		return status.Error(codes.Canceled, "the call was cancelled before the upstream answered")
+	case codes.Unavailable:
+		return status.Error(codes.Unavailable, "the bridge could not reach the upstream that serves this method; the bridge's log has the cause")
+	}
+	return status.Errorf(st.Code(), "the bridge's call to the upstream that serves this method failed (%s); the bridge's log has the cause", st.Code())
 }

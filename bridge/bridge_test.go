@@ -3,14 +3,20 @@ package bridge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -23,6 +29,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc/bridge"
 	"github.com/lambdagrpc/lambdagrpc/client"
+	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
@@ -47,7 +54,10 @@ func dialBridge(t testing.TB, url string, opts ...bridge.Option) *grpc.ClientCon
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
+	b, err := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -173,14 +183,21 @@ func TestBridgeDeadlineAndCancel(t *testing.T) {
 
 func TestBridgeUpstreamFailures(t *testing.T) {
 	t.Parallel()
-	// Nothing listens upstream.
+	// Nothing listens upstream: the caller learns the code and that the
+	// bridge's log has more, but not where the upstream is.
 	lis, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := "http://" + lis.Addr().String()
 	lis.Close()
-	c := testpb.NewTestServiceClient(startBridge(t, down))
+	log := &lockedBuffer{}
+	c := testpb.NewTestServiceClient(startBridge(t, down, bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil)))))
 	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{})
-	if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), down) {
-		t.Fatalf("upstream down: %v", st)
+	st := status.Convert(err)
+	if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "log") {
+		t.Fatalf("upstream down: %v, want Unavailable pointing to the bridge's log", st)
+	}
+	checkNoLeak(t, st, log, down, lis.Addr().String())
+	if !strings.Contains(log.String(), "connection refused") {
+		t.Errorf("the bridge's log lacks the cause:\n%s", log)
 	}
 	// An upstream that answers garbage, and the bridge serving on after.
 	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -206,5 +223,130 @@ func TestBridgeRequestLimit(t *testing.T) {
 	_, err := cs.CloseAndRecv()
 	if st := status.Convert(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "one request") {
 		t.Fatalf("over the limit: %v", st)
+	}
+}
+
+// TestBridgeLargeResponse sends a 4.3 MB response, over grpc-go's 4 MiB
+// default but within what Lambda delivers buffered, through the bridge in
+// both invoke modes: the upstream Conn keeps its default limit, and the
+// bridge's own (DefaultMaxResponseBytes) applies.
+func TestBridgeLargeResponse(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			// Megabytes through base64 and JSON are slow under the race
+			// detector on a busy machine: allow a minute.
+			url := testfn.Start(t, emulator.Config{InvokeMode: mode, Timeout: time.Minute}).URL()
+			c := testpb.NewTestServiceClient(startBridge(t, url))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			resp, err := c.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 4_300_000}, grpc.MaxCallRecvMsgSize(16<<20))
+			if err != nil || len(resp.GetPayload().GetBody()) != 4_300_000 {
+				t.Fatalf("UnaryCall(4.3 MB) = %d bytes, %v; want 4300000 bytes", len(resp.GetPayload().GetBody()), err)
+			}
+			stream, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 4_300_000}}}, grpc.MaxCallRecvMsgSize(16<<20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := stream.Recv(); err != nil || len(m.GetPayload().GetBody()) != 4_300_000 {
+				t.Fatalf("streamed 4.3 MB = %d bytes, %v", len(m.GetPayload().GetBody()), err)
+			}
+		})
+	}
+}
+
+// TestBridgeResponseLimit checks that a response over the bridge's own
+// limit fails with a status that names that limit and how to raise it, not
+// one that reads like the caller's own limit.
+func TestBridgeResponseLimit(t *testing.T) {
+	t.Parallel()
+	c := testpb.NewTestServiceClient(startBridge(t, function(t, emulator.Buffered), bridge.WithMaxResponseBytes(1_000_000)))
+	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{ResponseSize: 2_000_000}, grpc.MaxCallRecvMsgSize(16<<20))
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("over the bridge's limit: %v, want ResourceExhausted", st)
+	}
+	for _, want := range []string{"bridge", "1000000", "2000008", "--max-response-bytes", "WithMaxResponseBytes"} {
+		if !strings.Contains(st.Message(), want) {
+			t.Errorf("over the bridge's limit: message %q, want it to contain %q", st.Message(), want)
+		}
+	}
+}
+
+// lockedBuffer collects a log written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// checkNoLeak fails the test if any of secrets (the upstream's URL, ARN,
+// address) reaches the caller in st, or if the bridge's log lacks them.
+func checkNoLeak(t *testing.T, st *status.Status, log *lockedBuffer, secrets ...string) {
+	t.Helper()
+	for _, secret := range secrets {
+		if strings.Contains(st.Message(), secret) {
+			t.Errorf("the caller's status %q reveals the upstream's %q", st.Message(), secret)
+		}
+		for _, d := range st.Details() {
+			if strings.Contains(fmt.Sprint(d), secret) {
+				t.Errorf("the caller's status detail %v reveals the upstream's %q", d, secret)
+			}
+		}
+	}
+	if l := log.String(); !strings.Contains(l, secrets[0]) {
+		t.Errorf("the bridge's log does not name the upstream %q:\n%s", secrets[0], l)
+	}
+}
+
+// TestBridgeHidesFunctionARN calls a function that does not exist through
+// the Invoke API: the caller gets a status without the ARN, account or
+// endpoint, and the bridge's log names them.
+func TestBridgeHidesFunctionARN(t *testing.T) {
+	t.Parallel()
+	e := testfn.Start(t, emulator.Config{Timeout: 10 * time.Second})
+	arn := "arn:aws:lambda:us-east-1:123456789012:function:missing"
+	lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.InvokeEndpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	up, err := awsclient.New(lc, arn, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &lockedBuffer{}
+	b, err := bridge.New(up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.Serve(lis) }()
+	t.Cleanup(b.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = testpb.NewTestServiceClient(conn).UnaryCall(ctx(t), &testpb.SimpleRequest{})
+	st := status.Convert(err)
+	if st.Code() == codes.OK {
+		t.Fatal("a call to a missing function succeeded")
+	}
+	checkNoLeak(t, st, log, arn, "123456789012", "function:missing", strings.TrimPrefix(e.InvokeEndpoint(), "http://"), "invoke.lambda")
+	if !strings.Contains(log.String(), "ResourceNotFoundException") {
+		t.Errorf("the bridge's log lacks the cause:\n%s", log)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // gzip on every path, both ways
 	"google.golang.org/grpc/status"
 
@@ -30,6 +31,9 @@ type Conn struct {
 	maxRecv    int
 	unary      []grpc.UnaryClientInterceptor
 	stream     []grpc.StreamClientInterceptor
+
+	hcBy    string  // the option that set hc, to report a second one
+	optErrs []error // configuration errors, reported by New
 }
 
 var _ grpc.ClientConnInterface = (*Conn)(nil)
@@ -53,14 +57,27 @@ func New(target string, opts ...Option) (*Conn, error) {
 			o.apply(c)
 		}
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{Transport: defaultTransport()}
-	}
 	if c.protocol < GRPCWeb || c.protocol > Connect {
-		return nil, fmt.Errorf("client: unknown protocol %d", c.protocol)
+		c.optErr(fmt.Errorf("client: WithProtocol(%d): unknown protocol; use client.GRPCWeb, client.GRPCWebText or client.Connect", c.protocol))
 	}
 	if codecFor(c.codec) == nil {
-		return nil, fmt.Errorf("client: no codec named %q is registered", c.codec)
+		c.optErr(fmt.Errorf("client: WithCodec(%q): no codec of that name is registered", c.codec))
+	}
+	if c.compressor == "identity" {
+		c.compressor = ""
+	}
+	if c.compressor != "" && encoding.GetCompressor(c.compressor) == nil {
+		c.optErr(fmt.Errorf("client: WithCompression(%q): no compressor of that name is registered (import its package, such as google.golang.org/grpc/encoding/gzip)", c.compressor))
+	}
+	if c.useGET && c.protocol != Connect {
+		c.optErr(fmt.Errorf("client: WithConnectGET needs WithProtocol(client.Connect); with %s it would do nothing", c.protocol))
+	}
+	if err := errors.Join(c.optErrs...); err != nil {
+		return nil, err
+	}
+	c.optErrs = nil
+	if c.hc == nil {
+		c.hc = &http.Client{Transport: defaultTransport()}
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -224,7 +225,7 @@ func decompress(name string, b []byte, max int) ([]byte, error) {
 	case err != nil:
 		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
 	case tooLarge:
-		return nil, status.Errorf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", max)
+		return nil, &MessageTooLargeError{Size: -1, Limit: max}
 	}
 	return out, nil
 }
@@ -402,6 +403,13 @@ func (s *clientStream) head(resp *http.Response) {
 	for _, p := range s.headerP {
 		*p = s.header
 	}
+	if lambdaAnswered(resp) {
+		// Lambda's own answer (a front door's or the Invoke API's), whose
+		// JSON body must not be mistaken for a Connect error.
+		s.fail(httpError(resp))
+		resp.Body.Close()
+		return
+	}
 	ct := strings.ToLower(resp.Header.Get("Content-Type"))
 	if s.c.protocol == Connect && s.unary {
 		s.connectUnaryHead(resp, ct)
@@ -438,9 +446,11 @@ func (s *clientStream) head(resp *http.Response) {
 		r = wire.NewTextReader(resp.Body)
 		length = wire.DecodedTextLen(length)
 	}
-	// The server is the one the caller chose: its frame lengths are trusted
-	// up to the receive limit.
-	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengths()
+	// The server is the one the caller chose: its frame lengths are trusted,
+	// up to the default receive limit. A larger limit (the bridge's is
+	// Lambda's 200 MiB streaming cap) grows longer frames' buffers as their
+	// bytes arrive, so a lying length prefix costs no more than that.
+	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengthsUpTo(defaultMaxRecv + 64<<10)
 	if s.recycle {
 		s.frames.AllocWith(getBuf)
 	}
@@ -488,7 +498,11 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 		}
 	}
 	if len(b) > s.maxRecv {
-		s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(b), s.maxRecv))
+		size := len(b) // the limit+1 bytes read
+		if resp.ContentLength > int64(size) && resp.Header.Get("Content-Encoding") == "" {
+			size = int(min(resp.ContentLength, math.MaxInt))
+		}
+		s.fail(&MessageTooLargeError{Size: size, Limit: s.maxRecv})
 		return
 	}
 	s.unaryMsg, s.unaryOK = b, true
@@ -530,34 +544,86 @@ func connectErrorStatus(resp *http.Response) *status.Status {
 	return st
 }
 
+// lambdaAnswered reports whether Lambda itself produced resp, rather than
+// the function: a front door's error (X-Amzn-Errortype on a failure
+// status) or a function error reported by the Invoke API
+// (X-Amz-Function-Error, whatever the status). The headers are looked up
+// by their canonical keys, so the common answer costs two map lookups.
+func lambdaAnswered(resp *http.Response) bool {
+	if len(resp.Header["X-Amz-Function-Error"]) > 0 {
+		return true
+	}
+	return resp.StatusCode != http.StatusOK && len(resp.Header["X-Amzn-Errortype"]) > 0
+}
+
 // httpError explains an HTTP answer that carries no gRPC status, naming
 // Lambda when one of its front doors produced it.
 func httpError(resp *http.Response) error {
 	code := wire.CodeFromHTTP(resp.StatusCode)
 	errType := resp.Header.Get("X-Amzn-Errortype")
+	funcErr := resp.Header.Get("X-Amz-Function-Error")
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	detail := strings.TrimSpace(string(b))
-	if errType != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests:
+	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
+		var detail string
+		switch {
+		case funcErr != "":
+			code = codes.Unavailable
+			detail = "the function failed; see its logs"
+			if errType == "" {
+				errType = funcErr
+			}
+		case resp.StatusCode == http.StatusTooManyRequests:
 			code = codes.ResourceExhausted
 			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
-		case http.StatusRequestEntityTooLarge:
+		case resp.StatusCode == http.StatusRequestEntityTooLarge:
 			code = codes.ResourceExhausted
-			detail = "the request or response exceeded Lambda's payload limit"
-		case http.StatusBadGateway:
+			switch {
+			case strings.Contains(errType, "Request"):
+				detail = "the request exceeded Lambda's invocation payload limit (6 MB of event, in which a binary body grows by a third as base64); send less"
+			case strings.Contains(errType, "Response"):
+				detail = "the response exceeded Lambda's buffered payload limit (6,291,556 bytes); send less, or run the function in RESPONSE_STREAM mode behind a streaming Function URL"
+			default:
+				detail = "the request or response exceeded Lambda's payload limit"
+			}
+		case resp.StatusCode == http.StatusBadGateway:
 			code = codes.Unavailable
 			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
-		case http.StatusForbidden:
+		case resp.StatusCode == http.StatusForbidden:
 			code = codes.PermissionDenied
 			detail = "Lambda refused the call (auth type or resource policy)"
+		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
+			code = codes.NotFound
+			detail = "no such function, version or alias"
+		default:
+			detail = http.StatusText(resp.StatusCode)
 		}
-		if errType != "" {
-			detail += " (" + errType + ")"
+		msg := lambdaMessage(b)
+		if msg == "" && errType == "" {
+			msg = strings.TrimSpace(string(b))
 		}
-		return status.Errorf(code, "Lambda answered HTTP %d: %s", resp.StatusCode, detail)
+		return &HTTPError{StatusCode: resp.StatusCode, LambdaType: errType, code: code, lambda: true,
+			Summary: fmt.Sprintf("Lambda answered HTTP %d: %s", resp.StatusCode, detail), Detail: msg}
 	}
-	return status.Errorf(code, "HTTP %d %s without a gRPC status: %q", resp.StatusCode, http.StatusText(resp.StatusCode), detail)
+	return &HTTPError{StatusCode: resp.StatusCode, code: code,
+		Summary: fmt.Sprintf("HTTP %d %s without a gRPC status", resp.StatusCode, http.StatusText(resp.StatusCode)),
+		Detail:  strings.TrimSpace(string(b))}
+}
+
+// lambdaMessage is the message of one of Lambda's JSON error bodies:
+// {"Message"} from a Function URL, {"message"} from API Gateway,
+// {"errorMessage"} from the Invoke API.
+func lambdaMessage(body []byte) string {
+	var e struct {
+		Message      string `json:"message"` // matches "Message" too
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return e.Message
 }
 
 // headerMD converts response headers to metadata, leaving out the
@@ -680,7 +746,7 @@ func (s *clientStream) RecvMsg(m any) error {
 				}
 			}
 			if len(payload) > s.maxRecv {
-				s.fail(status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", len(payload), s.maxRecv))
+				s.fail(&MessageTooLargeError{Size: len(payload), Limit: s.maxRecv})
 				break
 			}
 			s.received++
@@ -736,7 +802,7 @@ func (s *clientStream) readError(err error) error {
 	var tl *wire.FrameTooLargeError
 	switch {
 	case errors.As(err, &tl):
-		return status.Errorf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", tl.Length, s.maxRecv)
+		return &MessageTooLargeError{Size: tl.Length, Limit: s.maxRecv}
 	case errors.Is(err, io.EOF):
 		if s.c.protocol == Connect {
 			return status.Error(codes.Internal, "the stream ended without a Connect end-of-stream message")
@@ -744,6 +810,12 @@ func (s *clientStream) readError(err error) error {
 		return status.Error(codes.Internal, "the stream ended without gRPC-Web trailers")
 	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		// Without the socket addresses (grpc.Peer has them), which a
+		// bridge would otherwise hand its callers.
+		return status.Errorf(codes.Unavailable, "reading the response: %v", op.Err)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

@@ -95,7 +95,9 @@ type Invoker interface {
 // Function URL-shaped event, so any lambdagrpc function answers it. With
 // stream, calls use InvokeWithResponseStream and server-streamed messages
 // arrive as the function sends them (the function must run in
-// RESPONSE_STREAM mode); otherwise Invoke, buffered.
+// RESPONSE_STREAM mode); otherwise Invoke, buffered. The Invoke API is the
+// Conn's transport, so opts must not set another (client.WithHTTPClient,
+// client.WithTransport, SigV4): client.New reports the conflict.
 func New(lc Invoker, function string, stream bool, opts ...client.Option) (*client.Conn, error) {
 	if function == "" {
 		return nil, errors.New("awsclient: no function name")
@@ -158,6 +160,9 @@ func (t *InvokeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out, err := t.Lambda.Invoke(req.Context(), &lambda.InvokeInput{FunctionName: aws.String(name), Qualifier: qualifier, Payload: payload})
 	if err != nil {
+		if resp := refusal(req, err); resp != nil {
+			return resp, nil
+		}
 		return nil, invokeError(err)
 	}
 	if out.FunctionError != nil {
@@ -186,6 +191,32 @@ func invokeError(err error) error {
 		return fmt.Errorf("awsclient: Lambda throttled the invocation: %w", err)
 	}
 	return fmt.Errorf("awsclient: invoking the function: %w", err)
+}
+
+// refusal is the HTTP answer a Function URL would give for the Invoke
+// API's refusal err (413, 429, 404...): its status, with Lambda's error
+// type in X-Amzn-Errortype and its message in a JSON body, so the client
+// reports it as it does a Function URL's, on every protocol. It is nil for
+// an error without an HTTP status, such as a broken connection.
+func refusal(req *http.Request, err error) *http.Response {
+	var withStatus interface{ HTTPStatusCode() int }
+	var api interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if !errors.As(err, &withStatus) || !errors.As(err, &api) {
+		return nil
+	}
+	code := withStatus.HTTPStatusCode()
+	if code < 400 {
+		return nil
+	}
+	body, _ := json.Marshal(map[string]string{"Message": api.ErrorMessage()})
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Amzn-Errortype", api.ErrorCode())
+	return &http.Response{StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)), Header: h,
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: req, ProtoMajor: 1, ProtoMinor: 1}
 }
 
 // lambdaFailure is the HTTP answer a Function URL gives when the function
@@ -240,14 +271,22 @@ func (t *InvokeTransport) stream(req *http.Request, name string, qualifier *stri
 	out, err := t.Lambda.InvokeWithResponseStream(req.Context(), &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String(name), Qualifier: qualifier, Payload: payload})
 	if err != nil {
 		t.streams.Unlock()
+		if resp := refusal(req, err); resp != nil {
+			return resp, nil
+		}
 		return nil, invokeError(err)
 	}
 	es := out.GetStream()
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
+	// A caller that gives up without reading to the end (a cancelled
+	// stream) must not leave the copy below blocked on the pipe, holding
+	// the event stream and every later streamed call's turn.
+	stop := context.AfterFunc(req.Context(), func() { _ = pr.CloseWithError(req.Context().Err()) })
 	go func() {
 		defer close(done)
 		defer t.streams.Unlock()
+		defer stop()
 		defer func() { _ = es.Close() }()
 		for ev := range es.Events() {
 			switch v := ev.(type) {

@@ -19,9 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/bridge"
 	"github.com/lambdagrpc/lambdagrpc/client"
@@ -59,6 +57,7 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	certFile := fs.String("tls-cert", "", "serve TLS with this certificate (PEM) instead of h2c")
 	keyFile := fs.String("tls-key", "", "the certificate's key (PEM)")
 	configFile := fs.String("config", "", "a JSON file with several upstreams by service name (see docs/bridge.md)")
+	maxResp := fs.Int("max-response-bytes", 0, "the largest response message the bridge accepts from an upstream (default: what Lambda can deliver: 6291556 for a function invoked buffered, 200 MiB for a streamed one or a URL)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: lambdagrpc bridge --target URL|FUNCTION [flags]\n       lambdagrpc bridge --config FILE [flags]")
 		fmt.Fprintln(fs.Output(), "\nServes native gRPC (h2c, or TLS) and forwards every call to a Lambda-hosted service.")
@@ -70,6 +69,9 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *maxResp < 0 {
+		return fmt.Errorf("--max-response-bytes %d: give a positive number of bytes, or leave it out for Lambda's limits", *maxResp)
 	}
 	def := &t
 	var services map[string]target
@@ -97,9 +99,10 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	var opts []bridge.Option
-	opts = append(opts, bridge.WithLogger(logger))
+	// Each upstream's Conn carries its own limit (responseLimit).
+	opts = append(opts, bridge.WithLogger(logger), bridge.WithMaxResponseBytes(0))
 	for svc, st := range services {
-		cc, err := dial(ctx, st)
+		cc, err := dial(ctx, st, *maxResp)
 		if err != nil {
 			return fmt.Errorf("service %s: %w", svc, err)
 		}
@@ -112,16 +115,19 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opts = append(opts, bridge.WithServerOptions(grpc.Creds(credentials.NewServerTLSFromCert(&cert))))
 	}
-	var defConn grpc.ClientConnInterface = unroutable{}
+	var defConn grpc.ClientConnInterface // nil: services without an upstream are UNIMPLEMENTED
 	defName := "(no default upstream)"
 	if def != nil && def.Target != "" {
-		cc, err := dial(ctx, *def)
+		cc, err := dial(ctx, *def, *maxResp)
 		if err != nil {
 			return err
 		}
 		defConn, defName = cc, def.Target
 	}
-	b := bridge.New(defConn, append([]bridge.Option{bridge.WithName(defName)}, opts...)...)
+	b, err := bridge.New(defConn, append([]bridge.Option{bridge.WithName(defName)}, opts...)...)
+	if err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
@@ -155,9 +161,38 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// dial builds the client for one upstream.
-func dial(ctx context.Context, t target) (grpc.ClientConnInterface, error) {
-	var copts []client.Option
+// Lambda's response limits (see spec/lambda.md): a buffered response
+// document, and a streamed response.
+const (
+	lambdaBufferedResponse = 6_291_556
+	lambdaStreamedResponse = 200 << 20
+)
+
+// responseLimit is the receive limit for upstream t: flag when given (> 0),
+// else what Lambda can deliver there. A function invoked buffered answers
+// with one document of at most 6,291,556 bytes, and its message is smaller
+// still. A URL's invoke mode cannot be known from outside, so it gets the
+// streamed cap: a buffered URL cannot deliver more than its document
+// anyway, and the client grows a large message's buffer as bytes arrive,
+// so the higher cap costs memory only for messages that really come.
+func responseLimit(t target, flag int) int {
+	switch {
+	case flag > 0:
+		return flag
+	case isURL(t.Target) || t.Stream:
+		return lambdaStreamedResponse
+	}
+	return lambdaBufferedResponse
+}
+
+func isURL(target string) bool {
+	return strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://")
+}
+
+// dial builds the client for one upstream; maxResp is the
+// --max-response-bytes flag (0: Lambda's limit for the upstream).
+func dial(ctx context.Context, t target, maxResp int) (grpc.ClientConnInterface, error) {
+	copts := []client.Option{client.WithMaxRecvMsgSize(responseLimit(t, maxResp))}
 	switch t.Protocol {
 	case "", "grpc-web":
 	case "grpc-web-text":
@@ -167,8 +202,8 @@ func dial(ctx context.Context, t target) (grpc.ClientConnInterface, error) {
 	default:
 		return nil, fmt.Errorf("unknown protocol %q: use grpc-web, grpc-web-text or connect", t.Protocol)
 	}
-	isURL := strings.HasPrefix(t.Target, "http://") || strings.HasPrefix(t.Target, "https://")
-	if isURL && !t.SigV4 {
+	byURL := isURL(t.Target)
+	if byURL && !t.SigV4 {
 		return client.New(t.Target, copts...)
 	}
 	var lopts []func(*config.LoadOptions) error
@@ -179,7 +214,7 @@ func dial(ctx context.Context, t target) (grpc.ClientConnInterface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	if isURL {
+	if byURL {
 		return client.New(t.Target, append(copts, awsclient.SigV4(cfg.Credentials, cfg.Region))...)
 	}
 	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
@@ -189,16 +224,3 @@ func dial(ctx context.Context, t target) (grpc.ClientConnInterface, error) {
 	})
 	return awsclient.New(lc, t.Target, t.Stream, copts...)
 }
-
-// unroutable answers calls to services no upstream serves.
-type unroutable struct{}
-
-func (unroutable) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
-	return errNoUpstream
-}
-
-func (unroutable) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, errNoUpstream
-}
-
-var errNoUpstream = status.Error(codes.Unimplemented, "no upstream serves this service: add it to the bridge configuration")

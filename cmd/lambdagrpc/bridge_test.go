@@ -10,10 +10,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 )
 
 // grpcurl finds the pinned grpcurl that `make test` installs. Outside CI a
@@ -153,5 +161,194 @@ func TestBridgeBannerRoutes(t *testing.T) {
 	a, b := strings.Index(got, "a.v1.Alpha → http://127.0.0.1:2 (connect)"), strings.Index(got, "b.v1.Beta → http://127.0.0.1:3")
 	if !strings.Contains(got, "→ http://127.0.0.1:1") || a < 0 || b < a {
 		t.Errorf("banner:\n%s\nwant the default upstream and every service's, sorted by name", got)
+	}
+}
+
+// lockedBuffer collects a command's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startCLIBridge runs `lambdagrpc bridge` with args until the test ends,
+// and returns a native gRPC connection to it and the bridge's log.
+func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *lockedBuffer) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	log := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"bridge", "--listen", addr}, args...), io.Discard, log)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("bridge: %v", err)
+		}
+	})
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("the bridge did not start: %v\n%s", err, log)
+		default:
+		}
+		if i > 200 {
+			t.Fatal("the bridge did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, log
+}
+
+// callCtx is a call's context: megabytes through base64 and JSON are slow
+// under the race detector on a busy machine, so it allows a minute.
+func callCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBridgeLargeResponses sends a 4.3 MB response (over grpc-go's 4 MiB
+// default, within what Lambda delivers buffered) through the CLI's bridge
+// to a Function URL and to a function called through the Invoke APIs, each
+// in both invoke modes. It sets AWS credentials in the environment for
+// the Invoke API, so it does not run in parallel.
+func TestBridgeLargeResponses(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+		e := testfn.Start(t, emulator.Config{InvokeMode: mode, Timeout: time.Minute})
+		invoke := []string{"--target", e.Config().Name, "--endpoint", e.InvokeEndpoint()}
+		if mode == emulator.ResponseStream {
+			invoke = append(invoke, "--stream")
+		}
+		for name, args := range map[string][]string{
+			"url":      {"--target", e.URL()},
+			"function": invoke,
+		} {
+			t.Run(mode+"/"+name, func(t *testing.T) {
+				conn, log := startCLIBridge(t, args...)
+				resp, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{ResponseSize: 4_300_000}, grpc.MaxCallRecvMsgSize(16<<20))
+				if err != nil || len(resp.GetPayload().GetBody()) != 4_300_000 {
+					t.Fatalf("UnaryCall(4.3 MB) = %d bytes, %v; want 4300000 bytes\n%s", len(resp.GetPayload().GetBody()), err, log)
+				}
+			})
+		}
+	}
+}
+
+// TestBridgeResponseOverLimit checks that a response over the bridge's
+// limit names the flag that raises it.
+func TestBridgeResponseOverLimit(t *testing.T) {
+	t.Parallel()
+	e := testfn.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: time.Minute})
+	conn, _ := startCLIBridge(t, "--target", e.URL(), "--max-response-bytes", "1000000")
+	_, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{ResponseSize: 2_000_000}, grpc.MaxCallRecvMsgSize(16<<20))
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "--max-response-bytes") || !strings.Contains(st.Message(), "1000000") {
+		t.Fatalf("over --max-response-bytes: %v, want ResourceExhausted naming the flag and the limit", st)
+	}
+}
+
+// TestBridgeResponseLimitByTarget checks the default limit for each kind of
+// upstream: what Lambda can deliver there.
+func TestBridgeResponseLimitByTarget(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		t    target
+		flag int
+		want int
+	}{
+		{target{Target: "my-function"}, 0, 6_291_556},
+		{target{Target: "arn:aws:lambda:eu-west-1:123456789012:function:f"}, 0, 6_291_556},
+		{target{Target: "my-function", Stream: true}, 0, 200 << 20},
+		{target{Target: "https://abc.lambda-url.eu-west-1.on.aws"}, 0, 200 << 20},
+		{target{Target: "https://abc.lambda-url.eu-west-1.on.aws", SigV4: true}, 0, 200 << 20},
+		{target{Target: "my-function"}, 10 << 20, 10 << 20},
+		{target{Target: "https://x"}, 1000, 1000},
+	} {
+		if got := responseLimit(tc.t, tc.flag); got != tc.want {
+			t.Errorf("responseLimit(%+v, %d) = %d, want %d", tc.t, tc.flag, got, tc.want)
+		}
+	}
+	if err := run(context.Background(), []string{"bridge", "--target", "http://x", "--max-response-bytes", "-1"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--max-response-bytes") {
+		t.Errorf("bridge --max-response-bytes -1 = %v, want an error naming the flag", err)
+	}
+}
+
+// TestBridgeHidesUpstream checks that a caller of the CLI's bridge learns
+// neither the upstream's URL nor its address when it cannot be reached,
+// and that the bridge's log names it with the cause.
+func TestBridgeHidesUpstream(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + lis.Addr().String() + "/internal-stage"
+	lis.Close()
+	conn, log := startCLIBridge(t, "--target", down)
+	_, err = testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
+	st := status.Convert(err)
+	if st.Code() != codes.Unavailable {
+		t.Fatalf("upstream down: %v, want Unavailable", st)
+	}
+	for _, secret := range []string{down, lis.Addr().String(), "internal-stage"} {
+		if strings.Contains(st.Message(), secret) {
+			t.Errorf("the caller's status %q reveals %q", st.Message(), secret)
+		}
+	}
+	if l := log.String(); !strings.Contains(l, down) || !strings.Contains(l, "connection refused") {
+		t.Errorf("the bridge's log lacks the upstream or the cause:\n%s", l)
+	}
+}
+
+// TestBridgeUnroutedService checks that with a configuration of services
+// and no default upstream, another service is UNIMPLEMENTED with a message
+// that says how to serve it.
+func TestBridgeUnroutedService(t *testing.T) {
+	t.Parallel()
+	e := testfn.Start(t, emulator.Config{Timeout: 10 * time.Second})
+	cfg := filepath.Join(t.TempDir(), "bridge.json")
+	if err := os.WriteFile(cfg, []byte(`{"services": {"grpc.health.v1.Health": {"target": "`+e.URL()+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := startCLIBridge(t, "--config", cfg)
+	_, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
+	st := status.Convert(err)
+	if st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "grpc.testing.TestService") || !strings.Contains(st.Message(), "configuration") {
+		t.Fatalf("unrouted service: %v, want Unimplemented naming the service and the configuration", st)
 	}
 }

@@ -77,16 +77,17 @@ func NextFrame(buf []byte, max int) (flags byte, payload, rest []byte, ok bool, 
 // Reader reads frames from a stream. The zero value is not usable; use
 // NewReader.
 type Reader struct {
-	r     io.Reader
-	mem   []byte // the frames still to read, for a Reader of bytes
-	inMem bool
-	one   bool // mem is a single unframed message, with these flags
-	flags byte
-	max   int
-	left  int64 // bytes r holds at most; -1: unknown
-	trust bool  // allocate what a frame announces, up to max
-	alloc func(int) []byte
-	hdr   [HeaderLen]byte
+	r        io.Reader
+	mem      []byte // the frames still to read, for a Reader of bytes
+	inMem    bool
+	one      bool // mem is a single unframed message, with these flags
+	flags    byte
+	max      int
+	left     int64 // bytes r holds at most; -1: unknown
+	trust    bool  // allocate what a frame announces, up to trustMax
+	trustMax int
+	alloc    func(int) []byte
+	hdr      [HeaderLen]byte
 }
 
 // NewReader returns a Reader that rejects payloads longer than max bytes
@@ -138,7 +139,14 @@ func (r *Reader) buffer(n int) []byte {
 // arrive: for a peer that may make it allocate up to max for nothing, in
 // exchange for one allocation per honest large frame.
 func (r *Reader) TrustLengths() *Reader {
-	r.trust = r.max > 0
+	return r.TrustLengthsUpTo(r.max)
+}
+
+// TrustLengthsUpTo is TrustLengths for frames that announce at most n
+// bytes; longer ones (up to max) grow their buffer as bytes arrive. A
+// Reader with a large max thus risks at most n bytes on a lying prefix.
+func (r *Reader) TrustLengthsUpTo(n int) *Reader {
+	r.trust, r.trustMax = n > 0 && r.max > 0, n
 	return r
 }
 
@@ -182,7 +190,7 @@ func (r *Reader) Next() (flags byte, payload []byte, err error) {
 		return flags, nil, &FrameTooLargeError{Length: n, Max: r.max}
 	}
 	switch {
-	case r.left < 0 && !r.trust:
+	case r.left < 0 && (!r.trust || n > r.trustMax):
 		payload, err = ReadN(r.r, n)
 	case r.left < 0:
 		payload = r.buffer(n)

@@ -100,7 +100,8 @@ func connFor(req *conformancev1.ClientCompatRequest) (*client.Conn, error) {
 	default:
 		return nil, fmt.Errorf("compression %v is not supported", req.GetCompression())
 	}
-	if req.GetUseGetHttpMethod() {
+	if req.GetUseGetHttpMethod() && req.GetProtocol() == conformancev1.Protocol_PROTOCOL_CONNECT {
+		// GET is Connect's alone: client.New refuses it with gRPC-Web.
 		opts = append(opts, client.WithConnectGET())
 	}
 	if n := req.GetMessageReceiveLimit(); n > 0 {

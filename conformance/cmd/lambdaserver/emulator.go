@@ -60,7 +60,10 @@ func viaBridge(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode, 
 	if err != nil {
 		return "", nil, err
 	}
-	b := bridge.New(up, bridge.WithName(url), bridge.WithLogger(logger))
+	b, err := bridge.New(up, bridge.WithName(url), bridge.WithLogger(logger))
+	if err != nil {
+		return "", nil, err
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err

@@ -1,0 +1,89 @@
+package client
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// MessageTooLargeError is the error of a call whose response message
+// exceeds the receive limit (WithMaxRecvMsgSize, grpc.MaxCallRecvMsgSize).
+// It is a RESOURCE_EXHAUSTED status, worded as grpc-go's; errors.As tells
+// it from the same code sent by the server, as the bridge does to name its
+// own limit.
+type MessageTooLargeError struct {
+	// Size is the message's size in bytes, or as many as were read when
+	// the limit stopped reading it (more than Limit either way); -1 when
+	// only its decompression found it too large.
+	Size int
+	// Limit is the receive limit that refused it.
+	Limit int
+}
+
+// GRPCStatus returns the error's status, for status.FromError and
+// status.Code.
+func (e *MessageTooLargeError) GRPCStatus() *status.Status {
+	if e.Size < 0 {
+		return status.Newf(codes.ResourceExhausted, "received message after decompression larger than max (%d)", e.Limit)
+	}
+	return status.Newf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", e.Size, e.Limit)
+}
+
+func (e *MessageTooLargeError) Error() string { return e.GRPCStatus().Err().Error() }
+
+// HTTPError is the error of a call answered over HTTP without a gRPC
+// status: by Lambda itself (a front door's or the Invoke API's refusal, a
+// failed function) or by a server that is not gRPC-Web or Connect. It is a
+// status error (GRPCStatus) whose code says what happened, such as
+// RESOURCE_EXHAUSTED for Lambda's 413 and 429. errors.As tells it from a
+// status the server sent, as the bridge does to keep the answer's own
+// words, which may name internal resources, from its callers.
+type HTTPError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// LambdaType is Lambda's error type (X-Amzn-Errortype, or
+	// X-Amz-Function-Error), or "" when Lambda did not answer.
+	LambdaType string
+	// Summary says what happened and what to do about it, in this
+	// package's words only.
+	Summary string
+	// Detail is the answer's own words (Lambda's message, or the start of
+	// the body), which may name internal resources such as the function's
+	// ARN; "" when there are none.
+	Detail string
+
+	code   codes.Code
+	lambda bool // Lambda answered, with or without an error type
+}
+
+// GRPCStatus returns the error's status, for status.FromError and
+// status.Code: its message is Summary with Detail.
+func (e *HTTPError) GRPCStatus() *status.Status {
+	return status.New(e.code, e.message(true))
+}
+
+// Redacted returns the error's status without Detail.
+func (e *HTTPError) Redacted() *status.Status {
+	return status.New(e.code, e.message(false))
+}
+
+func (e *HTTPError) message(detail bool) string {
+	if !e.lambda {
+		if detail {
+			return fmt.Sprintf("%s: %q", e.Summary, e.Detail)
+		}
+		return e.Summary
+	}
+	switch {
+	case detail && e.LambdaType != "" && e.Detail != "":
+		return e.Summary + " (" + e.LambdaType + ": " + e.Detail + ")"
+	case e.LambdaType != "":
+		return e.Summary + " (" + e.LambdaType + ")"
+	case detail && e.Detail != "":
+		return e.Summary + " (" + e.Detail + ")"
+	}
+	return e.Summary
+}
+
+func (e *HTTPError) Error() string { return e.GRPCStatus().Err().Error() }
