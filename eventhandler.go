@@ -23,7 +23,9 @@ type EventHandler struct {
 }
 
 // NewEventHandler returns an EventHandler for s. Like [NewHandler], it adds
-// the panic-recovering interceptor to s.
+// the panic-recovering interceptor to s. An invalid option is logged once,
+// at Error, and every Invoke then returns that error, which names the
+// option: Lambda reports it as the function's error.
 func NewEventHandler(s *grpc.Server, opts ...Option) *EventHandler {
 	return &EventHandler{h: newHandler(s, newConfig(opts))}
 }
@@ -34,6 +36,9 @@ func NewEventHandler(s *grpc.Server, opts ...Option) *EventHandler {
 // not an HTTP request at all, or a response over Lambda's buffered limit
 // that cannot be answered as a RESOURCE_EXHAUSTED status.
 func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	if e.h.err != nil {
+		return nil, e.h.err
+	}
 	req, info, err := decodeEvent(event)
 	if err != nil {
 		return nil, err

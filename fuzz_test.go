@@ -29,6 +29,13 @@ func addEventSeeds(f *testing.F) {
 	}
 	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{"method":"GET"}},"rawPath":"/a/b","rawQueryString":"message=%zz"}`))
 	f.Add([]byte(`{"httpMethod":"POST","path":"//x","body":"AAAA","isBase64Encoded":true,"multiValueHeaders":{"content-type":["application/connect+json"]}}`))
+	// Routing bypass attempts: segments before the method, an escaped
+	// separator, dot segments, a stage where the event says none is.
+	for _, p := range []string{"/public/x/grpc.testing.TestService/UnaryCall", "/grpc.testing.TestService%2FUnaryCall", "/./grpc.testing.TestService/UnaryCall", "/x/../grpc.testing.TestService/UnaryCall"} {
+		f.Add([]byte(`{"version":"2.0","rawPath":"` + p + `","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
+	}
+	f.Add([]byte(`{"version":"2.0","rawPath":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","http":{"method":"POST"}},"body":"{}"}`))
+	f.Add([]byte(`{"httpMethod":"POST","path":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","path":"/prod/prod/grpc.testing.TestService/UnaryCall"},"body":"{}"}`))
 }
 
 func FuzzDecodeEvent(f *testing.F) {
@@ -70,6 +77,8 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 		"/grpc.testing.TestService/StreamingOutputCall",
 		"/grpc.testing.TestService/StreamingInputCall",
 		"/grpc.testing.TestService/FullDuplexCall",
+		"/public/x/grpc.testing.TestService/UnaryCall",
+		"/grpc.testing.TestService%2FUnaryCall",
 	}
 	for i := range paths {
 		f.Add(uint8(i), []byte{})

@@ -2,7 +2,10 @@ package lambdagrpc
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -97,6 +100,52 @@ func WithCORS(cors CORS) Option {
 	return optionFunc(func(c *config) { c.cors = newCORSPolicy(cors) })
 }
 
+// WithPathPrefix serves gRPC-Web and Connect calls under prefix, a path
+// such as "/api" or "/api/v1": a call to "/api/pkg.Service/Method" reaches
+// pkg.Service/Method, and one without the prefix is answered UNIMPLEMENTED
+// (HTTP 404 over Connect unary). Use it where a custom domain's API mapping
+// or a load balancer's rule puts the service below a path. An API Gateway
+// stage needs no prefix: it is taken from each event. Native gRPC clients
+// cannot send a prefix, so native calls in TCP mode ignore it. The default
+// is no prefix: calls go to "/pkg.Service/Method" exactly.
+//
+// The prefix is matched as written, segment by segment: it must start with
+// "/" and hold no empty, "." or ".." segment and nothing that a URL path
+// would percent-encode. Otherwise the handler reports a configuration
+// error (see [NewHandler]).
+func WithPathPrefix(prefix string) Option {
+	return optionFunc(func(c *config) {
+		p, err := cleanPrefix(prefix)
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("WithPathPrefix(%q): %w", prefix, err))
+			return
+		}
+		c.pathPrefix = p
+	})
+}
+
+// cleanPrefix checks a path prefix and drops its trailing slash.
+func cleanPrefix(p string) (string, error) {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return "", nil
+	}
+	if p[0] != '/' {
+		return "", errors.New(`the prefix must start with "/"`)
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		switch {
+		case seg == "":
+			return "", errors.New("the prefix has an empty segment (//)")
+		case seg == "." || seg == "..":
+			return "", fmt.Errorf("the prefix has a %q segment; write the path it stands for", seg)
+		case url.PathEscape(seg) != seg:
+			return "", fmt.Errorf("segment %q must be written without characters a URL path escapes", seg)
+		}
+	}
+	return p, nil
+}
+
 type config struct {
 	logger          *slog.Logger
 	invokeMode      InvokeMode
@@ -107,7 +156,20 @@ type config struct {
 	runtimeAPI      string
 	maxConcurrency  int
 	cors            *corsPolicy
-	viaServeHTTP    bool // tests: every call through grpc.Server.ServeHTTP
+	pathPrefix      string // "" or "/seg[/seg...]", checked
+	viaServeHTTP    bool   // tests: every call through grpc.Server.ServeHTTP
+
+	// errs are the configuration errors, each naming its option; err()
+	// reports them.
+	errs []error
+}
+
+// err reports the configuration errors in one error, or nil.
+func (c *config) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("lambdagrpc: invalid configuration: %w", errors.Join(c.errs...))
 }
 
 func newConfig(opts []Option) *config {
