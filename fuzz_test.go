@@ -80,12 +80,19 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 		"/public/x/grpc.testing.TestService/UnaryCall",
 		"/grpc.testing.TestService%2FUnaryCall",
 	}
+	// Timeouts that have passed before the call starts, that cannot pass
+	// during it, and that are malformed: a timeout that could run out
+	// midway would make the two paths race, not differ.
+	timeouts := []string{"", "1n", "0n", "0S", "0H", "99999999S", "99999999H", "1x", "-1S", "123456789n", "S"}
 	for i := range paths {
-		f.Add(uint8(i), []byte{})
-		f.Add(uint8(i), wire.AppendFrame(nil, 0, nil))
-		f.Add(uint8(i), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
-		f.Add(uint8(i), append(wire.AppendFrame(nil, 0, []byte{0x12, 0x02, 0x08, 0x03}), 0, 0, 0, 0, 9, 1))
-		f.Add(uint8(i), wire.AppendFrame(nil, 1, []byte{1, 2, 3}))
+		f.Add(uint8(i), uint8(0), []byte{})
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 0, nil))
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
+		f.Add(uint8(i), uint8(0), append(wire.AppendFrame(nil, 0, []byte{0x12, 0x02, 0x08, 0x03}), 0, 0, 0, 0, 9, 1))
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 1, []byte{1, 2, 3}))
+		for j := range timeouts {
+			f.Add(uint8(i), uint8(j), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
+		}
 	}
 	newEH := func(opts ...Option) *EventHandler {
 		s := grpc.NewServer(grpc.MaxRecvMsgSize(1 << 12))
@@ -93,11 +100,15 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 		return NewEventHandler(s, append(opts, WithLogger(slog.New(slog.DiscardHandler)))...)
 	}
 	direct, viaHTTP := newEH(), newEH(optionFunc(func(c *config) { c.viaServeHTTP = true }))
-	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+	f.Fuzz(func(t *testing.T, which, timeout uint8, body []byte) {
+		hdr := map[string]string{"content-type": "application/grpc-web+proto"}
+		if v := timeouts[int(timeout)%len(timeouts)]; v != "" {
+			hdr["grpc-timeout"] = v
+		}
 		ev, err := json.Marshal(events.V2Request{
 			Version:         "2.0",
 			RawPath:         paths[int(which)%len(paths)],
-			Headers:         map[string]string{"content-type": "application/grpc-web+proto"},
+			Headers:         hdr,
 			RequestContext:  events.V2RequestContext{HTTP: events.V2HTTP{Method: "POST"}, DomainName: "x.lambda-url.us-east-1.on.aws"},
 			Body:            base64.StdEncoding.EncodeToString(body),
 			IsBase64Encoded: true,

@@ -269,6 +269,15 @@ func (c *call) serve() {
 			soft = s
 		}
 	}
+	if !soft.IsZero() && !time.Now().Before(soft) {
+		// The deadline passed before the call could start (a timeout of 0
+		// or a few nanoseconds, or a Lambda deadline already inside its
+		// margin). grpc-go's transports end such a call DEADLINE_EXCEEDED;
+		// decide it here so both dispatch paths answer alike, and run no
+		// handler that could only be cut off.
+		c.fail(status.New(codes.DeadlineExceeded, "deadline exceeded: the call's deadline had passed before it started"))
+		return
+	}
 	var cancel context.CancelFunc
 	if !soft.IsZero() {
 		c.deadline = true
