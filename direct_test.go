@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -503,6 +505,76 @@ func TestDirectConcurrentSendRecv(t *testing.T) {
 	n := normalize(t, resp, out)
 	if n.Trailer.Get("Grpc-Status") != "0" || len(n.Messages) != 20 || string(n.Messages[19]) != "reply 19" {
 		t.Fatalf("trailer %v, %d messages", n.Trailer, len(n.Messages))
+	}
+}
+
+// TestFullDuplexHTTP1 runs a bidi handler that answers before it has read
+// every request message, over HTTP/1.1, on both dispatch paths: the client
+// sends the rest of its messages only once the response has started, so
+// net/http must not close the request body when the response starts.
+func TestFullDuplexHTTP1(t *testing.T) {
+	t.Parallel()
+	handler := func(_ any, stream grpc.ServerStream) error {
+		n := 0
+		for {
+			var in []byte
+			if err := stream.RecvMsg(&rawMessage{b: &in}); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return err
+			}
+			n++
+			if n == 1 {
+				out := []byte("first")
+				if err := stream.SendMsg(&rawMessage{b: &out}); err != nil {
+					return err
+				}
+			}
+		}
+		out := []byte(fmt.Sprintf("received %d", n))
+		return stream.SendMsg(&rawMessage{b: &out})
+	}
+	for _, viaHTTP := range []bool{false, true} {
+		var opts []lambdagrpc.Option
+		if viaHTTP {
+			opts = append(opts, lambdagrpc.ViaServeHTTP())
+		}
+		url := startHandler(t, grpc.NewServer(grpc.UnknownServiceHandler(handler), grpc.ForceServerCodecV2(rawCodec{})), opts...)
+		// Without full duplex the server holds its response until the body
+		// ends, which this client sends only after the response starts.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		pr, pw := io.Pipe()
+		context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/any.Service/Bidi", pr)
+		req.Header.Set("Content-Type", "application/grpc-web")
+		go func() { _, _ = pw.Write(wire.AppendFrame(nil, 0, []byte("one"))) }()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		// The response has started: now send the rest. (A server that
+		// stopped reading must not hang the test.)
+		go func() {
+			for range 9 {
+				if _, err := pw.Write(wire.AppendFrame(nil, 0, []byte("more"))); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		out, _ := io.ReadAll(resp.Body)
+		pr.CloseWithError(io.ErrClosedPipe)
+		resp.Body.Close()
+		cancel()
+		if resp.ProtoMajor != 1 {
+			t.Fatalf("HTTP/%d, want HTTP/1.1", resp.ProtoMajor)
+		}
+		n := normalize(t, resp, out)
+		if n.Trailer.Get("Grpc-Status") != "0" || len(n.Messages) != 2 || string(n.Messages[1]) != "received 10" {
+			t.Errorf("ServeHTTP %v: trailer %v, messages %q; want OK, first and received 10", viaHTTP, n.Trailer, n.Messages)
+		}
 	}
 }
 

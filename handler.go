@@ -302,6 +302,26 @@ func (c *call) serve() {
 		c.finish(ctx)
 		return
 	}
+	if c.r.ProtoMajor == 1 && !c.unaryIn {
+		if _, inMemory := c.r.Body.(*memBody); !inMemory {
+			// net/http closes an HTTP/1 request body once the response
+			// starts unless told otherwise, and a client-stream or bidi
+			// handler may answer before it has read every message (the
+			// direct path does the same for those methods). This path
+			// cannot tell the method's kind before the server does; for
+			// the others the flag changes nothing. An event's body is in
+			// memory and stays readable.
+			if http.NewResponseController(c.w).EnableFullDuplex() == nil {
+				// In full duplex, net/http drains a body left open only
+				// after it has stopped watching the connection, and then
+				// starts watching it again while it reads the next
+				// request ("invalid concurrent Body.Read call"). The
+				// server leaves it open when it rejects a request before
+				// reading it: close it while the call is still ours.
+				defer func() { _ = c.r.Body.Close() }()
+			}
+		}
+	}
 	c.hdr = make(http.Header, 8)
 	req := &http.Request{
 		Method:        http.MethodPost,
