@@ -173,7 +173,11 @@ func (rl *runtimeLoop) invoke(ctx context.Context, inv *runtimeapi.Invocation) e
 	body, err := rl.h.serveBuffered(log, r, info)
 	if err != nil {
 		log.Error("lambdagrpc: cannot answer the invocation", "error", err)
-		return rl.check(log, rl.client.ReportError(ctx, inv, "Runtime.ResponseError", err.Error()))
+		errType := "Runtime.ResponseError"
+		if errors.Is(err, errTranslationPanic) {
+			errType = "Runtime.HandlerPanic" // as the streamed path reports it
+		}
+		return rl.check(log, rl.client.ReportError(ctx, inv, errType, err.Error()))
 	}
 	return rl.check(log, rl.client.Respond(ctx, inv, "application/json", body))
 }
