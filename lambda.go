@@ -75,11 +75,6 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 	n := maxConcurrency(cfg)
 	rl := &runtimeLoop{h: h, cfg: cfg, client: runtimeapi.NewClient(addr, n, userAgent)}
 	defer rl.client.Close()
-	if cfg.invokeMode != Buffered && cfg.invokeMode != ResponseStream {
-		msg := fmt.Sprintf("unknown invoke mode %q: set %s to BUFFERED or RESPONSE_STREAM", cfg.invokeMode, EnvInvokeMode)
-		_ = rl.client.ReportInitError(context.WithoutCancel(ctx), "Runtime.ConfigInvalid", msg)
-		return errors.New("lambdagrpc: " + msg)
-	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -41,7 +41,11 @@ const (
 const EnvInvokeMode = "LAMBDAGRPC_INVOKE_MODE"
 
 // WithInvokeMode sets the Lambda invoke mode. The default is the value of
-// $LAMBDAGRPC_INVOKE_MODE, else [Buffered]. Only [Serve] on Lambda uses it.
+// $LAMBDAGRPC_INVOKE_MODE (BUFFERED, RESPONSE_STREAM or STREAM, in any
+// case), else [Buffered]. Only [Serve] on Lambda uses it, but a mode other
+// than [Buffered] or [ResponseStream], here or in the environment, is a
+// configuration error wherever the option is given (see [NewHandler]), so
+// a typo is found before the function is deployed.
 func WithInvokeMode(m InvokeMode) Option {
 	return optionFunc(func(c *config) { c.invokeMode = m })
 }
@@ -56,9 +60,16 @@ func WithLogger(l *slog.Logger) Option {
 // WithDeadlineMargin sets how long before the Lambda deadline a call's
 // context expires, so that a call still running then ends with
 // DEADLINE_EXCEEDED in its trailers before Lambda stops the function.
-// The default is 250ms.
+// The default is 250ms; 0 gives calls all of Lambda's time. A negative
+// margin is a configuration error (see [NewHandler]).
 func WithDeadlineMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.deadlineMargin = d })
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithDeadlineMargin(%v): the margin must not be negative; use 0 to give calls all of Lambda's time", d))
+			return
+		}
+		c.deadlineMargin = d
+	})
 }
 
 // WithAddr sets the TCP address [Serve] listens on outside Lambda. The
@@ -182,17 +193,24 @@ func newConfig(opts []Option) *config {
 	if c.logger == nil {
 		c.logger = defaultLogger()
 	}
-	if c.invokeMode == "" {
-		c.invokeMode = InvokeMode(strings.ToUpper(strings.TrimSpace(os.Getenv(EnvInvokeMode))))
-	}
-	if c.invokeMode == "STREAM" {
-		c.invokeMode = ResponseStream
-	}
-	if c.invokeMode == "" {
+	switch c.invokeMode {
+	case Buffered, ResponseStream:
+	case "":
+		env := os.Getenv(EnvInvokeMode)
+		switch m := InvokeMode(strings.ToUpper(strings.TrimSpace(env))); m {
+		case "":
+			c.invokeMode = Buffered
+		case "STREAM":
+			c.invokeMode = ResponseStream
+		case Buffered, ResponseStream:
+			c.invokeMode = m
+		default:
+			c.errs = append(c.errs, fmt.Errorf("%s=%q: set it to BUFFERED or RESPONSE_STREAM, the Function URL's InvokeMode", EnvInvokeMode, env))
+			c.invokeMode = Buffered
+		}
+	default:
+		c.errs = append(c.errs, fmt.Errorf("WithInvokeMode(%q): use lambdagrpc.Buffered or lambdagrpc.ResponseStream", string(c.invokeMode)))
 		c.invokeMode = Buffered
-	}
-	if c.deadlineMargin < 0 {
-		c.deadlineMargin = 0
 	}
 	return c
 }
