@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,6 +146,16 @@ func diffCases(t testing.TB) []diffCase {
 		{name: "Connect unary error", path: unaryPath, ct: "application/json", body: []byte(`{"responseStatus":{"code":9,"message":"nope"}}`), hdr: map[string]string{testsvc.ErrorDetail: "why"}},
 		{name: "Connect stream", path: streamPath, ct: connect, body: frame(t, 0, three), hdr: map[string]string{testsvc.EchoTrailer: "end"}},
 		{name: "Connect stream, gzip", path: streamPath, ct: connect, body: gzipped(t, three), hdr: map[string]string{"connect-content-encoding": "gzip", "connect-accept-encoding": "gzip"}},
+		// A deadline that has passed before the call starts: grpc-go's
+		// answer is DEADLINE_EXCEEDED (TestExpiredDeadline checks which).
+		{name: "grpc-timeout 1n", path: unaryPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{"grpc-timeout": "1n"}},
+		{name: "grpc-timeout 0n, server stream", path: streamPath, ct: web, body: frame(t, 0, three), hdr: map[string]string{"grpc-timeout": "0n"}},
+		{name: "connect-timeout-ms 0", path: unaryPath, ct: "application/proto", body: mustMarshal(t, small), hdr: map[string]string{"connect-timeout-ms": "0"}},
+		{name: "connect-timeout-ms 0, stream", path: streamPath, ct: connect, body: frame(t, 0, three), hdr: map[string]string{"connect-timeout-ms": "0"}},
+		// grpc.ClientSupportedCompressors is a documented limitation of the
+		// direct path (TestDirectClientSupportedCompressorsLimitation); the
+		// compressors the client accepts are in the metadata on both.
+		{name: "grpc-accept-encoding in metadata", path: echoPath, ct: web, body: frame(t, 0, small), hdr: map[string]string{"grpc-accept-encoding": "gzip, identity"}},
 	}
 }
 
@@ -511,6 +523,76 @@ func TestDirectConcurrentSendRecv(t *testing.T) {
 	}
 }
 
+// TestFullDuplexHTTP1 runs a bidi handler that answers before it has read
+// every request message, over HTTP/1.1, on both dispatch paths: the client
+// sends the rest of its messages only once the response has started, so
+// net/http must not close the request body when the response starts.
+func TestFullDuplexHTTP1(t *testing.T) {
+	t.Parallel()
+	handler := func(_ any, stream grpc.ServerStream) error {
+		n := 0
+		for {
+			var in []byte
+			if err := stream.RecvMsg(&rawMessage{b: &in}); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return err
+			}
+			n++
+			if n == 1 {
+				out := []byte("first")
+				if err := stream.SendMsg(&rawMessage{b: &out}); err != nil {
+					return err
+				}
+			}
+		}
+		out := []byte(fmt.Sprintf("received %d", n))
+		return stream.SendMsg(&rawMessage{b: &out})
+	}
+	for _, viaHTTP := range []bool{false, true} {
+		var opts []lambdagrpc.Option
+		if viaHTTP {
+			opts = append(opts, lambdagrpc.ViaServeHTTP())
+		}
+		url := startHandler(t, grpc.NewServer(grpc.UnknownServiceHandler(handler), grpc.ForceServerCodecV2(rawCodec{})), opts...)
+		// Without full duplex the server holds its response until the body
+		// ends, which this client sends only after the response starts.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		pr, pw := io.Pipe()
+		context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/any.Service/Bidi", pr)
+		req.Header.Set("Content-Type", "application/grpc-web")
+		go func() { _, _ = pw.Write(wire.AppendFrame(nil, 0, []byte("one"))) }()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		// The response has started: now send the rest. (A server that
+		// stopped reading must not hang the test.)
+		go func() {
+			for range 9 {
+				if _, err := pw.Write(wire.AppendFrame(nil, 0, []byte("more"))); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		out, _ := io.ReadAll(resp.Body)
+		pr.CloseWithError(io.ErrClosedPipe)
+		resp.Body.Close()
+		cancel()
+		if resp.ProtoMajor != 1 {
+			t.Fatalf("HTTP/%d, want HTTP/1.1", resp.ProtoMajor)
+		}
+		n := normalize(t, resp, out)
+		if n.Trailer.Get("Grpc-Status") != "0" || len(n.Messages) != 2 || string(n.Messages[1]) != "received 10" {
+			t.Errorf("ServeHTTP %v: trailer %v, messages %q; want OK, first and received 10", viaHTTP, n.Trailer, n.Messages)
+		}
+	}
+}
+
 // panickyStats panics when told of response headers: a panic outside
 // every interceptor, while the call's writer is in use.
 type panickyStats struct{ recordingStats }
@@ -581,6 +663,76 @@ func TestDirectLyingLength(t *testing.T) {
 		}
 		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
 			t.Fatalf("sized %v: a five-byte lie cost %d MB", sized, grew>>20)
+		}
+	}
+}
+
+// TestExpiredDeadline: a call whose deadline has passed before it starts
+// ends DEADLINE_EXCEEDED on both paths, as grpc-go's own transports end it,
+// and its handler does not run.
+func TestExpiredDeadline(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int32
+	count := grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ran.Add(1)
+		return handler(ctx, req)
+	})
+	small := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}}
+	for _, opts := range [][]lambdagrpc.Option{nil, {lambdagrpc.ViaServeHTTP()}} {
+		url := startHandler(t, newTestServer(t, count), opts...)
+		for _, v := range []string{"1n", "0n", "0S"} {
+			r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", frame(t, 0, small), map[string]string{"grpc-timeout": v})))
+			if r.status.Code() != codes.DeadlineExceeded {
+				t.Errorf("grpc-timeout %s (ServeHTTP %v): %v, want DEADLINE_EXCEEDED", v, opts != nil, r.status)
+			}
+		}
+		resp, body := do(t, "POST", url+unaryPath, "application/proto", mustMarshal(t, small), map[string]string{"connect-timeout-ms": "0"})
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"deadline_exceeded"`) {
+			t.Errorf("connect-timeout-ms 0 (ServeHTTP %v): HTTP %d %s, want 504 deadline_exceeded", opts != nil, resp.StatusCode, body)
+		}
+	}
+	if n := ran.Load(); n != 0 {
+		t.Errorf("the handler ran %d times for calls whose deadline had passed", n)
+	}
+}
+
+// TestDirectClientSupportedCompressorsLimitation: grpc.ClientSupportedCompressors
+// reads grpc-go's own transport stream type from the context, which only its
+// transports can create, so on the direct path it fails (a documented
+// limitation). The compressors the client accepts are in the incoming
+// metadata, grpc-accept-encoding, on both paths.
+func TestDirectClientSupportedCompressorsLimitation(t *testing.T) {
+	t.Parallel()
+	handler := func(_ any, stream grpc.ServerStream) error {
+		md, _ := metadata.FromIncomingContext(stream.Context())
+		got := "error"
+		if cs, err := grpc.ClientSupportedCompressors(stream.Context()); err == nil {
+			got = strings.Join(cs, ",")
+		}
+		stream.SetTrailer(metadata.Pairs("x-compressors", got, "x-accept", strings.Join(md["grpc-accept-encoding"], ",")))
+		return stream.SendMsg(&emptypb.Empty{})
+	}
+	for _, viaHTTP := range []bool{false, true} {
+		var opts []lambdagrpc.Option
+		want := "error"
+		if viaHTTP {
+			// grpc-go's ServeHTTP transport does not record them: an
+			// empty list, without an error.
+			opts, want = []lambdagrpc.Option{lambdagrpc.ViaServeHTTP()}, ""
+		}
+		url := startHandler(t, grpc.NewServer(grpc.UnknownServiceHandler(handler)), opts...)
+		r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", frame(t, 0, &emptypb.Empty{}), map[string]string{"grpc-accept-encoding": "gzip"})))
+		if r.status.Code() != codes.OK {
+			t.Fatal(r.status)
+		}
+		if lambdagrpc.ForcedServeHTTP() {
+			want = "" // both handlers go through ServeHTTP
+		}
+		if got := r.trailer.Get("X-Compressors"); got != want {
+			t.Errorf("ServeHTTP %v: ClientSupportedCompressors = %q, want %q; if it works on the direct path now, update the README", viaHTTP, got, want)
+		}
+		if got := r.trailer.Get("X-Accept"); got != "gzip" {
+			t.Errorf("ServeHTTP %v: grpc-accept-encoding metadata %q, want gzip", viaHTTP, got)
 		}
 	}
 }

@@ -250,14 +250,16 @@ func TestE2EFrontDoors(t *testing.T) {
 			if mode == emulator.ResponseStream {
 				lmode = lambdagrpc.ResponseStream
 			}
-			serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithInvokeMode(lmode), lambdagrpc.WithMaxConcurrency(4))
+			// Every door takes a call below a custom prefix too; the REST
+			// door's URL holds its stage.
+			serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithInvokeMode(lmode), lambdagrpc.WithMaxConcurrency(4), lambdagrpc.WithPathPrefix("/custom/prefix"))
 			for _, kind := range []string{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, rest, emulator.ALB, emulator.ALBMultiValue} {
 				url := e.FrontDoorURL(kind)
 				if url == "" {
 					t.Fatalf("no %s front door", kind)
 				}
 				stream := mustMarshal(t, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 5}}})
-				resp, body := do(t, "POST", url+"/stage/prefix"+streamPath, "application/grpc-web+proto", wire.AppendFrame(nil, 0, stream),
+				resp, body := do(t, "POST", url+"/custom/prefix"+streamPath, "application/grpc-web+proto", wire.AppendFrame(nil, 0, stream),
 					map[string]string{testsvc.EchoHeader: "v1", testsvc.EchoTrailer: "t, with comma"})
 				if resp.StatusCode != 200 {
 					t.Fatalf("%s: HTTP %d %s", kind, resp.StatusCode, body)
@@ -267,14 +269,21 @@ func TestE2EFrontDoors(t *testing.T) {
 					t.Fatalf("%s: status %v, %d messages, trailer %v, header %v", kind, r.status, len(r.messages), r.trailer, resp.Header)
 				}
 				j, _ := protojson.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("door")}})
-				resp, body = do(t, "POST", url+unaryPath, "application/json", j, nil)
+				resp, body = do(t, "POST", url+"/custom/prefix"+unaryPath, "application/json", j, nil)
 				var out testpb.SimpleResponse
 				if resp.StatusCode != 200 || protojson.Unmarshal(body, &out) != nil || string(out.GetPayload().GetBody()) != "door" {
 					t.Fatalf("%s Connect JSON: %d %s", kind, resp.StatusCode, body)
 				}
+				// Outside the prefix, or with segments before it, no door
+				// reaches a method.
+				for _, p := range []string{unaryPath, "/public/custom/prefix" + unaryPath, "/custom/prefix/x" + unaryPath} {
+					if resp, body := do(t, "POST", url+p, "application/json", j, nil); resp.StatusCode != http.StatusNotFound {
+						t.Fatalf("%s %s: HTTP %d %s, want 404", kind, p, resp.StatusCode, body)
+					}
+				}
 			}
 			// A GET of a method with side effects is refused through any door.
-			resp, body := do(t, "GET", e.FrontDoorURL(emulator.ALBMultiValue)+unaryPath+"?connect=v1&encoding=json&message=%7B%7D", "", nil, nil)
+			resp, body := do(t, "GET", e.FrontDoorURL(emulator.ALBMultiValue)+"/custom/prefix"+unaryPath+"?connect=v1&encoding=json&message=%7B%7D", "", nil, nil)
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Fatalf("GET of a method with side effects: %d %s", resp.StatusCode, body)
 			}

@@ -93,6 +93,7 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	if method == "" {
 		return http.Request{}, nil, fmt.Errorf("%w: no HTTP method", errBadEvent)
 	}
+	path = stripStage(path, &ev, &rc, info.source)
 	if path == "" {
 		path = "/"
 	}
@@ -133,6 +134,36 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 		RemoteAddr:    remote,
 	}
 	return req, info, nil
+}
+
+// stripStage removes the API Gateway stage from the front of path when the
+// event shows that the path holds it, and only then: calls are routed by
+// the path that remains, so a guess here would let a client choose which
+// segments are skipped. An HTTP API's default domain puts a named stage
+// first in the path (payload 2.0 rawPath, payload 1.0 path); a REST API's
+// path never holds it (requestContext.path does); a custom domain hides
+// the stage and its API mapping; $default is never in the path.
+func stripStage(path string, ev *events.Request, rc *events.RequestContext, src events.Source) string {
+	stage := rc.Stage
+	switch {
+	case stage == "" || stage == "$default":
+		return path
+	case src == events.SourceV1 && ev.Version != "1.0":
+		return path // a REST API
+	case src != events.SourceV2 && src != events.SourceV1:
+		return path
+	}
+	// The default domain is "{apiId}.execute-api.{region}.amazonaws.com".
+	d := rc.DomainName
+	if rc.APIID == "" || !strings.HasPrefix(d, rc.APIID) || !strings.HasPrefix(d[len(rc.APIID):], ".execute-api.") {
+		return path
+	}
+	if len(path) > len(stage) && path[0] == '/' && strings.HasPrefix(path[1:], stage) {
+		if rest := path[1+len(stage):]; rest == "" || rest[0] == '/' {
+			return rest
+		}
+	}
+	return path
 }
 
 // rawQuery rebuilds a query string from parameter maps, encoding the values

@@ -2,6 +2,7 @@ package lambdagrpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,7 +24,9 @@ type EventHandler struct {
 }
 
 // NewEventHandler returns an EventHandler for s. Like [NewHandler], it adds
-// the panic-recovering interceptor to s.
+// the panic-recovering interceptor to s. An invalid option is logged once,
+// at Error, and every Invoke then returns that error, which names the
+// option: Lambda reports it as the function's error.
 func NewEventHandler(s *grpc.Server, opts ...Option) *EventHandler {
 	return &EventHandler{h: newHandler(s, newConfig(opts))}
 }
@@ -34,6 +37,9 @@ func NewEventHandler(s *grpc.Server, opts ...Option) *EventHandler {
 // not an HTTP request at all, or a response over Lambda's buffered limit
 // that cannot be answered as a RESOURCE_EXHAUSTED status.
 func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	if e.h.err != nil {
+		return nil, e.h.err
+	}
 	req, info, err := decodeEvent(event)
 	if err != nil {
 		return nil, err
@@ -54,11 +60,17 @@ func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 	return e.h.serveBuffered(e.h.log, req.WithContext(ctx), info)
 }
 
+// errTranslationPanic is what the caller (the Runtime API, or the program
+// that called Invoke) learns of a panic in the translation: the value may
+// hold anything the request or the process held, so it goes to the log,
+// with its stack, and never into an answer.
+var errTranslationPanic = errors.New("lambdagrpc: internal error while translating the call (see the function's log)")
+
 // serveBuffered serves req into a buffered response document.
 func (h *handler) serveBuffered(log *slog.Logger, req *http.Request, info *eventInfo) ([]byte, error) {
 	w := newBufferedWriter(info, runtimeapi.MaxBufferedResponse)
 	if p := safeServe(log, h, w, req); p != nil {
-		return nil, fmt.Errorf("lambdagrpc: internal error while translating the call: %v", p)
+		return nil, errTranslationPanic
 	}
 	body := w.finish()
 	if len(body) > runtimeapi.MaxBufferedResponse {

@@ -16,3 +16,6 @@ func ViaServeHTTP() Option { return optionFunc(func(c *config) { c.viaServeHTTP 
 // UsesDirectPath reports whether h, from NewHandler, calls the server's
 // handlers directly.
 func UsesDirectPath(h http.Handler) bool { return h.(*handler).direct != nil }
+
+// ForcedServeHTTP reports whether the tests run with -servehttp.
+func ForcedServeHTTP() bool { return forceServeHTTP }

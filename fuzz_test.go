@@ -29,6 +29,13 @@ func addEventSeeds(f *testing.F) {
 	}
 	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{"method":"GET"}},"rawPath":"/a/b","rawQueryString":"message=%zz"}`))
 	f.Add([]byte(`{"httpMethod":"POST","path":"//x","body":"AAAA","isBase64Encoded":true,"multiValueHeaders":{"content-type":["application/connect+json"]}}`))
+	// Routing bypass attempts: segments before the method, an escaped
+	// separator, dot segments, a stage where the event says none is.
+	for _, p := range []string{"/public/x/grpc.testing.TestService/UnaryCall", "/grpc.testing.TestService%2FUnaryCall", "/./grpc.testing.TestService/UnaryCall", "/x/../grpc.testing.TestService/UnaryCall"} {
+		f.Add([]byte(`{"version":"2.0","rawPath":"` + p + `","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
+	}
+	f.Add([]byte(`{"version":"2.0","rawPath":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","http":{"method":"POST"}},"body":"{}"}`))
+	f.Add([]byte(`{"httpMethod":"POST","path":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","path":"/prod/prod/grpc.testing.TestService/UnaryCall"},"body":"{}"}`))
 }
 
 func FuzzDecodeEvent(f *testing.F) {
@@ -70,13 +77,22 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 		"/grpc.testing.TestService/StreamingOutputCall",
 		"/grpc.testing.TestService/StreamingInputCall",
 		"/grpc.testing.TestService/FullDuplexCall",
+		"/public/x/grpc.testing.TestService/UnaryCall",
+		"/grpc.testing.TestService%2FUnaryCall",
 	}
+	// Timeouts that have passed before the call starts, that cannot pass
+	// during it, and that are malformed: a timeout that could run out
+	// midway would make the two paths race, not differ.
+	timeouts := []string{"", "1n", "0n", "0S", "0H", "99999999S", "99999999H", "1x", "-1S", "123456789n", "S"}
 	for i := range paths {
-		f.Add(uint8(i), []byte{})
-		f.Add(uint8(i), wire.AppendFrame(nil, 0, nil))
-		f.Add(uint8(i), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
-		f.Add(uint8(i), append(wire.AppendFrame(nil, 0, []byte{0x12, 0x02, 0x08, 0x03}), 0, 0, 0, 0, 9, 1))
-		f.Add(uint8(i), wire.AppendFrame(nil, 1, []byte{1, 2, 3}))
+		f.Add(uint8(i), uint8(0), []byte{})
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 0, nil))
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
+		f.Add(uint8(i), uint8(0), append(wire.AppendFrame(nil, 0, []byte{0x12, 0x02, 0x08, 0x03}), 0, 0, 0, 0, 9, 1))
+		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 1, []byte{1, 2, 3}))
+		for j := range timeouts {
+			f.Add(uint8(i), uint8(j), wire.AppendFrame(nil, 0, []byte{0x0a, 0x02, 0x08, 0x03}))
+		}
 	}
 	newEH := func(opts ...Option) *EventHandler {
 		s := grpc.NewServer(grpc.MaxRecvMsgSize(1 << 12))
@@ -84,11 +100,15 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 		return NewEventHandler(s, append(opts, WithLogger(slog.New(slog.DiscardHandler)))...)
 	}
 	direct, viaHTTP := newEH(), newEH(optionFunc(func(c *config) { c.viaServeHTTP = true }))
-	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+	f.Fuzz(func(t *testing.T, which, timeout uint8, body []byte) {
+		hdr := map[string]string{"content-type": "application/grpc-web+proto"}
+		if v := timeouts[int(timeout)%len(timeouts)]; v != "" {
+			hdr["grpc-timeout"] = v
+		}
 		ev, err := json.Marshal(events.V2Request{
 			Version:         "2.0",
 			RawPath:         paths[int(which)%len(paths)],
-			Headers:         map[string]string{"content-type": "application/grpc-web+proto"},
+			Headers:         hdr,
 			RequestContext:  events.V2RequestContext{HTTP: events.V2HTTP{Method: "POST"}, DomainName: "x.lambda-url.us-east-1.on.aws"},
 			Body:            base64.StdEncoding.EncodeToString(body),
 			IsBase64Encoded: true,

@@ -35,6 +35,16 @@ import (
 //
 // Client and bidirectional streams are half-duplex: every request message
 // must be in the request body, and responses start after the body ends.
+//
+// Calls are routed by the request path "/package.Service/Method" and
+// nothing else: a path with more segments, or a %2F where a separator
+// would be, names no method and is answered UNIMPLEMENTED (HTTP 404 over
+// Connect unary). Below a path prefix, see [WithPathPrefix].
+//
+// An invalid option is a configuration error: NewHandler logs it once, at
+// Error, and the handler answers every call INTERNAL, saying the server is
+// misconfigured, rather than serving with a setting nobody chose. [Serve]
+// returns the same error before it serves.
 func NewHandler(s *grpc.Server, opts ...Option) http.Handler {
 	return newHandler(s, newConfig(opts))
 }
@@ -48,9 +58,14 @@ type handler struct {
 	direct *dispatcher // nil: every call goes through srv.ServeHTTP
 	cfg    *config
 	log    *slog.Logger
+	err    error // a configuration error: every call fails
 }
 
 func newHandler(s *grpc.Server, cfg *config) *handler {
+	if err := cfg.err(); err != nil {
+		cfg.logger.Error("lambdagrpc: every call will fail until the configuration is fixed", "error", err)
+		return &handler{srv: s, cfg: cfg, log: cfg.logger, err: err}
+	}
 	installRecovery(s, cfg.logger)
 	d, why := newDispatcher(s, cfg.logger)
 	if cfg.viaServeHTTP || forceServeHTTP {
@@ -71,6 +86,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proto, codec := classify(r)
+	if h.err != nil {
+		h.misconfigured(w, r, proto)
+		return
+	}
 	switch proto {
 	case protoUnknown:
 		if r.Method != http.MethodPost && r.Method != http.MethodGet {
@@ -83,7 +102,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case protoGRPC:
 		// Native gRPC needs HTTP/2 end to end; the server answers anything
-		// else with a clear error itself.
+		// else with a clear error itself. grpc-go routes by URL.Path, in
+		// which %2F is already a "/": hand it the path as sent, so an
+		// escaped separator stays part of a name, as over grpc-go's own
+		// transport.
+		if r.URL.RawPath != "" {
+			u := *r.URL
+			u.Path, u.RawPath = r.URL.EscapedPath(), ""
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
 		h.srv.ServeHTTP(w, r)
 		return
 	}
@@ -102,9 +131,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("no codec is registered for %q", codec), http.StatusUnsupportedMediaType)
 		return
 	}
+	method, ok := h.route(r.URL)
+	if !ok {
+		c := &call{h: h, w: w, r: r, proto: proto, codec: codec}
+		c.fail(h.noRoute(r.URL))
+		return
+	}
 	if r.Method == http.MethodGet {
 		var why string
-		switch wire.MethodIdempotency(methodPath(r.URL.Path)) {
+		switch wire.MethodIdempotency(method) {
 		case wire.SideEffects:
 			why = "GET is only allowed for methods with idempotency_level = NO_SIDE_EFFECTS"
 		case wire.OptionsUnreadable:
@@ -118,19 +153,81 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c := &call{h: h, w: w, r: r, proto: proto, codec: codec}
+	c := &call{h: h, w: w, r: r, proto: proto, codec: codec, method: method}
 	c.serve()
+}
+
+// route returns the method a request path names: "/package.Service/Method"
+// exactly, below the configured prefix. The path is read as sent
+// (escaped), so %2F is never a separator, and no segment is skipped,
+// cleaned or guessed: a front door's rule on a path prefix, or an
+// authorizer's, must see the method this handler will run.
+func (h *handler) route(u *url.URL) (string, bool) {
+	// RawPath is the path as sent when it holds an escape that Path cannot
+	// show (%2F among them); otherwise Path is, less escapes of characters
+	// that are never separators, and it costs no scan.
+	p := u.RawPath
+	if p == "" {
+		p = u.Path
+	}
+	if pre := h.cfg.pathPrefix; pre != "" {
+		rest, ok := strings.CutPrefix(p, pre)
+		if !ok {
+			return "", false
+		}
+		p = rest
+	}
+	// Service and method names are protobuf identifiers: an escape (or a
+	// decoded %25) means the client spelled them in a way a path rule
+	// would not match.
+	if len(p) < 4 || p[0] != '/' || strings.IndexByte(p, '%') >= 0 {
+		return "", false
+	}
+	i := strings.IndexByte(p[1:], '/') + 1
+	if i <= 1 || i == len(p)-1 || strings.IndexByte(p[i+1:], '/') >= 0 {
+		return "", false
+	}
+	return p, true
+}
+
+// noRoute is the status of a call whose path names no method: what grpc-go
+// answers for an unknown method.
+func (h *handler) noRoute(u *url.URL) *status.Status {
+	if h.cfg.pathPrefix != "" {
+		return status.Newf(codes.Unimplemented, "no method at path %q: calls go to %s/<package.Service>/<Method>", u.EscapedPath(), h.cfg.pathPrefix)
+	}
+	return status.Newf(codes.Unimplemented, "no method at path %q: calls go to /<package.Service>/<Method>", u.EscapedPath())
+}
+
+// misconfigured answers a call to a handler built with an invalid option.
+// The details went to the log when the handler was built: they are for the
+// operator, not the caller.
+func (h *handler) misconfigured(w http.ResponseWriter, r *http.Request, proto protocol) {
+	const msg = "the server is misconfigured (details are in the server's log)"
+	switch proto {
+	case protoUnknown:
+		http.Error(w, msg, http.StatusInternalServerError)
+	case protoGRPC:
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Grpc-Status", "13")
+		w.Header().Set("Grpc-Message", wire.EncodeMessage(msg))
+		w.WriteHeader(http.StatusOK)
+	default:
+		c := &call{h: h, w: w, r: r, proto: proto, codec: "proto"}
+		c.fail(status.New(codes.Internal, msg))
+	}
 }
 
 // call is one gRPC-Web or Connect request in flight. It is the
 // http.ResponseWriter the gRPC server writes its native response into, and
 // translates that response for the client as it arrives.
 type call struct {
-	h     *handler
-	w     http.ResponseWriter
-	r     *http.Request
-	proto protocol
-	codec string
+	h      *handler
+	w      http.ResponseWriter
+	r      *http.Request
+	proto  protocol
+	codec  string
+	method string // "/package.Service/Method"; "" when the path names none
 
 	hdr       http.Header     // what the gRPC server writes (ServeHTTP)
 	native    *nativeResponse // what the direct path writes instead of hdr
@@ -172,6 +269,15 @@ func (c *call) serve() {
 			soft = s
 		}
 	}
+	if !soft.IsZero() && !time.Now().Before(soft) {
+		// The deadline passed before the call could start (a timeout of 0
+		// or a few nanoseconds, or a Lambda deadline already inside its
+		// margin). grpc-go's transports end such a call DEADLINE_EXCEEDED;
+		// decide it here so both dispatch paths answer alike, and run no
+		// handler that could only be cut off.
+		c.fail(status.New(codes.DeadlineExceeded, "deadline exceeded: the call's deadline had passed before it started"))
+		return
+	}
 	var cancel context.CancelFunc
 	if !soft.IsZero() {
 		c.deadline = true
@@ -195,6 +301,26 @@ func (c *call) serve() {
 		d.serve(ctx, c, path, body, soft)
 		c.finish(ctx)
 		return
+	}
+	if c.r.ProtoMajor == 1 && !c.unaryIn {
+		if _, inMemory := c.r.Body.(*memBody); !inMemory {
+			// net/http closes an HTTP/1 request body once the response
+			// starts unless told otherwise, and a client-stream or bidi
+			// handler may answer before it has read every message (the
+			// direct path does the same for those methods). This path
+			// cannot tell the method's kind before the server does; for
+			// the others the flag changes nothing. An event's body is in
+			// memory and stays readable.
+			if http.NewResponseController(c.w).EnableFullDuplex() == nil {
+				// In full duplex, net/http drains a body left open only
+				// after it has stopped watching the connection, and then
+				// starts watching it again while it reads the next
+				// request ("invalid concurrent Body.Read call"). The
+				// server leaves it open when it rejects a request before
+				// reading it: close it while the call is still ours.
+				defer func() { _ = c.r.Body.Close() }()
+			}
+		}
 	}
 	c.hdr = make(http.Header, 8)
 	req := &http.Request{
@@ -246,20 +372,8 @@ func (c *call) timeout() (time.Duration, *status.Status) {
 	return d, nil
 }
 
-// methodPath returns the "/package.Service/Method" part of a request path,
-// so a service can sit behind a path prefix (an API Gateway stage or a
-// custom domain mapping) without configuration.
-func methodPath(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i > 0 {
-		if j := strings.LastIndexByte(p[:i], '/'); j > 0 {
-			return p[j:]
-		}
-	}
-	return p
-}
-
 func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
-	path := methodPath(c.r.URL.Path)
+	path := c.method
 	c.bodyLen = max(c.r.ContentLength, -1)
 	switch c.proto {
 	case protoWebText:
@@ -796,7 +910,7 @@ func (c *call) endConnectUnary(st *status.Status) {
 	out.Set("Content-Type", "application/json")
 	c.committed = true
 	code := wire.ConnectHTTPStatus(st.Code())
-	if st.Code() == codes.Unimplemented && !c.h.hasMethod(methodPath(c.r.URL.Path)) {
+	if st.Code() == codes.Unimplemented && !c.h.hasMethod(c.method) {
 		// Connect answers a path that names no method like any unknown URL.
 		code = http.StatusNotFound
 	}

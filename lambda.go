@@ -54,6 +54,17 @@ func memoryLimit(getenv func(string) string) (int64, bool) {
 	return mb << 20 / 10 * 9, true
 }
 
+var userAgent = "lambdagrpc (" + runtime.Version() + ")"
+
+// reportInitError tells the Runtime API that the function cannot start, so
+// Lambda fails the init (and says why in the function's log) instead of
+// sending it invocations.
+func reportInitError(ctx context.Context, addr string, err error) {
+	c := runtimeapi.NewClient(addr, 1, userAgent)
+	defer c.Close()
+	_ = c.ReportInitError(context.WithoutCancel(ctx), "Runtime.ConfigInvalid", err.Error())
+}
+
 // serveLambda polls for invocations until ctx ends or the Runtime API says
 // the environment cannot continue. Invocations in flight when ctx ends run
 // to completion.
@@ -62,13 +73,8 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 		debug.SetMemoryLimit(limit)
 	}
 	n := maxConcurrency(cfg)
-	rl := &runtimeLoop{h: h, cfg: cfg, client: runtimeapi.NewClient(addr, n, "lambdagrpc ("+runtime.Version()+")")}
+	rl := &runtimeLoop{h: h, cfg: cfg, client: runtimeapi.NewClient(addr, n, userAgent)}
 	defer rl.client.Close()
-	if cfg.invokeMode != Buffered && cfg.invokeMode != ResponseStream {
-		msg := fmt.Sprintf("unknown invoke mode %q: set %s to BUFFERED or RESPONSE_STREAM", cfg.invokeMode, EnvInvokeMode)
-		_ = rl.client.ReportInitError(context.WithoutCancel(ctx), "Runtime.ConfigInvalid", msg)
-		return errors.New("lambdagrpc: " + msg)
-	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -162,7 +168,11 @@ func (rl *runtimeLoop) invoke(ctx context.Context, inv *runtimeapi.Invocation) e
 	body, err := rl.h.serveBuffered(log, r, info)
 	if err != nil {
 		log.Error("lambdagrpc: cannot answer the invocation", "error", err)
-		return rl.check(log, rl.client.ReportError(ctx, inv, "Runtime.ResponseError", err.Error()))
+		errType := "Runtime.ResponseError"
+		if errors.Is(err, errTranslationPanic) {
+			errType = "Runtime.HandlerPanic" // as the streamed path reports it
+		}
+		return rl.check(log, rl.client.ReportError(ctx, inv, errType, err.Error()))
 	}
 	return rl.check(log, rl.client.Respond(ctx, inv, "application/json", body))
 }

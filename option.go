@@ -2,7 +2,10 @@ package lambdagrpc
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -38,7 +41,11 @@ const (
 const EnvInvokeMode = "LAMBDAGRPC_INVOKE_MODE"
 
 // WithInvokeMode sets the Lambda invoke mode. The default is the value of
-// $LAMBDAGRPC_INVOKE_MODE, else [Buffered]. Only [Serve] on Lambda uses it.
+// $LAMBDAGRPC_INVOKE_MODE (BUFFERED, RESPONSE_STREAM or STREAM, in any
+// case), else [Buffered]. Only [Serve] on Lambda uses it, but a mode other
+// than [Buffered] or [ResponseStream], here or in the environment, is a
+// configuration error wherever the option is given (see [NewHandler]), so
+// a typo is found before the function is deployed.
 func WithInvokeMode(m InvokeMode) Option {
 	return optionFunc(func(c *config) { c.invokeMode = m })
 }
@@ -53,9 +60,16 @@ func WithLogger(l *slog.Logger) Option {
 // WithDeadlineMargin sets how long before the Lambda deadline a call's
 // context expires, so that a call still running then ends with
 // DEADLINE_EXCEEDED in its trailers before Lambda stops the function.
-// The default is 250ms.
+// The default is 250ms; 0 gives calls all of Lambda's time. A negative
+// margin is a configuration error (see [NewHandler]).
 func WithDeadlineMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.deadlineMargin = d })
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithDeadlineMargin(%v): the margin must not be negative; use 0 to give calls all of Lambda's time", d))
+			return
+		}
+		c.deadlineMargin = d
+	})
 }
 
 // WithAddr sets the TCP address [Serve] listens on outside Lambda. The
@@ -97,6 +111,52 @@ func WithCORS(cors CORS) Option {
 	return optionFunc(func(c *config) { c.cors = newCORSPolicy(cors) })
 }
 
+// WithPathPrefix serves gRPC-Web and Connect calls under prefix, a path
+// such as "/api" or "/api/v1": a call to "/api/pkg.Service/Method" reaches
+// pkg.Service/Method, and one without the prefix is answered UNIMPLEMENTED
+// (HTTP 404 over Connect unary). Use it where a custom domain's API mapping
+// or a load balancer's rule puts the service below a path. An API Gateway
+// stage needs no prefix: it is taken from each event. Native gRPC clients
+// cannot send a prefix, so native calls in TCP mode ignore it. The default
+// is no prefix: calls go to "/pkg.Service/Method" exactly.
+//
+// The prefix is matched as written, segment by segment: it must start with
+// "/" and hold no empty, "." or ".." segment and nothing that a URL path
+// would percent-encode. Otherwise the handler reports a configuration
+// error (see [NewHandler]).
+func WithPathPrefix(prefix string) Option {
+	return optionFunc(func(c *config) {
+		p, err := cleanPrefix(prefix)
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("WithPathPrefix(%q): %w", prefix, err))
+			return
+		}
+		c.pathPrefix = p
+	})
+}
+
+// cleanPrefix checks a path prefix and drops its trailing slash.
+func cleanPrefix(p string) (string, error) {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return "", nil
+	}
+	if p[0] != '/' {
+		return "", errors.New(`the prefix must start with "/"`)
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		switch {
+		case seg == "":
+			return "", errors.New("the prefix has an empty segment (//)")
+		case seg == "." || seg == "..":
+			return "", fmt.Errorf("the prefix has a %q segment; write the path it stands for", seg)
+		case url.PathEscape(seg) != seg:
+			return "", fmt.Errorf("segment %q must be written without characters a URL path escapes", seg)
+		}
+	}
+	return p, nil
+}
+
 type config struct {
 	logger          *slog.Logger
 	invokeMode      InvokeMode
@@ -107,7 +167,20 @@ type config struct {
 	runtimeAPI      string
 	maxConcurrency  int
 	cors            *corsPolicy
-	viaServeHTTP    bool // tests: every call through grpc.Server.ServeHTTP
+	pathPrefix      string // "" or "/seg[/seg...]", checked
+	viaServeHTTP    bool   // tests: every call through grpc.Server.ServeHTTP
+
+	// errs are the configuration errors, each naming its option; err()
+	// reports them.
+	errs []error
+}
+
+// err reports the configuration errors in one error, or nil.
+func (c *config) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("lambdagrpc: invalid configuration: %w", errors.Join(c.errs...))
 }
 
 func newConfig(opts []Option) *config {
@@ -120,17 +193,24 @@ func newConfig(opts []Option) *config {
 	if c.logger == nil {
 		c.logger = defaultLogger()
 	}
-	if c.invokeMode == "" {
-		c.invokeMode = InvokeMode(strings.ToUpper(strings.TrimSpace(os.Getenv(EnvInvokeMode))))
-	}
-	if c.invokeMode == "STREAM" {
-		c.invokeMode = ResponseStream
-	}
-	if c.invokeMode == "" {
+	switch c.invokeMode {
+	case Buffered, ResponseStream:
+	case "":
+		env := os.Getenv(EnvInvokeMode)
+		switch m := InvokeMode(strings.ToUpper(strings.TrimSpace(env))); m {
+		case "":
+			c.invokeMode = Buffered
+		case "STREAM":
+			c.invokeMode = ResponseStream
+		case Buffered, ResponseStream:
+			c.invokeMode = m
+		default:
+			c.errs = append(c.errs, fmt.Errorf("%s=%q: set it to BUFFERED or RESPONSE_STREAM, the Function URL's InvokeMode", EnvInvokeMode, env))
+			c.invokeMode = Buffered
+		}
+	default:
+		c.errs = append(c.errs, fmt.Errorf("WithInvokeMode(%q): use lambdagrpc.Buffered or lambdagrpc.ResponseStream", string(c.invokeMode)))
 		c.invokeMode = Buffered
-	}
-	if c.deadlineMargin < 0 {
-		c.deadlineMargin = 0
 	}
 	return c
 }

@@ -30,15 +30,26 @@ const DefaultAddr = ":8080"
 // Anywhere else Serve listens on TCP (see [WithAddr]) and serves native gRPC
 // over HTTP/2 (h2c, or TLS with [WithTLSConfig]) and gRPC-Web and Connect
 // over HTTP/1.1 and HTTP/2, all on one port.
+//
+// An invalid option is reported before anything is served: Serve returns an
+// error that names the option (on Lambda, after reporting it to the Runtime
+// API as an init error, so the function fails to start instead of failing
+// every invocation).
 func Serve(ctx context.Context, s *grpc.Server, opts ...Option) error {
 	cfg := newConfig(opts)
-	ctx, stop := notifyContext(ctx)
-	defer stop()
-	h := newHandler(s, cfg)
 	addr := cfg.runtimeAPI
 	if addr == "" {
 		addr = os.Getenv("AWS_LAMBDA_RUNTIME_API")
 	}
+	if err := cfg.err(); err != nil {
+		if addr != "" {
+			reportInitError(ctx, addr, err)
+		}
+		return err
+	}
+	ctx, stop := notifyContext(ctx)
+	defer stop()
+	h := newHandler(s, cfg)
 	if addr != "" {
 		return serveLambda(ctx, h, cfg, addr)
 	}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
@@ -26,8 +27,10 @@ func TestThroughTheEmulator(t *testing.T) {
 		if mode == emulator.ResponseStream {
 			rest = emulator.RESTStream
 		}
+		// The target's path prefixes every method's path: the function
+		// serves below it, and the REST door's URL holds its stage too.
 		e := testfn.Start(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4, Timeout: 10 * time.Second,
-			FrontDoors: []emulator.FrontDoor{{Kind: rest}, {Kind: emulator.HTTPAPI}}})
+			FrontDoors: []emulator.FrontDoor{{Kind: rest}, {Kind: emulator.HTTPAPI}}}, lambdagrpc.WithPathPrefix("/stage"))
 		for _, door := range []string{emulator.FunctionURL, rest, emulator.HTTPAPI} {
 			for _, proto := range []client.Protocol{client.GRPCWeb, client.GRPCWebText, client.Connect} {
 				t.Run(mode+"/"+door+"/"+proto.String(), func(t *testing.T) {

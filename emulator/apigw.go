@@ -27,11 +27,18 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 	cfg := &f.e.cfg
 	now := time.Now().UTC()
 	domain := f.apiID + ".execute-api." + cfg.Region + ".amazonaws.com"
-	stage := "prod"
 	name := func(k string) string { return k }
+	// A REST API's path leaves the stage out and requestContext.path has
+	// it; an HTTP API's payload 1.0 has the path as sent, a named stage
+	// included, in both.
+	path, contextPath := r.URL.Path, r.URL.Path
 	if f.kind == HTTPAPIv1 {
-		stage = "$default"
 		name = strings.ToLower
+	} else {
+		path = strings.TrimPrefix(path, "/"+f.stage)
+		if path == "" {
+			path = "/"
+		}
 	}
 	single := make(map[string]string, len(r.Header)+1)
 	multi := make(map[string][]string, len(r.Header)+1)
@@ -51,22 +58,22 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 	}
 	ev := events.V1Request{
 		Resource:                        "/{proxy+}",
-		Path:                            r.URL.Path,
+		Path:                            path,
 		HTTPMethod:                      r.Method,
 		Headers:                         single,
 		MultiValueHeaders:               multi,
 		QueryStringParameters:           qs,
 		MultiValueQueryStringParameters: mqs,
-		PathParameters:                  map[string]string{"proxy": strings.TrimPrefix(r.URL.Path, "/")},
+		PathParameters:                  map[string]string{"proxy": strings.TrimPrefix(path, "/")},
 		RequestContext: events.V1RequestContext{
 			AccountID:         "123456789012",
 			ResourceID:        "abc123",
-			Stage:             stage,
+			Stage:             f.stage,
 			RequestID:         uuid(),
 			ExtendedRequestID: randomID(16),
 			Identity:          events.V1Identity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
 			ResourcePath:      "/{proxy+}",
-			Path:              "/" + stage + r.URL.Path,
+			Path:              contextPath,
 			HTTPMethod:        r.Method,
 			APIID:             f.apiID,
 			Protocol:          r.Proto,

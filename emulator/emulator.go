@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -252,6 +253,7 @@ type door struct {
 	kind string
 	ln   net.Listener
 	srv  *http.Server
+	h    *frontDoor
 }
 
 func (e *Emulator) startDoor(ctx context.Context, fd FrontDoor) error {
@@ -264,8 +266,13 @@ func (e *Emulator) startDoor(ctx context.Context, fd FrontDoor) error {
 	if err != nil {
 		return fmt.Errorf("emulator: %s front door: %w", fd.Kind, err)
 	}
-	h := &frontDoor{e: e, kind: fd.Kind, stream: fd.Kind == RESTStream, multi: fd.Kind == ALBMultiValue, apiID: randomID(10)}
-	d := &door{kind: fd.Kind, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	stage := cmp.Or(fd.Stage, defaultStage(fd.Kind))
+	if err := checkStage(fd.Kind, stage); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	h := &frontDoor{e: e, kind: fd.Kind, stream: fd.Kind == RESTStream, multi: fd.Kind == ALBMultiValue, apiID: randomID(10), stage: stage}
+	d := &door{kind: fd.Kind, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, h: h}
 	e.doors = append(e.doors, d)
 	return nil
 }
@@ -281,13 +288,17 @@ func (e *Emulator) closeListeners() {
 
 // FrontDoorURL is the base URL of the first front door of the given kind
 // (FunctionURL, or one configured in Config.FrontDoors), or "" if there is
-// none.
+// none. An API Gateway door with a named stage (every REST door) has the
+// stage in its URL, as an execute-api URL does: "http://127.0.0.1:PORT/prod".
 func (e *Emulator) FrontDoorURL(kind string) string {
 	if kind == FunctionURL {
 		return e.URL()
 	}
 	for _, d := range e.doors {
 		if d.kind == kind {
+			if d.h.namedStage() {
+				return "http://" + d.ln.Addr().String() + "/" + d.h.stage
+			}
 			return "http://" + d.ln.Addr().String()
 		}
 	}

@@ -470,3 +470,79 @@ func TestStartChecksBeforeBinding(t *testing.T) {
 		t.Errorf("StartSet(busy, library) = %v, want an error containing %q", err, "not a main package")
 	}
 }
+
+// TestFrontDoorStages checks that API Gateway doors put the stage where API
+// Gateway does: in the URL of a named stage, out of a REST event's path and
+// in its requestContext.path, in an HTTP API event's path.
+func TestFrontDoorStages(t *testing.T) {
+	t.Parallel()
+	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
+		{Kind: emulator.REST}, {Kind: emulator.HTTPAPI, Stage: "dev"}, {Kind: emulator.HTTPAPIv1, Stage: "v1"}, {Kind: emulator.ALB},
+	}})
+	rt := newRaw(t, e)
+	cases := []struct {
+		kind, url            string
+		path, ctxPath, stage string
+		pathKey, ctxPathOf   string
+	}{
+		{emulator.REST, "/prod", "/a/b", "/prod/a/b", "prod", "path", "path"},
+		{emulator.HTTPAPI, "/dev", "/dev/a/b", "/dev/a/b", "dev", "rawPath", "http"},
+		{emulator.HTTPAPIv1, "/v1", "/v1/a/b", "/v1/a/b", "v1", "path", "path"},
+		{emulator.ALB, "", "/a/b", "", "", "path", ""},
+	}
+	for _, tc := range cases {
+		base := e.FrontDoorURL(tc.kind)
+		if !strings.HasSuffix(base, tc.url) || strings.Count(base, "/") != 2+strings.Count(tc.url, "/") {
+			t.Errorf("%s: FrontDoorURL = %q, want it to end in %q", tc.kind, base, tc.url)
+		}
+		done := make(chan *http.Response, 1)
+		go func() {
+			resp, err := http.Post(base+"/a/b", "text/plain", strings.NewReader("x"))
+			if err != nil {
+				t.Errorf("%s: %v", tc.kind, err)
+			}
+			done <- resp
+		}()
+		d := rt.next()
+		rc, _ := d.event["requestContext"].(map[string]any)
+		if got := d.event[tc.pathKey]; got != tc.path {
+			t.Errorf("%s: %s = %v, want %s", tc.kind, tc.pathKey, got, tc.path)
+		}
+		var ctxPath any = ""
+		switch tc.ctxPathOf {
+		case "path":
+			ctxPath = rc["path"]
+		case "http":
+			ctxPath = rc["http"].(map[string]any)["path"]
+		}
+		if ctxPath != tc.ctxPath {
+			t.Errorf("%s: requestContext path = %v, want %s", tc.kind, ctxPath, tc.ctxPath)
+		}
+		if got, _ := rc["stage"].(string); got != tc.stage {
+			t.Errorf("%s: stage = %q, want %q", tc.kind, got, tc.stage)
+		}
+		id := d.header.Get("Lambda-Runtime-Aws-Request-Id")
+		rt.post("invocation/"+id+"/response", nil, strings.NewReader(`{"statusCode":200,"body":""}`), nil)
+		if resp := <-done; resp != nil {
+			resp.Body.Close()
+		}
+	}
+	// Outside the stage, API Gateway answers itself; the function never
+	// sees the request.
+	for kind, want := range map[string]int{emulator.REST: http.StatusForbidden, emulator.HTTPAPI: http.StatusNotFound, emulator.HTTPAPIv1: http.StatusNotFound} {
+		u := strings.TrimSuffix(e.FrontDoorURL(kind), "/"+map[string]string{emulator.REST: "prod", emulator.HTTPAPI: "dev", emulator.HTTPAPIv1: "v1"}[kind])
+		for _, p := range []string{"/a/b", "/prodx/a/b", "/"} {
+			resp, err := http.Post(u+p, "text/plain", strings.NewReader("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s %s: HTTP %d, want %d", kind, p, resp.StatusCode, want)
+			}
+		}
+	}
+	if _, err := emulator.Start(context.Background(), emulator.Config{FrontDoors: []emulator.FrontDoor{{Kind: emulator.REST, Stage: "$default"}}}); err == nil || !strings.Contains(err.Error(), "stage") {
+		t.Errorf("REST door with stage $default: %v, want an error about the stage", err)
+	}
+}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,49 @@ type FrontDoor struct {
 	Kind string `json:"kind"`
 	// Addr is where it listens. Default "127.0.0.1:0".
 	Addr string `json:"addr"`
+	// Stage is the API Gateway stage of a REST or HTTP API door. A named
+	// stage is the first segment of the door's URL (see
+	// Emulator.FrontDoorURL), as on execute-api domains: a request outside
+	// it is refused as API Gateway refuses it (REST 403 "Missing
+	// Authentication Token", HTTP API 404). Default "prod" for REST doors
+	// and "$default" (no stage in the URL) for HTTP API doors.
+	Stage string `json:"stage,omitempty"`
+}
+
+// defaultStage is the stage a door of kind has when none is configured.
+func defaultStage(kind string) string {
+	switch kind {
+	case REST, RESTStream:
+		return "prod"
+	case HTTPAPI, HTTPAPIv1:
+		return "$default"
+	}
+	return ""
+}
+
+// checkStage reports whether stage is a stage name API Gateway accepts for
+// a door of kind.
+func checkStage(kind, stage string) error {
+	switch kind {
+	case REST, RESTStream, HTTPAPI, HTTPAPIv1:
+	default:
+		if stage != "" {
+			return fmt.Errorf("emulator: a %s front door has no stage (got %q)", kind, stage)
+		}
+		return nil
+	}
+	if stage == "$default" && (kind == HTTPAPI || kind == HTTPAPIv1) {
+		return nil
+	}
+	ok := stage != "" && len(stage) <= 128
+	for _, c := range stage {
+		ok = ok && (c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+	}
+	if !ok {
+		return fmt.Errorf("emulator: %s front door: stage %q: use letters, digits, '-' and '_'%s", kind, stage,
+			map[bool]string{true: `, or "$default"`}[kind == HTTPAPI || kind == HTTPAPIv1])
+	}
+	return nil
 }
 
 // frontDoor turns HTTP requests into events of its kind and the function's
@@ -56,6 +100,33 @@ type frontDoor struct {
 	stream bool
 	multi  bool
 	apiID  string
+	stage  string // API Gateway doors: "$default" or a name in every path
+}
+
+// namedStage reports whether the door's URL starts with its stage.
+func (f *frontDoor) namedStage() bool { return f.stage != "" && f.stage != "$default" }
+
+// inStage checks that r is addressed to the door's stage, as API Gateway's
+// execute-api domains route by the path's first segment, and answers it as
+// API Gateway does when it is not.
+func (f *frontDoor) inStage(w http.ResponseWriter, r *http.Request) bool {
+	if !f.namedStage() {
+		return true
+	}
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/"+f.stage)
+	if ok && (rest == "" || rest[0] == '/') {
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if f.kind == REST || f.kind == RESTStream {
+		w.Header().Set("X-Amzn-Errortype", "MissingAuthenticationTokenException")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"message":"Missing Authentication Token"}`)
+		return false
+	}
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, `{"message":"Not Found"}`)
+	return false
 }
 
 func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -66,6 +137,9 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w = &corsWriter{ResponseWriter: w, cors: cfg.CORS, origin: r.Header.Get("Origin")}
+	}
+	if !f.inStage(w, r) {
+		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
 	if err != nil {
@@ -324,7 +398,7 @@ func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, 
 		DomainName:   domain,
 		DomainPrefix: f.apiID,
 		RequestID:    uuid(),
-		Stage:        "$default",
+		Stage:        cmp.Or(f.stage, "$default"),
 		Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
 		TimeEpoch:    now.UnixMilli(),
 		HTTP:         events.V2HTTP{SourceIP: sourceIP},

@@ -160,7 +160,7 @@ func match(key []byte, names []string) string {
 }
 
 var (
-	contextFields  = []string{"domainName", "requestId", "http", "identity", "elb"}
+	contextFields  = []string{"domainName", "requestId", "apiId", "stage", "http", "identity", "elb"}
 	httpFields     = []string{"method", "path", "protocol", "sourceIp", "userAgent"}
 	identityFields = []string{"sourceIp", "userAgent", "userArn", "accountId", "caller", "user", "accessKey"}
 	elbFields      = []string{"targetGroupArn"}
@@ -178,6 +178,10 @@ func (d *decoder) context(rc *RequestContext) error {
 			return d.str(&rc.DomainName)
 		case "requestId":
 			return d.str(&rc.RequestID)
+		case "apiId":
+			return d.str(&rc.APIID)
+		case "stage":
+			return d.str(&rc.Stage)
 		case "http":
 			if d.null() {
 				rc.HTTP = nil

@@ -244,6 +244,11 @@ type RequestContext struct {
 	ELB        *struct {
 		TargetGroupARN string `json:"targetGroupArn"`
 	} `json:"elb"`
+
+	// APIID and Stage identify an API Gateway API and its stage; with
+	// DomainName they tell whether the event's path holds the stage.
+	APIID string `json:"apiId"`
+	Stage string `json:"stage"`
 }
 
 // Source classifies a decoded request; rc is its decoded requestContext.
