@@ -62,11 +62,7 @@ func pages(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []string{"../README.md"}
-	for _, d := range docs {
-		out = append(out, d)
-	}
-	return out
+	return append([]string{"../README.md"}, docs...)
 }
 
 var fence = regexp.MustCompile("^```(\\S*)\\s*(.*)$")
