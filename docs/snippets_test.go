@@ -278,7 +278,11 @@ func TestBenchSnippets(t *testing.T) {
 	}
 }
 
-// portMap stands a free loopback port in for each port a snippet names.
+// portMap stands a free loopback port in for each port a snippet names. The
+// port is free when chosen and is bound by the snippet's server a moment
+// later; should another program take it in between, the server fails with
+// "address already in use" and the block fails with its output, so a call
+// never silently reaches someone else's server.
 type portMap map[string]string
 
 var loopback = regexp.MustCompile(`(127\.0\.0\.1|localhost):(\d{2,5})\b`)

@@ -7,10 +7,6 @@ import (
 	"syscall"
 )
 
-// ownProcessGroup puts the function in a process group of its own, so the
-// terminal's SIGINT reaches the emulator only.
-func ownProcessGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
 // stoppedCleanly reports an exit status 0, or an end by the SIGTERM the
 // emulator sent (a runtime without a handler for it).
 func stoppedCleanly(ps *os.ProcessState) bool {

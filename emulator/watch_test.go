@@ -64,14 +64,19 @@ func TestWatchRebuilds(t *testing.T) {
 	if r := <-call(t, e, "x"); readAll(r) != "v1" {
 		t.Fatal("the first build did not answer v1")
 	}
-	// Make sure the new file's time differs from the old one's.
-	time.Sleep(20 * time.Millisecond)
-	write("v2")
+	// The new version differs in size, and its time is set a second
+	// ahead, so the change shows on file systems whose timestamps are
+	// coarse, however quickly it follows the first write.
+	write("v2-longer")
+	later := time.Now().Add(time.Second)
+	if err := os.Chtimes(filepath.Join(dir, "main.go"), later, later); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := <-call(t, e, "x")
 		body := readAll(r)
-		if r.StatusCode == 200 && body == "v2" {
+		if r.StatusCode == 200 && body == "v2-longer" {
 			return
 		}
 		if r.StatusCode != 200 || body != "v1" {

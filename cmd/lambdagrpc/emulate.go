@@ -40,10 +40,15 @@ func (e *envFlag) Set(v string) error {
 	return nil
 }
 
+// defaultAddr is where the Function URL listens when --addr is not given.
+// It is a variable so that a test can point it at a port the test holds,
+// rather than at 9000, which `make run` may be using.
+var defaultAddr = "127.0.0.1:9000"
+
 func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9000", "where the Function URL front door listens")
+	addr := fs.String("addr", defaultAddr, "where the Function URL front door listens")
 	rtAddr := fs.String("runtime-api-addr", "127.0.0.1:0", "where the Runtime API listens")
 	mode := fs.String("invoke-mode", "BUFFERED", "the Function URL's invoke mode: BUFFERED or RESPONSE_STREAM")
 	name := fs.String("name", "", "the function's name (default: the package or binary's base name)")

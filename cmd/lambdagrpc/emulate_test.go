@@ -137,21 +137,21 @@ func TestSelfCommand(t *testing.T) {
 }
 
 // TestEmulateErrors checks that emulate reports what is wrong before it
-// binds any port: the default address, 127.0.0.1:9000, is held by the test
-// (or by something else) throughout, so a case that binds first fails with
-// "address already in use" instead of its own error.
+// binds any port: the default address is a port the test holds throughout,
+// as when `make run` holds 9000, so a case that binds first fails with
+// "address already in use" instead of its own error. It changes the default
+// address, so it does not run in parallel (parallel tests start after it).
 func TestEmulateErrors(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if l, err := net.Listen("tcp", "127.0.0.1:9000"); err == nil {
-		defer l.Close()
-	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	saved := defaultAddr
+	defaultAddr = busy.Addr().String()
+	defer func() { defaultAddr = saved }()
 	for _, tc := range []struct {
 		name string
 		args []string

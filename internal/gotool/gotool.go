@@ -78,6 +78,8 @@ type Error struct {
 	streamed bool
 }
 
+// Error names the package and the cause, followed by the compiler's
+// messages unless they were already shown as progress.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("building %s: %v", e.Package, e.Err)
 	if out := strings.TrimSpace(e.Output); out != "" && !e.streamed {
@@ -86,6 +88,7 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap returns the go command's own error, such as its exit status.
 func (e *Error) Unwrap() error { return e.Err }
 
 // tick is how often a long build reports its elapsed time.
