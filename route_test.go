@@ -254,8 +254,8 @@ func TestRouteStageIsNotGuessed(t *testing.T) {
 	}
 }
 
-// rawPost sends body to base+path without letting the client clean the
-// path, and returns the response.
+// rawPost sends body to base+path without letting the client clean or
+// escape path, and returns the response.
 func rawPost(t *testing.T, base, path, ct string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -264,7 +264,7 @@ func rawPost(t *testing.T, base, path, ct string, body []byte) (*http.Response, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.URL.Opaque = "//" + req.URL.Host + path // sent as written
+	req.URL.Opaque = "//" + req.URL.Host + req.URL.EscapedPath() + path // sent as written
 	req.Header.Set("Content-Type", ct)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
