@@ -158,8 +158,9 @@ func eventURL(path, query string) *url.URL {
 // the path that remains, so a guess here would let a client choose which
 // segments are skipped. An HTTP API's default domain puts a named stage
 // first in the path (payload 2.0 rawPath, payload 1.0 path); a REST API's
-// path never holds it (requestContext.path does); a custom domain hides
-// the stage and its API mapping; $default is never in the path.
+// path never holds it (requestContext.path does); a custom domain leaves
+// the stage out (but REST and payload 1.0 paths hold its API mapping,
+// which only WithPathPrefix removes); $default is never in the path.
 func stripStage(path string, ev *events.Request, rc *events.RequestContext, src events.Source) string {
 	stage := rc.Stage
 	switch {

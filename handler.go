@@ -37,9 +37,10 @@ import (
 // must be in the request body, and responses start after the body ends.
 //
 // Calls are routed by the request path "/package.Service/Method" and
-// nothing else: a path with more segments, or a %2F where a separator
-// would be, names no method and is answered UNIMPLEMENTED (HTTP 404 over
-// Connect unary). Below a path prefix, see [WithPathPrefix].
+// nothing else: a path with more segments, or with any character that a
+// protobuf name cannot hold (an escape such as %2F among them), names no
+// method and is answered UNIMPLEMENTED (HTTP 404 over Connect unary).
+// Below a path prefix, see [WithPathPrefix].
 //
 // An invalid option is a configuration error: NewHandler logs it once, at
 // Error, and the handler answers every call INTERNAL, saying the server is
