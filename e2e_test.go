@@ -290,3 +290,38 @@ func TestE2EFrontDoors(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EFrontDoorsRouteExactly sends the bypass paths through every
+// emulator door, each delivering the path as its AWS counterpart does, and
+// checks that none reaches the method. The exception is what an HTTP API
+// decodes into the method's own path ("%2F" into "/"): API Gateway hands
+// the function that path, indistinguishable from the method's, so there
+// protection is API Gateway's own route matching (see the README's "Paths,
+// stages and prefixes").
+func TestE2EFrontDoorsRouteExactly(t *testing.T) {
+	t.Parallel()
+	kinds := []string{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, emulator.REST, emulator.ALB, emulator.ALBMultiValue}
+	e := emulator.StartForTest(t, emulator.Config{MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
+		{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: emulator.REST}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
+	}})
+	serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithMaxConcurrency(4))
+	msg := wire.AppendFrame(nil, 0, mustMarshal(t, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hi")}}))
+	for _, kind := range kinds {
+		base := e.FrontDoorURL(kind)
+		decodes := kind == emulator.HTTPAPI || kind == emulator.HTTPAPIv1
+		for _, p := range append([]string{unaryPath}, bypassPaths...) {
+			want := codes.Unimplemented
+			if p == unaryPath || decodes && decodePath(p) == unaryPath {
+				want = codes.OK
+			}
+			resp, body := rawPost(t, base, p, "application/grpc-web+proto", msg)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s %q: HTTP %d %q, want 200 and %v", kind, p, resp.StatusCode, body, want)
+				continue
+			}
+			if r := parseWeb(t, body); r.status.Code() != want {
+				t.Errorf("%s %q: %v, want %v", kind, p, r.status, want)
+			}
+		}
+	}
+}

@@ -97,14 +97,7 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	if path == "" {
 		path = "/"
 	}
-	target := path
-	if query != "" {
-		target += "?" + query
-	}
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		return http.Request{}, nil, fmt.Errorf("%w: request target %q: %w", errBadEvent, target, err)
-	}
+	u := eventURL(path, query)
 	var body io.ReadCloser = http.NoBody
 	var n int64
 	switch {
@@ -123,7 +116,7 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	req := http.Request{
 		Method:        method,
 		URL:           u,
-		RequestURI:    target,
+		RequestURI:    u.RequestURI(),
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
@@ -136,13 +129,38 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	return req, info, nil
 }
 
+// eventURL builds a request's URL from the event's path and query, which
+// are separate fields: the path is never parsed as a request target, so no
+// "?" or "#" in it can start a query or a fragment. HTTP APIs deliver the
+// path decoded (an escaped "?" arrives as "?"); Function URLs, REST APIs
+// and ALBs deliver it as sent. A path that holds a byte no encoded path
+// can hold ("?", "#", a space, a control or non-ASCII byte) goes in Path
+// as it is, where the router refuses it; one with escapes keeps them in
+// RawPath, which the router reads.
+func eventURL(path, query string) *url.URL {
+	u := &url.URL{Path: path, RawQuery: query}
+	if !strings.Contains(path, "%") {
+		return u
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c == '?' || c == '#' || c <= ' ' || c >= 0x7f {
+			return u
+		}
+	}
+	if p, err := url.PathUnescape(path); err == nil {
+		u.Path, u.RawPath = p, path
+	}
+	return u
+}
+
 // stripStage removes the API Gateway stage from the front of path when the
 // event shows that the path holds it, and only then: calls are routed by
 // the path that remains, so a guess here would let a client choose which
 // segments are skipped. An HTTP API's default domain puts a named stage
 // first in the path (payload 2.0 rawPath, payload 1.0 path); a REST API's
-// path never holds it (requestContext.path does); a custom domain hides
-// the stage and its API mapping; $default is never in the path.
+// path never holds it (requestContext.path does); a custom domain leaves
+// the stage out (but REST and payload 1.0 paths hold its API mapping,
+// which only WithPathPrefix removes); $default is never in the path.
 func stripStage(path string, ev *events.Request, rc *events.RequestContext, src events.Source) string {
 	stage := rc.Stage
 	switch {

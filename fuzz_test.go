@@ -83,7 +83,7 @@ func FuzzDirectMatchesServeHTTP(f *testing.F) {
 	// Timeouts that have passed before the call starts, that cannot pass
 	// during it, and that are malformed: a timeout that could run out
 	// midway would make the two paths race, not differ.
-	timeouts := []string{"", "1n", "0n", "0S", "0H", "99999999S", "99999999H", "1x", "-1S", "123456789n", "S"}
+	timeouts := []string{"", "1n", "0n", "0S", "0H", "99999999S", "99999999H", "1x", "-1S", "S"}
 	for i := range paths {
 		f.Add(uint8(i), uint8(0), []byte{})
 		f.Add(uint8(i), uint8(0), wire.AppendFrame(nil, 0, nil))

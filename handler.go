@@ -37,9 +37,10 @@ import (
 // must be in the request body, and responses start after the body ends.
 //
 // Calls are routed by the request path "/package.Service/Method" and
-// nothing else: a path with more segments, or a %2F where a separator
-// would be, names no method and is answered UNIMPLEMENTED (HTTP 404 over
-// Connect unary). Below a path prefix, see [WithPathPrefix].
+// nothing else: a path with more segments, or with any character that a
+// protobuf name cannot hold (an escape such as %2F among them), names no
+// method and is answered UNIMPLEMENTED (HTTP 404 over Connect unary).
+// Below a path prefix, see [WithPathPrefix].
 //
 // An invalid option is a configuration error: NewHandler logs it once, at
 // Error, and the handler answers every call INTERNAL, saying the server is
@@ -159,9 +160,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route returns the method a request path names: "/package.Service/Method"
 // exactly, below the configured prefix. The path is read as sent
-// (escaped), so %2F is never a separator, and no segment is skipped,
-// cleaned or guessed: a front door's rule on a path prefix, or an
-// authorizer's, must see the method this handler will run.
+// (escaped), and no segment is skipped, cleaned or guessed: a front door's
+// rule on a path prefix, or an authorizer's, must see the method this
+// handler will run. Only the bytes of a protobuf full name are accepted,
+// so no escape (%2F among them), query or fragment delimiter, space,
+// control or non-ASCII byte can make two readers of a path disagree.
 func (h *handler) route(u *url.URL) (string, bool) {
 	// RawPath is the path as sent when it holds an escape that Path cannot
 	// show (%2F among them); otherwise Path is, less escapes of characters
@@ -177,18 +180,40 @@ func (h *handler) route(u *url.URL) (string, bool) {
 		}
 		p = rest
 	}
-	// Service and method names are protobuf identifiers: an escape (or a
-	// decoded %25) means the client spelled them in a way a path rule
-	// would not match.
-	if len(p) < 4 || p[0] != '/' || strings.IndexByte(p, '%') >= 0 {
+	// Exactly "/" service "/" method, each a run of name bytes other than
+	// a dot segment.
+	if len(p) < 4 || p[0] != '/' {
 		return "", false
 	}
-	i := strings.IndexByte(p[1:], '/') + 1
-	if i <= 1 || i == len(p)-1 || strings.IndexByte(p[i+1:], '/') >= 0 {
+	slash := 0
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '/':
+			if slash != 0 {
+				return "", false
+			}
+			slash = i
+		case !nameByte[c]:
+			return "", false
+		}
+	}
+	if slash == 0 || dotSegment(p[1:slash]) || dotSegment(p[slash+1:]) {
 		return "", false
 	}
 	return p, true
 }
+
+// nameByte holds the bytes of a protobuf full name: [A-Za-z0-9._].
+var nameByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_'
+	}
+	return t
+}()
+
+// dotSegment reports whether a path segment is empty, "." or "..", which
+// a proxy would drop or resolve.
+func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
 // noRoute is the status of a call whose path names no method: what grpc-go
 // answers for an unknown method.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,22 @@ type fakeRuntime struct {
 	events  chan fakeEvent
 	results sync.Map // request id -> chan result
 	status  int      // answer to /response; 0 means 202
+
+	mu         sync.Mutex
+	initErrors []initError // posts to /runtime/init/error
+}
+
+// initError is one post to /runtime/init/error.
+type initError struct {
+	errType string // the Lambda-Runtime-Function-Error-Type header
+	body    []byte
+}
+
+// initErrorsPosted returns the init errors posted so far.
+func (f *fakeRuntime) initErrorsPosted() []initError {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.initErrors)
 }
 
 type fakeEvent struct {
@@ -53,6 +70,14 @@ func newFakeRuntime(t *testing.T) (*fakeRuntime, string) {
 }
 
 func (f *fakeRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == runtimeapi.PathInitError {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.initErrors = append(f.initErrors, initError{errType: r.Header.Get(runtimeapi.HeaderErrorType), body: body})
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if r.URL.Path == runtimeapi.PathNext {
 		select {
 		case ev := <-f.events:

@@ -114,9 +114,12 @@ func WithCORS(cors CORS) Option {
 // WithPathPrefix serves gRPC-Web and Connect calls under prefix, a path
 // such as "/api" or "/api/v1": a call to "/api/pkg.Service/Method" reaches
 // pkg.Service/Method, and one without the prefix is answered UNIMPLEMENTED
-// (HTTP 404 over Connect unary). Use it where a custom domain's API mapping
-// or a load balancer's rule puts the service below a path. An API Gateway
-// stage needs no prefix: it is taken from each event. Native gRPC clients
+// (HTTP 404 over Connect unary). Use it where a load balancer's rule puts
+// the service below a path, or behind a custom domain whose API mapping
+// the event's path holds (REST APIs and HTTP API payload 1.0; payload 2.0
+// leaves it out): the prefix then applies to the execute-api domain too,
+// whose paths lack it. An API Gateway stage needs no prefix: it is taken
+// from each event. Native gRPC clients
 // cannot send a prefix, so native calls in TCP mode ignore it. The default
 // is no prefix: calls go to "/pkg.Service/Method" exactly.
 //

@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
@@ -35,6 +38,50 @@ var bypassPaths = []string{
 	"/.." + unaryPath,
 	"/grpc.testing.TestService//UnaryCall",
 	"/grpc.testing.%54estService/UnaryCall",
+	// Escapes of a query, a fragment or a space: decoded by a front door
+	// that decodes paths, they must not end the path.
+	"/grpc.testing.TestService/UnaryCall%3Fx",
+	"/grpc.testing.TestService%3F/UnaryCall",
+	"/grpc.testing.TestService/UnaryCall%23x",
+	"/grpc.testing.TestService/UnaryCall%20",
+	"/grpc.testing.TestService/Unary%20Call",
+	// Nothing but a protobuf name's bytes in a segment.
+	"/grpc.testing.TestService/UnaryCall;x",
+	"/grpc.testing.TestService/UnaryCall%3Bx",
+	"/grpc.testing.TestService/UnaryCall:x",
+	"/grpc.testing.TestService/UnaryCall~",
+	"/grpc.testing.TestService/UnaryCall%7E",
+	"/grpc.testing.TestService/UnaryCall!",
+	"/grpc.testing.TestService/UnaryCall-",
+	"/grpc.testing.TestService/UnaryCall@x",
+	"/grpc.testing.TestService/..",
+	"/../UnaryCall",
+}
+
+// eventBypassPaths are paths that only an event can carry: over HTTP a "?"
+// starts the query, but an event's path is a field of its own, delivered
+// decoded by HTTP APIs (and by anything that builds events by hand).
+var eventBypassPaths = append([]string{
+	unaryPath + "?x",
+	"/grpc.testing.TestService?/UnaryCall",
+	unaryPath + "#x",
+	unaryPath + " ",
+	"/grpc.testing.TestService/Unary Call",
+	unaryPath + "\x00",
+	unaryPath + "\n",
+	unaryPath + "\x7f",
+	unaryPath + "\u00e9",
+	"/grpc.testing.TestService/UnaryCall\u212a",
+}, bypassPaths...)
+
+// decodePath is a path as an HTTP API delivers it: API Gateway decodes the
+// client's path before it builds the event (payload 2.0 rawPath and 1.0
+// path alike).
+func decodePath(p string) string {
+	if d, err := url.PathUnescape(p); err == nil {
+		return d
+	}
+	return p
 }
 
 // routeEvent builds a Lambda event for a gRPC-Web unary call. Each source
@@ -43,6 +90,9 @@ var bypassPaths = []string{
 type routeSource struct {
 	name  string
 	event func(clientPath string) map[string]any
+	// decodes: the front door decodes the client's path (HTTP APIs), so
+	// an escaped "/" arrives as a separator.
+	decodes bool
 }
 
 func routeSources() []routeSource {
@@ -86,20 +136,22 @@ func routeSources() []routeSource {
 	return []routeSource{
 		{"function URL", func(p string) map[string]any {
 			return v2("$default", "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws", p)
-		}},
+		}, false},
 		// A named stage is the first segment of an HTTP API's rawPath.
-		{"HTTP API v2, named stage", func(p string) map[string]any { return v2("prod", api, "/prod"+p) }},
-		{"HTTP API v2, $default stage", func(p string) map[string]any { return v2("$default", api, p) }},
+		{"HTTP API v2, named stage", func(p string) map[string]any { return v2("prod", api, decodePath("/prod"+p)) }, true},
+		{"HTTP API v2, $default stage", func(p string) map[string]any { return v2("$default", api, decodePath(p)) }, true},
 		// Through a custom domain the API mapping and the stage are not in
 		// rawPath.
-		{"HTTP API v2, custom domain", func(p string) map[string]any { return v2("prod", "api.example.com", p) }},
-		{"HTTP API 1.0, named stage", func(p string) map[string]any { return v1("1.0", "dev", api, "/dev"+p, "/dev"+p) }},
-		{"HTTP API 1.0, $default stage", func(p string) map[string]any { return v1("1.0", "$default", api, p, p) }},
+		{"HTTP API v2, custom domain", func(p string) map[string]any { return v2("prod", "api.example.com", decodePath(p)) }, true},
+		{"HTTP API 1.0, named stage", func(p string) map[string]any {
+			return v1("1.0", "dev", api, decodePath("/dev"+p), decodePath("/dev"+p))
+		}, true},
+		{"HTTP API 1.0, $default stage", func(p string) map[string]any { return v1("1.0", "$default", api, decodePath(p), decodePath(p)) }, true},
 		// A REST API's path leaves the stage out; requestContext.path has it.
-		{"REST API, stage", func(p string) map[string]any { return v1("", "prod", api, p, "/prod"+p) }},
-		{"REST API, custom domain", func(p string) map[string]any { return v1("", "prod", "api.example.com", p, p) }},
-		{"ALB", func(p string) map[string]any { return alb(false, p) }},
-		{"ALB, multi-value", func(p string) map[string]any { return alb(true, p) }},
+		{"REST API, stage", func(p string) map[string]any { return v1("", "prod", api, p, "/prod"+p) }, false},
+		{"REST API, custom domain", func(p string) map[string]any { return v1("", "prod", "api.example.com", p, p) }, false},
+		{"ALB", func(p string) map[string]any { return alb(false, p) }, false},
+		{"ALB, multi-value", func(p string) map[string]any { return alb(true, p) }, false},
 	}
 }
 
@@ -128,20 +180,36 @@ func TestRouteEventSources(t *testing.T) {
 	for _, src := range routeSources() {
 		t.Run(src.name, func(t *testing.T) {
 			t.Parallel()
+			// want is the answer to a path the client sent: UNIMPLEMENTED,
+			// unless the front door decodes it into the method's own path,
+			// which the function cannot tell from the method's path (the
+			// README's "Paths, stages and prefixes" says what protects
+			// HTTP APIs instead).
+			want := func(p, methodPath string) codes.Code {
+				if src.decodes && decodePath(p) == methodPath {
+					return codes.OK
+				}
+				return codes.Unimplemented
+			}
 			if code, msg := invokeRoute(t, plain, src.event(unaryPath)); code != codes.OK {
 				t.Errorf("%s: %v %q, want OK", unaryPath, code, msg)
 			}
-			for _, p := range bypassPaths {
-				if code, msg := invokeRoute(t, plain, src.event(p)); code != codes.Unimplemented {
-					t.Errorf("%s: %v %q, want UNIMPLEMENTED", p, code, msg)
+			for _, p := range eventBypassPaths {
+				if code, msg := invokeRoute(t, plain, src.event(p)); code != want(p, unaryPath) {
+					t.Errorf("%q: %v %q, want %v", p, code, msg, want(p, unaryPath))
 				}
 			}
 			if code, msg := invokeRoute(t, prefixed, src.event("/api"+unaryPath)); code != codes.OK {
 				t.Errorf("WithPathPrefix(/api), /api%s: %v %q, want OK", unaryPath, code, msg)
 			}
-			for _, p := range append([]string{unaryPath, "/apix" + unaryPath, "/api/public" + unaryPath, "/api/" + unaryPath, "/x/api" + unaryPath}, bypassPaths...) {
+			for _, p := range append([]string{unaryPath, "/apix" + unaryPath, "/api/public" + unaryPath, "/api/" + unaryPath, "/x/api" + unaryPath}, eventBypassPaths...) {
 				if code, msg := invokeRoute(t, prefixed, src.event(p)); code != codes.Unimplemented {
-					t.Errorf("WithPathPrefix(/api), %s: %v %q, want UNIMPLEMENTED", p, code, msg)
+					t.Errorf("WithPathPrefix(/api), %q: %v %q, want UNIMPLEMENTED", p, code, msg)
+				}
+			}
+			for _, p := range eventBypassPaths {
+				if code, msg := invokeRoute(t, prefixed, src.event("/api"+p)); code != want("/api"+p, "/api"+unaryPath) {
+					t.Errorf("WithPathPrefix(/api), %q: %v %q, want %v", "/api"+p, code, msg, want("/api"+p, "/api"+unaryPath))
 				}
 			}
 		})
@@ -186,8 +254,8 @@ func TestRouteStageIsNotGuessed(t *testing.T) {
 	}
 }
 
-// rawPost sends body to base+path without letting the client clean the
-// path, and returns the response.
+// rawPost sends body to base+path without letting the client clean or
+// escape path, and returns the response.
 func rawPost(t *testing.T, base, path, ct string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -196,7 +264,7 @@ func rawPost(t *testing.T, base, path, ct string, body []byte) (*http.Response, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.URL.Opaque = "//" + req.URL.Host + path // sent as written
+	req.URL.Opaque = "//" + req.URL.Host + req.URL.EscapedPath() + path // sent as written
 	req.Header.Set("Content-Type", ct)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -329,5 +397,58 @@ func TestPathPrefixInvalid(t *testing.T) {
 		if r := parseWeb(t, body); resp.StatusCode != http.StatusOK || r.status.Code() != codes.OK {
 			t.Errorf("WithPathPrefix(%q), %s: HTTP %d %v, want OK", p, path, resp.StatusCode, r.status)
 		}
+	}
+}
+
+// TestRouteOnlyProtobufNames checks that a path reaches the server only when
+// it spells a protobuf service and method name, so that a server's
+// unknown-service handler (a proxy, say) never sees a method whose name a
+// front door's path rule would read differently.
+func TestRouteOnlyProtobufNames(t *testing.T) {
+	t.Parallel()
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		m, _ := grpc.Method(stream.Context())
+		mu.Lock()
+		seen = append(seen, m)
+		mu.Unlock()
+		return nil
+	}))
+	t.Cleanup(s.Stop)
+	eh := lambdagrpc.NewEventHandler(s, lambdagrpc.WithLogger(quietLogger()))
+	base := startHandler(t, s)
+	const unknown = "/pkg.v1.Admin_2/Delete_1"
+	paths := append([]string{"/pkg.Admin/Delete~", "/pkg.Admin/Delete!", "/pkg.Admin/Delete'", "/pkg.Admin/Delete*", "/pkg.Admin/Delete(x)",
+		"/pkg.Admin/Delete$", "/pkg.Admin/Delete&x=1", "/pkg.Admin/Delete+", "/pkg.Admin/Delete,", "/pkg.Admin/Delete=", "/pkg-x.Admin/Delete"},
+		eventBypassPaths...)
+	src := routeSources()[0] // a Function URL: the path as sent
+	for _, p := range append([]string{unknown}, paths...) {
+		want := codes.Unimplemented
+		if p == unaryPath || p == unknown {
+			want = codes.OK
+		}
+		if code, msg := invokeRoute(t, eh, src.event(p)); code != want {
+			t.Errorf("event %q: %v %q, want %v", p, code, msg, want)
+		}
+		if strings.ContainsAny(p, "?#") || strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			continue // not a path over HTTP
+		}
+		resp, body := rawPost(t, base, p, "application/grpc-web+proto", wire.AppendFrame(nil, 0, nil))
+		if r := parseWeb(t, body); resp.StatusCode != http.StatusOK || r.status.Code() != want {
+			t.Errorf("HTTP %q: HTTP %d %v, want %v", p, resp.StatusCode, r.status, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range seen {
+		if m != unknown {
+			t.Errorf("the unknown-service handler saw method %q", m)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("the unknown-service handler ran %d times, want 2 (%s, by event and over HTTP)", len(seen), unknown)
 	}
 }

@@ -29,11 +29,12 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 	domain := f.apiID + ".execute-api." + cfg.Region + ".amazonaws.com"
 	name := func(k string) string { return k }
 	// A REST API's path leaves the stage out and requestContext.path has
-	// it; an HTTP API's payload 1.0 has the path as sent, a named stage
-	// included, in both.
-	path, contextPath := r.URL.Path, r.URL.Path
+	// it; both keep the client's percent-encoding. An HTTP API's payload
+	// 1.0 has the path decoded, a named stage included, in both.
+	path, contextPath := events.SentPath(r), events.SentPath(r)
 	if f.kind == HTTPAPIv1 {
 		name = strings.ToLower
+		path, contextPath = r.URL.Path, r.URL.Path
 	} else {
 		path = strings.TrimPrefix(path, "/"+f.stage)
 		if path == "" {
@@ -100,7 +101,8 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 
 // eventALB builds an ALB target group event.
 func (f *frontDoor) eventALB(r *http.Request, body []byte) ([]byte, error) {
-	ev := events.ALBRequest{HTTPMethod: r.Method, Path: r.URL.Path}
+	// An ALB passes the path on as the client sent it, still encoded.
+	ev := events.ALBRequest{HTTPMethod: r.Method, Path: events.SentPath(r)}
 	ev.RequestContext.ELB.TargetGroupARN = "arn:aws:elasticloadbalancing:" + f.e.cfg.Region + ":123456789012:targetgroup/" + f.e.cfg.Name + "/" + f.apiID
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	// ALB passes query strings on still percent-encoded.

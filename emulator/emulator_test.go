@@ -546,3 +546,62 @@ func TestFrontDoorStages(t *testing.T) {
 		t.Errorf("REST door with stage $default: %v, want an error about the stage", err)
 	}
 }
+
+// TestFrontDoorPathEncoding checks that each door delivers the path as its
+// AWS counterpart does: Function URLs (rawPath), REST APIs and ALBs (path)
+// keep the client's percent-encoding; HTTP APIs decode it, in payload 2.0
+// rawPath and payload 1.0 path alike.
+func TestFrontDoorPathEncoding(t *testing.T) {
+	t.Parallel()
+	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
+		{Kind: emulator.REST}, {Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1, Stage: "v1"}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
+	}})
+	rt := newRaw(t, e)
+	const sent = "/a%2Fb%3Fc%23d%20e%25f/%41"
+	const decoded = "/a/b?c#d e%f/A"
+	cases := []struct {
+		kind, key, want string
+		ctxKey, ctxWant string
+	}{
+		{emulator.FunctionURL, "rawPath", sent, "", ""},
+		{emulator.HTTPAPI, "rawPath", decoded, "http", decoded},
+		{emulator.HTTPAPIv1, "path", "/v1" + decoded, "path", "/v1" + decoded},
+		{emulator.REST, "path", sent, "path", "/prod" + sent},
+		{emulator.ALB, "path", sent, "", ""},
+		{emulator.ALBMultiValue, "path", sent, "", ""},
+	}
+	for _, tc := range cases {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.FrontDoorURL(tc.kind), strings.NewReader("x"))
+			req.URL.Opaque = "//" + req.URL.Host + req.URL.Path + sent + "?q=%3F"
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("%s: %v", tc.kind, err)
+				return
+			}
+			resp.Body.Close()
+		}()
+		d := rt.next()
+		if got := d.event[tc.key]; got != tc.want {
+			t.Errorf("%s: %s = %q, want %q", tc.kind, tc.key, got, tc.want)
+		}
+		rc, _ := d.event["requestContext"].(map[string]any)
+		switch tc.ctxKey {
+		case "path":
+			if got := rc["path"]; got != tc.ctxWant {
+				t.Errorf("%s: requestContext.path = %q, want %q", tc.kind, got, tc.ctxWant)
+			}
+		case "http":
+			if got := rc["http"].(map[string]any)["path"]; got != tc.ctxWant {
+				t.Errorf("%s: requestContext.http.path = %q, want %q", tc.kind, got, tc.ctxWant)
+			}
+		}
+		id := d.header.Get("Lambda-Runtime-Aws-Request-Id")
+		rt.post("invocation/"+id+"/response", nil, strings.NewReader(`{"statusCode":200,"body":""}`), nil)
+		<-done
+	}
+}

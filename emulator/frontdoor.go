@@ -113,7 +113,7 @@ func (f *frontDoor) inStage(w http.ResponseWriter, r *http.Request) bool {
 	if !f.namedStage() {
 		return true
 	}
-	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/"+f.stage)
+	rest, ok := strings.CutPrefix(events.SentPath(r), "/"+f.stage)
 	if ok && (rest == "" || rest[0] == '/') {
 		return true
 	}
@@ -376,7 +376,8 @@ func randomHex(n int) string {
 	return strings.ReplaceAll(uuid(), "-", "")[:2*n]
 }
 
-// event builds the payload format 2.0 event of a Function URL request.
+// event builds the event of a request through the door: payload format
+// 2.0 for Function URLs and HTTP APIs.
 func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, error) {
 	switch f.kind {
 	case REST, RESTStream, HTTPAPIv1:
@@ -418,6 +419,9 @@ func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, 
 		}}
 	}
 	if f.kind == HTTPAPI {
+		// API Gateway decodes the path of an HTTP API request before it
+		// builds the event; a Function URL leaves it as sent.
+		ev.RawPath = r.URL.Path
 		ev.RouteKey = "ANY /{proxy+}"
 		ev.RequestContext.RouteKey = ev.RouteKey
 		ev.RequestContext.AccountID = "123456789012"

@@ -25,11 +25,24 @@ func Textual(contentType string, body []byte) bool {
 		strings.Contains(ct, "javascript") || strings.HasPrefix(ct, "application/x-www-form-urlencoded")
 }
 
+// SentPath returns the path of r as the client sent it, percent-encoding
+// and all: the request target of a request a server received, less its
+// query; for a request about to be sent, its URL's escaped path.
+func SentPath(r *http.Request) string {
+	if t := r.RequestURI; strings.HasPrefix(t, "/") {
+		t, _, _ = strings.Cut(t, "?")
+		return t
+	}
+	return r.URL.EscapedPath()
+}
+
 // NewV2Request builds the payload 2.0 event of an HTTP request as a
-// Function URL presents it (spec §4.1): lower-case header names, repeated
-// headers joined by commas, cookies in their own field, query parameters
-// both raw and parsed, and a binary body in base64. rc is completed with
-// the request's method, path, protocol and user agent.
+// Function URL presents it (spec §4.1): rawPath as the client sent it
+// (still percent-encoded; an HTTP API decodes it, which its caller does),
+// lower-case header names, repeated headers joined by commas, cookies in
+// their own field, query parameters both raw and parsed, and a binary body
+// in base64. rc is completed with the request's method, decoded path,
+// protocol and user agent.
 func NewV2Request(r *http.Request, body []byte, rc V2RequestContext) V2Request {
 	headers := make(map[string]string, len(r.Header)+1)
 	var cookies []string
@@ -63,7 +76,7 @@ func NewV2Request(r *http.Request, body []byte, rc V2RequestContext) V2Request {
 	ev := V2Request{
 		Version:               "2.0",
 		RouteKey:              "$default",
-		RawPath:               r.URL.EscapedPath(),
+		RawPath:               SentPath(r),
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
