@@ -220,7 +220,8 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	if restarting {
 		p.cfg.Logger.Info("emulator: the previous build stopped", "function", p.cfg.Name)
 		p.rt.failDelivered("Runtime.ExitError", "the function was restarted by a rebuild")
-		if len(p.rt.queue) > 0 {
+		p.rt.releaseDeliveries()
+		if p.rt.waiting() > 0 {
 			if err := p.ensure(); err != nil {
 				p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
 			}
@@ -233,8 +234,9 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	}
 	p.cfg.Logger.Warn("emulator: the function process exited", "function", p.cfg.Name, "error", msg)
 	p.rt.failDelivered("Runtime.ExitError", msg)
+	p.rt.releaseDeliveries() // a process that died while a rebuild waited for it
 	// Invocations still queued need a new process.
-	if len(p.rt.queue) > 0 {
+	if p.rt.waiting() > 0 {
 		if err := p.ensure(); err != nil {
 			p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
 		}

@@ -83,6 +83,52 @@ type runtimeAPI struct {
 	mu     sync.Mutex
 	invs   map[string]*invocation
 	active int // invocations queued or in flight
+	// hold is non-nil while a rebuild swaps processes: /next hands out no
+	// invocation until it is closed, and one a poll had already taken
+	// waits in held, first in line for the new process.
+	hold chan struct{}
+	held []*invocation
+}
+
+// holdDeliveries stops handing invocations to the runtime until
+// releaseDeliveries.
+func (rt *runtimeAPI) holdDeliveries() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.hold == nil {
+		rt.hold = make(chan struct{})
+	}
+}
+
+// releaseDeliveries lets /next hand out invocations again, the held ones
+// first.
+func (rt *runtimeAPI) releaseDeliveries() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.hold != nil {
+		close(rt.hold)
+		rt.hold = nil
+	}
+}
+
+// inFlight counts the invocations delivered and not yet finished.
+func (rt *runtimeAPI) inFlight() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	n := 0
+	for _, inv := range rt.invs {
+		if inv.delivered && !inv.finished {
+			n++
+		}
+	}
+	return n
+}
+
+// waiting counts the invocations that wait for a runtime.
+func (rt *runtimeAPI) waiting() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.queue) + len(rt.held)
 }
 
 // errThrottled reports an invocation refused by ReservedConcurrency.
@@ -292,18 +338,44 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		var inv *invocation
-		select {
-		case inv = <-rt.queue:
-		case <-r.Context().Done():
-			rt.slots <- struct{}{}
-			return
-		case <-rt.closed:
-			rt.slots <- struct{}{}
-			writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
-			return
+		rt.mu.Lock()
+		hold := rt.hold
+		if hold == nil && len(rt.held) > 0 && r.Context().Err() == nil {
+			inv, rt.held = rt.held[0], rt.held[1:]
+		}
+		rt.mu.Unlock()
+		if inv == nil && hold != nil {
+			select {
+			case <-hold:
+				continue
+			case <-r.Context().Done():
+				rt.slots <- struct{}{}
+				return
+			case <-rt.closed:
+				rt.slots <- struct{}{}
+				writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
+				return
+			}
+		}
+		if inv == nil {
+			select {
+			case inv = <-rt.queue:
+			case <-r.Context().Done():
+				rt.slots <- struct{}{}
+				return
+			case <-rt.closed:
+				rt.slots <- struct{}{}
+				writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
+				return
+			}
 		}
 		rt.mu.Lock()
 		if inv.finished { // it gave up waiting
+			rt.mu.Unlock()
+			continue
+		}
+		if rt.hold != nil { // a rebuild began: the new process takes it
+			rt.held = append(rt.held, inv)
 			rt.mu.Unlock()
 			continue
 		}

@@ -95,18 +95,41 @@ func (p *process) watch(ctx context.Context) {
 }
 
 // swap makes bin the function's binary and stops the running process
-// gracefully; the next invocation starts the new one.
+// gracefully: it is given no new invocation, finishes those it has (each
+// ends with its answer or its timeout), and then gets SIGTERM. Invocations
+// that arrive meanwhile wait for the new process, which starts when the old
+// one has exited.
 func (p *process) swap(bin string) {
 	p.mu.Lock()
 	old := p.argv[0]
 	p.argv = append([]string{bin}, p.argv[1:]...)
-	cmd := p.cmd
+	cmd, exited := p.cmd, p.exited
 	p.restarting = cmd != nil
 	p.mu.Unlock()
 	if cmd != nil {
+		p.rt.holdDeliveries()
+		for p.rt.inFlight() > 0 && !closed(exited) && !closed(p.done) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-p.done:
+		case <-time.After(stopGrace):
+			_ = cmd.Process.Kill()
+		}
 	}
 	if filepath.Dir(old) == p.dir && cmd == nil {
 		_ = os.Remove(old)
+	}
+}
+
+// closed reports whether c is closed.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
