@@ -343,7 +343,11 @@ func TestInitError(t *testing.T) {
 	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second})
 	rt := newRaw(t, e)
 	respc := call(t, e, "x")
-	time.Sleep(50 * time.Millisecond) // let the invocation queue
+	for deadline := time.Now().Add(30 * time.Second); e.Waiting() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // the init error must find the invocation queued
+			t.Fatal("the call was never queued")
+		}
+	}
 	if code, _ := rt.post("init/error", map[string]string{"Lambda-Runtime-Function-Error-Type": "Runtime.ConfigInvalid"}, strings.NewReader(`{"errorMessage":"bad config","errorType":"Runtime.ConfigInvalid"}`), nil); code != 202 {
 		t.Fatalf("init error: %d", code)
 	}

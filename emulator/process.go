@@ -82,7 +82,11 @@ func (p *process) start(ctx context.Context, rtAddr string) {
 	p.rtAddr = rtAddr
 	p.mu.Unlock()
 	if p.cfg.Watch && p.cfg.Package != "" {
-		go p.watch(context.WithoutCancel(ctx))
+		// The first look at the sources happens before Start returns, so a
+		// change made right after it is a change.
+		if dir, last, ok := p.watchStart(ctx); ok {
+			go p.watch(context.WithoutCancel(ctx), dir, last)
+		}
 	}
 }
 

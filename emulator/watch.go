@@ -44,22 +44,27 @@ func fingerprint(dir string) uint64 {
 	return h.Sum64()
 }
 
-// watch rebuilds the package when its sources change and swaps the new
-// binary in: the running process gets SIGTERM and finishes what it is
-// doing, while invocations that arrive meanwhile wait in the queue for the
-// new one.
-func (p *process) watch(ctx context.Context) {
-	dir := p.cfg.Package
+// watchStart finds the watched package's folder and fingerprints its
+// sources.
+func (p *process) watchStart(ctx context.Context) (dir string, last uint64, ok bool) {
+	dir = p.cfg.Package
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		// An import path: ask go where it lives.
 		out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.Dir}}", dir).Output()
 		if err != nil {
 			p.cfg.Logger.Error("emulator: cannot watch the package", "package", dir, "error", err)
-			return
+			return "", 0, false
 		}
 		dir = strings.TrimSpace(string(out))
 	}
-	last := fingerprint(dir)
+	return dir, fingerprint(dir), true
+}
+
+// watch rebuilds the package when its sources change and swaps the new
+// binary in: the running process gets SIGTERM and finishes what it is
+// doing, while invocations that arrive meanwhile wait in the queue for the
+// new one.
+func (p *process) watch(ctx context.Context, dir string, last uint64) {
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	for n := 1; ; n++ {

@@ -122,7 +122,6 @@ func TestWatchPrintsCompilerErrors(t *testing.T) {
 	}
 	var out syncBuffer
 	emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
-	time.Sleep(20 * time.Millisecond)
 	broken := "package main\n\nfunc main() {\n\tnotDefined()\n\talsoNotDefined()\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
