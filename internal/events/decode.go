@@ -181,7 +181,9 @@ func (d *decoder) context(rc *RequestContext) error {
 		case "apiId":
 			return d.str(&rc.APIID)
 		case "stage":
-			return d.str(&rc.Stage)
+			// Nearly every event names the "$default" stage (Function URLs
+			// always do): it costs no allocation.
+			return d.strCommon(&rc.Stage, "$default")
 		case "http":
 			if d.null() {
 				rc.HTTP = nil
@@ -508,6 +510,27 @@ func (d *decoder) str(s *string) error {
 		return err
 	}
 	*s = v
+	return nil
+}
+
+// strCommon is str for a field whose value is usually common: that value
+// is shared rather than copied out of the event.
+func (d *decoder) strCommon(s *string, common string) error {
+	if d.null() {
+		return nil
+	}
+	raw, escaped, err := d.rawString()
+	if err != nil {
+		return err
+	}
+	switch {
+	case !escaped && string(raw) == common:
+		*s = common
+	case escaped || !utf8.Valid(raw):
+		*s = string(unescape(nil, raw))
+	default:
+		*s = string(raw)
+	}
 	return nil
 }
 
