@@ -30,6 +30,7 @@ func (e *MessageTooLargeError) GRPCStatus() *status.Status {
 	return status.Newf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", e.Size, e.Limit)
 }
 
+// Error returns the status's text, as a status error's Error does.
 func (e *MessageTooLargeError) Error() string { return e.GRPCStatus().Err().Error() }
 
 // HTTPError is the error of a call answered over HTTP without a gRPC
@@ -63,7 +64,9 @@ func (e *HTTPError) GRPCStatus() *status.Status {
 	return status.New(e.code, e.message(true))
 }
 
-// Redacted returns the error's status without Detail.
+// Redacted returns the error's status without Detail, for callers who
+// must not learn internal resources (the bridge's): the code and Summary,
+// with Lambda's error type, which names no resource.
 func (e *HTTPError) Redacted() *status.Status {
 	return status.New(e.code, e.message(false))
 }
@@ -86,4 +89,6 @@ func (e *HTTPError) message(detail bool) string {
 	return e.Summary
 }
 
+// Error returns the status's text with Detail: the client's own callers
+// may see the answer's words; a bridge uses Redacted instead.
 func (e *HTTPError) Error() string { return e.GRPCStatus().Err().Error() }
