@@ -26,6 +26,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
+	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -260,4 +261,38 @@ func invokeStream(t *testing.T, endpoint string) *client.Conn {
 		t.Fatal(err)
 	}
 	return cc
+}
+
+// TestBridgeNativeUpstreamStatuses forwards to a native gRPC server
+// through a grpc.ClientConn, whose errors do not say whether the server
+// sent them: its status after a message still reaches the caller whole.
+func TestBridgeNativeUpstreamStatuses(t *testing.T) {
+	t.Parallel()
+	s := grpc.NewServer()
+	testsvc.Register(s)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(lis) }()
+	t.Cleanup(s.Stop)
+	up, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	c := testpb.NewTestServiceClient(serveBridge(t, up))
+	stream, err := c.StreamingOutputCall(ctx(t), &testpb.StreamingOutputCallRequest{
+		ResponseParameters: []*testpb.ResponseParameters{{Size: 1}},
+		ResponseStatus:     &testpb.EchoStatus{Code: int32(codes.Aborted), Message: "the server's words"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.Aborted || status.Convert(err).Message() != "the server's words" {
+		t.Fatalf("the native upstream's status = %v, want Aborted \"the server's words\"", err)
+	}
 }
