@@ -63,6 +63,15 @@ type Bridge struct {
 type upstream struct {
 	name string
 	cc   grpc.ClientConnInterface
+	// wire: cc is a *client.Conn, which marks the statuses its server
+	// sent (client.IsWireError); another connection's errors cannot be
+	// told apart, so they are all passed on.
+	wire bool
+}
+
+func newUpstream(name string, cc grpc.ClientConnInterface) upstream {
+	_, wire := cc.(*client.Conn)
+	return upstream{name: name, cc: cc, wire: wire}
 }
 
 // Option configures a Bridge.
@@ -86,7 +95,7 @@ func WithService(service, name string, cc grpc.ClientConnInterface) Option {
 		case b.services[service].cc != nil:
 			b.errf("bridge: WithService(%q) given twice: the second would silently replace the first", service)
 		default:
-			b.services[service] = upstream{name: name, cc: cc}
+			b.services[service] = newUpstream(name, cc)
 		}
 	})
 }
@@ -180,13 +189,17 @@ func WithName(name string) Option {
 }
 
 // New returns a bridge that forwards calls to upstream, typically a
-// client.Conn. upstream may be nil when WithService routes every service
+// client.Conn. A status a client.Conn's server sent (client.IsWireError)
+// reaches the caller unchanged; the Conn's own errors keep their code, and
+// their words, which may quote Lambda or the transport, go to the log.
+// Another grpc.ClientConnInterface's errors cannot be told apart, so once
+// it has answered they are passed on unchanged. upstream may be nil when WithService routes every service
 // the bridge should serve: calls to others are then UNIMPLEMENTED. New
 // reports invalid options, each by name, rather than let them be ignored
 // or replaced silently.
 func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error) {
 	b := &Bridge{
-		def:      upstream{name: "upstream", cc: upstreamConn},
+		def:      newUpstream("upstream", upstreamConn),
 		services: map[string]upstream{},
 		log:      slog.New(slog.DiscardHandler),
 		maxReq:   DefaultMaxRequestBytes,
@@ -392,8 +405,11 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 				sendHeader()
 				ss.SetTrailer(outgoing(cs.Trailer()))
 			}
-			// The upstream's own status, passed on unchanged.
-			return err
+			if client.IsWireError(err) || !up.wire {
+				// The upstream's own status, passed on unchanged.
+				return err
+			}
+			return b.brokenAnswer(method, up, err)
 		}
 		sendHeader()
 		if err := ss.SendMsg(&resp); err != nil {
@@ -428,4 +444,26 @@ func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 		return status.Error(codes.Unavailable, "the bridge could not reach the upstream that serves this method; the bridge's log has the cause")
 	}
 	return status.Errorf(st.Code(), "the bridge's call to the upstream that serves this method failed (%s); the bridge's log has the cause", st.Code())
+}
+
+// brokenAnswer is what the caller learns when the upstream's answer began
+// but ended without a status of the upstream's own: the client's error (a
+// cut connection, a malformed answer, a function that failed mid-stream)
+// keeps its code, but its words, which may quote Lambda's error details
+// (naming the function's ARN) or the transport (addresses), go only to the
+// bridge's log, with the upstream.
+func (b *Bridge) brokenAnswer(method string, up upstream, err error) error {
+	st := status.Convert(err)
+	level := slog.LevelWarn
+	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
+		level = slog.LevelInfo // the caller's doing, not the upstream's
+	}
+	b.log.Log(context.Background(), level, "bridge: the upstream's answer broke off", "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream finished answering")
+	case codes.Canceled:
+		return status.Error(codes.Canceled, "the call was cancelled before the upstream finished answering")
+	}
+	return status.Errorf(st.Code(), "the upstream's answer broke off (%s); the bridge's log has the cause", st.Code())
 }

@@ -183,11 +183,11 @@ func TestBridgeDeadlineAndCancel(t *testing.T) {
 
 func TestBridgeUpstreamFailures(t *testing.T) {
 	t.Parallel()
-	// Nothing listens upstream: the caller learns the code and that the
-	// bridge's log has more, but not where the upstream is.
-	lis, _ := net.Listen("tcp", "127.0.0.1:0")
-	down := "http://" + lis.Addr().String()
-	lis.Close()
+	// Nothing listens upstream (port 1 is outside the ephemeral range, so
+	// no parallel test's listener takes it): the caller learns the code and
+	// that the bridge's log has more, but not where the upstream is.
+	addr := "127.0.0.1:1"
+	down := "http://" + addr
 	log := &lockedBuffer{}
 	c := testpb.NewTestServiceClient(startBridge(t, down, bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil)))))
 	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{})
@@ -195,7 +195,7 @@ func TestBridgeUpstreamFailures(t *testing.T) {
 	if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "log") {
 		t.Fatalf("upstream down: %v, want Unavailable pointing to the bridge's log", st)
 	}
-	checkNoLeak(t, st, log, down, lis.Addr().String())
+	checkNoLeak(t, st, log, down, addr)
 	if !strings.Contains(log.String(), "connection refused") {
 		t.Errorf("the bridge's log lacks the cause:\n%s", log)
 	}

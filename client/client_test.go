@@ -166,6 +166,9 @@ func TestErrors(t *testing.T) {
 			if st.Code() != codes.NotFound || st.Message() != "gone: 100%" || len(st.Details()) != 1 {
 				t.Fatalf("error %v", st)
 			}
+			if !client.IsWireError(err) {
+				t.Errorf("IsWireError(%v) = false, want true: the server sent it", err)
+			}
 			if info, ok := st.Details()[0].(*errdetails.ErrorInfo); !ok || info.GetReason() != "WHY" {
 				t.Errorf("detail %v", st.Details()[0])
 			}
@@ -177,8 +180,8 @@ func TestErrors(t *testing.T) {
 			if _, err := stream.Recv(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := stream.Recv(); status.Code(err) != codes.Aborted {
-				t.Fatalf("stream error %v", err)
+			if _, err := stream.Recv(); status.Code(err) != codes.Aborted || !client.IsWireError(err) {
+				t.Fatalf("stream error %v (IsWireError %v), want the server's Aborted", err, client.IsWireError(err))
 			}
 		})
 	}
@@ -308,6 +311,9 @@ func TestMalformedResponses(t *testing.T) {
 			st := status.Convert(err)
 			if st.Code() != tc.want || !strings.Contains(st.Message(), tc.msg) {
 				t.Fatalf("got %v, want %v mentioning %q", st, tc.want, tc.msg)
+			}
+			if client.IsWireError(err) {
+				t.Errorf("IsWireError(%v) = true, want false: the client made it", err)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 
 	"google.golang.org/grpc/codes"
@@ -30,6 +31,7 @@ func (e *MessageTooLargeError) GRPCStatus() *status.Status {
 	return status.Newf(codes.ResourceExhausted, "received message larger than max (%d vs. %d)", e.Size, e.Limit)
 }
 
+// Error returns the status's text, as a status error's Error does.
 func (e *MessageTooLargeError) Error() string { return e.GRPCStatus().Err().Error() }
 
 // HTTPError is the error of a call answered over HTTP without a gRPC
@@ -63,7 +65,9 @@ func (e *HTTPError) GRPCStatus() *status.Status {
 	return status.New(e.code, e.message(true))
 }
 
-// Redacted returns the error's status without Detail.
+// Redacted returns the error's status without Detail, for callers who
+// must not learn internal resources (the bridge's): the code and Summary,
+// with Lambda's error type, which names no resource.
 func (e *HTTPError) Redacted() *status.Status {
 	return status.New(e.code, e.message(false))
 }
@@ -86,4 +90,31 @@ func (e *HTTPError) message(detail bool) string {
 	return e.Summary
 }
 
+// Error returns the status's text with Detail: the client's own callers
+// may see the answer's words; a bridge uses Redacted instead.
 func (e *HTTPError) Error() string { return e.GRPCStatus().Err().Error() }
+
+// IsWireError reports whether err is a status the server sent: decoded
+// from gRPC-Web trailers (or a trailers-only answer's headers), a Connect
+// error body or a Connect end-of-stream message, as connect-go's function
+// of the same name tells. It is false for every error the client made
+// itself (a refused or cut connection, a malformed answer, a receive limit,
+// the context's end) and for HTTPError: their messages may quote the
+// transport or Lambda, such as addresses or the function's ARN. The bridge
+// passes wire errors on as they are, and only those.
+func IsWireError(err error) bool {
+	var we *wireError
+	return errors.As(err, &we)
+}
+
+// wireError is a status the server sent; IsWireError tells it from the
+// client's own errors, which are plain status errors.
+type wireError struct{ st *status.Status }
+
+func (e *wireError) GRPCStatus() *status.Status { return e.st }
+
+func (e *wireError) Error() string { return e.st.Err().Error() }
+
+// Is compares as the status's own error does, so errors.Is against a
+// status error keeps working.
+func (e *wireError) Is(target error) bool { return errors.Is(e.st.Err(), target) }

@@ -23,6 +23,7 @@ const (
 	Connect
 )
 
+// String returns the protocol's name, as errors and logs print it.
 func (p Protocol) String() string {
 	switch p {
 	case GRPCWeb:

@@ -418,10 +418,11 @@ func (s *clientStream) head(resp *http.Response) {
 	if resp.StatusCode != http.StatusOK {
 		// gRPC-Web may put the status in the headers of a trailers-only
 		// answer; otherwise the HTTP status says what went wrong.
-		if st, ok, _ := wire.StatusFromHeader(resp.Header); ok && s.c.protocol != Connect {
-			s.finish(st, resp.Header)
+		if st, ok, serr := wire.StatusFromHeader(resp.Header); ok && s.c.protocol != Connect {
+			s.finish(st, resp.Header, serr == nil)
 		} else if s.c.protocol == Connect && strings.HasPrefix(ct, "application/json") {
-			s.finish(connectErrorStatus(resp), nil)
+			st, fromServer := connectErrorStatus(resp)
+			s.finish(st, nil, fromServer)
 		} else {
 			s.fail(httpError(resp))
 		}
@@ -476,7 +477,8 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		if strings.HasPrefix(ct, "application/json") {
-			s.finish(connectErrorStatus(resp), trailer)
+			st, fromServer := connectErrorStatus(resp)
+			s.finish(st, trailer, fromServer)
 		} else {
 			s.fail(httpError(resp))
 		}
@@ -506,7 +508,7 @@ func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
 		return
 	}
 	s.unaryMsg, s.unaryOK = b, true
-	s.finish(status.New(codes.OK, ""), trailer)
+	s.finish(status.New(codes.OK, ""), trailer, true)
 }
 
 // contentTypeCode is the code for an answer of the wrong content type: a
@@ -519,19 +521,20 @@ func contentTypeCode(ct, protocolPrefix string) codes.Code {
 	return codes.Unknown
 }
 
-// connectErrorStatus reads a Connect error body.
-func connectErrorStatus(resp *http.Response) *status.Status {
+// connectErrorStatus reads a Connect error body; fromServer is false when
+// the status is the client's own, describing a body it could not read.
+func connectErrorStatus(resp *http.Response) (st *status.Status, fromServer bool) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		var err error
 		if b, err = decompress(enc, b, 1<<20); err != nil {
-			return status.Convert(err)
+			return status.Convert(err), false
 		}
 	}
 	fromHTTP := wire.CodeFromHTTP(resp.StatusCode)
 	var ce wire.ConnectError
 	if err := json.Unmarshal(b, &ce); err != nil {
-		return status.New(fromHTTP, fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode))
+		return status.New(fromHTTP, fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode)), false
 	}
 	if _, ok := wire.ParseConnectCode(ce.Code); !ok {
 		// A missing or unknown code: the HTTP status is the better guide.
@@ -539,9 +542,9 @@ func connectErrorStatus(resp *http.Response) *status.Status {
 	}
 	st, err := ce.Status()
 	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error())
+		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), false
 	}
-	return st
+	return st, true
 }
 
 // lambdaAnswered reports whether Lambda itself produced resp, rather than
@@ -653,8 +656,10 @@ func decodeValues(lk string, vs []string) []string {
 	return out
 }
 
-// finish records the call's status and trailers.
-func (s *clientStream) finish(st *status.Status, trailer http.Header) {
+// finish records the call's status and trailers; fromServer says the
+// status is the server's (IsWireError), not the client's description of a
+// malformed one.
+func (s *clientStream) finish(st *status.Status, trailer http.Header, fromServer bool) {
 	md := make(metadata.MD, len(trailer))
 	for k, vs := range trailer {
 		lk := strings.ToLower(k)
@@ -667,9 +672,12 @@ func (s *clientStream) finish(st *status.Status, trailer http.Header) {
 	for _, p := range s.trailP {
 		*p = md
 	}
-	if st.Code() == codes.OK {
+	switch {
+	case st.Code() == codes.OK:
 		s.err = io.EOF
-	} else {
+	case fromServer:
+		s.err = &wireError{st}
+	default:
 		s.err = st.Err()
 	}
 }
@@ -690,8 +698,8 @@ func (s *clientStream) RecvMsg(m any) error {
 		flags, payload, err := s.frames.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) && !s.frameSeen && s.headerStatus != nil {
-				st, _, _ := wire.StatusFromHeader(s.headerStatus)
-				s.finish(st, s.headerStatus)
+				st, _, serr := wire.StatusFromHeader(s.headerStatus)
+				s.finish(st, s.headerStatus, serr == nil)
 				break
 			}
 			s.fail(s.readError(err))
@@ -725,7 +733,7 @@ func (s *clientStream) RecvMsg(m any) error {
 			} else if serr != nil {
 				st = status.New(codes.Internal, serr.Error())
 			}
-			s.finish(st, h)
+			s.finish(st, h, ok && serr == nil)
 			s.recycleFrame(frame)
 		case s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0:
 			s.finish(endStream(payload))
@@ -824,21 +832,22 @@ func (s *clientStream) readError(err error) error {
 	return status.Errorf(codes.Internal, "reading the response: %v", err)
 }
 
-// endStream reads a Connect end-of-stream message.
-func endStream(payload []byte) (*status.Status, http.Header) {
+// endStream reads a Connect end-of-stream message; fromServer is false
+// when the status is the client's own, describing a malformed message.
+func endStream(payload []byte) (st *status.Status, trailer http.Header, fromServer bool) {
 	var es wire.EndStream
 	if err := json.Unmarshal(payload, &es); err != nil {
-		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil
+		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil, false
 	}
 	h := http.Header(es.Metadata)
 	if es.Error == nil {
-		return status.New(codes.OK, ""), h
+		return status.New(codes.OK, ""), h, true
 	}
 	st, err := es.Error.Status()
 	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h
+		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h, false
 	}
-	return st, h
+	return st, h, true
 }
 
 // finishUnary drains a unary call after its message, to learn its status

@@ -1,10 +1,13 @@
 package awsclient_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,8 +28,15 @@ import (
 
 func conn(t *testing.T, e *emulator.Emulator, function string, stream bool, opts ...client.Option) testpb.TestServiceClient {
 	t.Helper()
+	return connWith(t, e, nil, function, stream, opts...)
+}
+
+// connWith is conn with the AWS SDK's HTTP client hc (nil: the SDK's
+// default).
+func connWith(t *testing.T, e *emulator.Emulator, hc lambda.HTTPClient, function string, stream bool, opts ...client.Option) testpb.TestServiceClient {
+	t.Helper()
 	lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.InvokeEndpoint()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), HTTPClient: hc})
 	c, err := awsclient.New(lc, function, stream, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -86,15 +96,20 @@ func TestInvokeAPIRefusals(t *testing.T) {
 }
 
 // TestAbandonedStreamIsReleased cancels a streamed call after its first
-// message, with the rest of the answer waiting, and never reads again: the transport's goroutine and the SDK's
-// event stream must end anyway (TestMain finds any left).
+// message, with the rest of the answer waiting, and never reads again: the
+// transport's goroutine and the SDK's event stream must end anyway
+// (TestMain finds any left).
 func TestAbandonedStreamIsReleased(t *testing.T) {
 	t.Parallel()
 	e := testfn.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: time.Minute})
 	gate, open := testsvc.NewGate()
 	defer open()
+	// The SDK has read the whole answer once it has read InvokeComplete,
+	// the event stream's last event.
+	tr := &watchTransport{base: http.DefaultTransport.(*http.Transport).Clone(), want: []byte("InvokeComplete"), seen: make(chan struct{})}
+	t.Cleanup(tr.base.CloseIdleConnections)
 	ctx, cancel := context.WithCancel(callCtx(t))
-	stream, err := conn(t, e, e.Config().Name, true).StreamingOutputCall(metadata.AppendToOutgoingContext(ctx, testsvc.Gate, gate),
+	stream, err := connWith(t, e, &http.Client{Transport: tr}, e.Config().Name, true).StreamingOutputCall(metadata.AppendToOutgoingContext(ctx, testsvc.Gate, gate),
 		&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -102,11 +117,47 @@ func TestAbandonedStreamIsReleased(t *testing.T) {
 	if _, err := stream.Recv(); err != nil {
 		t.Fatal(err)
 	}
-	// The rest of the answer arrives and waits for a reader that never
-	// comes.
+	// The rest of the answer arrives: the SDK has read it, and its events
+	// wait for a reader that never comes.
 	open()
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-tr.seen:
+	case <-ctx.Done():
+		t.Fatal("the SDK never read the end of the answer")
+	}
 	cancel()
+}
+
+// watchTransport closes seen once a response body has yielded want.
+type watchTransport struct {
+	base *http.Transport
+	want []byte
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := w.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &watchedBody{ReadCloser: resp.Body, w: w}
+	return resp, nil
+}
+
+type watchedBody struct {
+	io.ReadCloser
+	w    *watchTransport
+	read []byte
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.read = append(b.read, p[:n]...)
+	if bytes.Contains(b.read, b.w.want) {
+		b.w.once.Do(func() { close(b.w.seen) })
+	}
+	return n, err
 }
 
 func check(t *testing.T, what string, err error, code codes.Code, msgs ...string) {

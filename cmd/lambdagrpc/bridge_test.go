@@ -65,16 +65,7 @@ func TestBridgeWithGrpcurl(t *testing.T) {
 		}
 	})
 	// The banner names the address the bridge bound.
-	banner := regexp.MustCompile(`native gRPC \(h2c\) on (\S+)`)
-	var addr string
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if m := banner.FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	addr := bannerAddr(pr)
 	if addr == "" {
 		t.Fatal("the bridge printed no address")
 	}
@@ -182,21 +173,18 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// startCLIBridge runs `lambdagrpc bridge` with args until the test ends,
-// and returns a native gRPC connection to it and the bridge's log.
+// startCLIBridge runs `lambdagrpc bridge` with args, listening on a port
+// of its own choosing, until the test ends, and returns a native gRPC
+// connection to it and the bridge's log.
 func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *lockedBuffer) {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
 	log := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	pr, pw := io.Pipe()
 	go func() {
-		done <- run(ctx, append([]string{"bridge", "--listen", addr}, args...), io.Discard, log)
+		done <- run(ctx, append([]string{"bridge", "--listen", "127.0.0.1:0"}, args...), pw, log)
+		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -204,21 +192,12 @@ func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *lockedBuff
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("the bridge did not start: %v\n%s", err, log)
-		default:
-		}
-		if i > 200 {
-			t.Fatal("the bridge did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
+	addr := bannerAddr(pr)
+	if addr == "" {
+		cancel()
+		err := <-done
+		done <- err // for the cleanup
+		t.Fatalf("the bridge printed no address: %v\n%s", err, log)
 	}
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -226,6 +205,22 @@ func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *lockedBuff
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn, log
+}
+
+// bannerAddr reads the address the bridge bound from its banner on out
+// ("" if out ends first), and discards the rest of out.
+func bannerAddr(out io.Reader) string {
+	banner := regexp.MustCompile(`native gRPC \(h2c\) on (\S+)`)
+	var addr string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if m := banner.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return addr
 }
 
 // callCtx is a call's context: megabytes through base64 and JSON are slow
@@ -313,19 +308,17 @@ func TestBridgeResponseLimitByTarget(t *testing.T) {
 // and that the bridge's log names it with the cause.
 func TestBridgeHidesUpstream(t *testing.T) {
 	t.Parallel()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + lis.Addr().String() + "/internal-stage"
-	lis.Close()
+	// Port 1 is outside the ephemeral range, so no test's listener takes
+	// it: nothing answers there.
+	addr := "127.0.0.1:1"
+	down := "http://" + addr + "/internal-stage"
 	conn, log := startCLIBridge(t, "--target", down)
-	_, err = testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
+	_, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{})
 	st := status.Convert(err)
 	if st.Code() != codes.Unavailable {
 		t.Fatalf("upstream down: %v, want Unavailable", st)
 	}
-	for _, secret := range []string{down, lis.Addr().String(), "internal-stage"} {
+	for _, secret := range []string{down, addr, "internal-stage"} {
 		if strings.Contains(st.Message(), secret) {
 			t.Errorf("the caller's status %q reveals %q", st.Message(), secret)
 		}
