@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
@@ -188,7 +188,7 @@ func TestBridgeUpstreamFailures(t *testing.T) {
 	// that the bridge's log has more, but not where the upstream is.
 	addr := "127.0.0.1:1"
 	down := "http://" + addr
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	c := testpb.NewTestServiceClient(startBridge(t, down, bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil)))))
 	_, err := c.UnaryCall(ctx(t), &testpb.SimpleRequest{})
 	st := status.Convert(err)
@@ -274,27 +274,9 @@ func TestBridgeResponseLimit(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a log written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // checkNoLeak fails the test if any of secrets (the upstream's URL, ARN,
 // address) reaches the caller in st, or if the bridge's log lacks them.
-func checkNoLeak(t *testing.T, st *status.Status, log *lockedBuffer, secrets ...string) {
+func checkNoLeak(t *testing.T, st *status.Status, log *syncbuf.Buffer, secrets ...string) {
 	t.Helper()
 	for _, secret := range secrets {
 		if strings.Contains(st.Message(), secret) {
@@ -324,7 +306,7 @@ func TestBridgeHidesFunctionARN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	b, err := bridge.New(up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -203,7 +204,7 @@ func TestBridgeHidesMidStreamFailures(t *testing.T) {
 			e := emulator.StartForTest(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 20 * time.Second})
 			release := failingFunction(t, e)
 			cc, name, secrets, fail := tc.upstream(t, e, release)
-			log := &lockedBuffer{}
+			log := &syncbuf.Buffer{}
 			conn := serveBridge(t, cc, bridge.WithName(name), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 			stream, err := testpb.NewTestServiceClient(conn).StreamingOutputCall(ctx(t), &testpb.StreamingOutputCallRequest{})
 			if err != nil {

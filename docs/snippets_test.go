@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"io/fs"
 	"net"
 	"os"
@@ -37,7 +38,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -361,7 +361,7 @@ func commands(text string) []command {
 // proc is a background process of a block.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan error
 }
 
@@ -370,7 +370,7 @@ func start(t *testing.T, line, dir string, env []string) *proc {
 	cmd := exec.Command("bash", "-c", line)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", line, err)
@@ -563,22 +563,4 @@ func findGrpcurl(t *testing.T) string {
 	}
 	t.Skip("grpcurl is not installed; `make tools` installs the pinned version into .tmp/bin")
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

@@ -344,22 +344,17 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 			inv, rt.held = rt.held[0], rt.held[1:]
 		}
 		rt.mu.Unlock()
-		if inv == nil && hold != nil {
+		if inv == nil {
+			// While a rebuild holds deliveries, wait for it, not for the
+			// queue (a nil channel never delivers; hold is nil otherwise).
+			queue := rt.queue
+			if hold != nil {
+				queue = nil
+			}
 			select {
+			case inv = <-queue:
 			case <-hold:
 				continue
-			case <-r.Context().Done():
-				rt.slots <- struct{}{}
-				return
-			case <-rt.closed:
-				rt.slots <- struct{}{}
-				writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
-				return
-			}
-		}
-		if inv == nil {
-			select {
-			case inv = <-rt.queue:
 			case <-r.Context().Done():
 				rt.slots <- struct{}{}
 				return

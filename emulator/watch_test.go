@@ -1,17 +1,16 @@
 package emulator_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 )
 
 const versionedRuntime = `package main
@@ -89,25 +88,6 @@ func TestWatchRebuilds(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that the emulator's goroutines may write
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWatchPrintsCompilerErrors: a failed rebuild shows the compiler's
 // messages as the compiler printed them, one per line, not as one escaped
 // log field.
@@ -120,7 +100,7 @@ func TestWatchPrintsCompilerErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out syncbuf.Buffer
 	emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
 	broken := "package main\n\nfunc main() {\n\tnotDefined()\n\talsoNotDefined()\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(broken), 0o600); err != nil {

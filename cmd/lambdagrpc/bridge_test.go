@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 )
 
@@ -155,30 +155,12 @@ func TestBridgeBannerRoutes(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a command's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startCLIBridge runs `lambdagrpc bridge` with args, listening on a port
 // of its own choosing, until the test ends, and returns a native gRPC
 // connection to it and the bridge's log.
-func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *lockedBuffer) {
+func startCLIBridge(t *testing.T, args ...string) (*grpc.ClientConn, *syncbuf.Buffer) {
 	t.Helper()
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	pr, pw := io.Pipe()

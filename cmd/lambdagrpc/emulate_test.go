@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -21,11 +20,11 @@ import (
 // startEmulate runs emulate with args and returns what it printed on
 // stdout up to "Press Ctrl-C to stop.", its stderr so far, and a function
 // that stops it and returns its error.
-func startEmulate(t *testing.T, ctx context.Context, args ...string) (stdout string, stderr *syncBuffer, stop func() error) {
+func startEmulate(t *testing.T, ctx context.Context, args ...string) (stdout string, stderr *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
-	stderr = &syncBuffer{}
+	stderr = &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"emulate"}, args...), pw, stderr)
@@ -178,25 +177,6 @@ func TestEmulateErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that the emulator's goroutines may write
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestEmulateStopsQuietly is Ctrl-C after a call: the function is stopped
 // by its emulator and exits cleanly, without a Runtime API error in the log.
 func TestEmulateStopsQuietly(t *testing.T) {
@@ -204,7 +184,7 @@ func TestEmulateStopsQuietly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"emulate", "--addr", "127.0.0.1:0", "../../examples/greeter"}, pw, &stderr)
