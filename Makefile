@@ -89,6 +89,7 @@ bench: ## Run every benchmark and redraw the charts (figures in docs/benchmarks.
 .PHONY: generate
 generate: ## Regenerate the protobuf code
 	scripts/generate.sh
+	conformance/generate.sh
 
 .PHONY: check-generated
 check-generated: ## Fail when committed generated code is stale

@@ -7,31 +7,21 @@
 # internal/, so we generate our own copy from the .proto files that ship in
 # the conformance module (the same version that go.mod pins as a tool).
 #
-# Requirements: protoc from Debian (`apt-get install -y protobuf-compiler`,
-# 3.21.12, which also provides the well-known types under /usr/include).
-# The Go plugins are pinned below and installed into <repo>/.tmp/bin so that
-# whatever happens to be on PATH cannot change the output.
+# buf compiles the protos (no protoc or other system package is needed);
+# it and the Go plugins are pinned below and installed from the Go module
+# proxy into <repo>/.tmp/bin, so that whatever happens to be on PATH cannot
+# change the output.
 set -euo pipefail
 
 CONFORMANCE_VERSION=v1.0.7
+BUF_VERSION=v1.75.0
 PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
-# The protoc version only ends up in the header comment of the generated
-# files, but a different one makes a noisy diff, so say so when it differs.
-WANT_PROTOC="libprotoc 3.21.12"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin="$root/.tmp/bin"
 mkdir -p "$bin"
-
-if ! command -v protoc >/dev/null 2>&1; then
-	echo "generate.sh: protoc not found; install it with: apt-get install -y protobuf-compiler" >&2
-	exit 1
-fi
-if [[ "$(protoc --version)" != "$WANT_PROTOC" ]]; then
-	echo "generate.sh: warning: $(protoc --version) differs from $WANT_PROTOC; the generated headers will change" >&2
-fi
 
 # Install the plugins only when the pinned version is not already there, so
 # that reruns are fast and work offline.
@@ -41,6 +31,7 @@ install_plugin() { # name module version
 		GOBIN="$bin" GOFLAGS=-mod=mod go install "$module@$version"
 	fi
 }
+install_plugin buf github.com/bufbuild/buf/cmd/buf "$BUF_VERSION"
 install_plugin protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
 install_plugin protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
 
@@ -56,23 +47,32 @@ fi
 # with M options.
 module=github.com/lambdagrpc/lambdagrpc/conformance
 pkg=$module/internal/gen/conformancev1
-protos=()
-mopts=""
+opts="      - module=$module"
 for f in "$src"/proto/connectrpc/conformance/v1/*.proto; do
 	rel=${f#"$src/proto/"}
-	protos+=("$rel")
-	mopts="$mopts,M$rel=$pkg;conformancev1"
+	opts="$opts
+      - M$rel=$pkg;conformancev1"
 done
-mopts=${mopts#,}
+template=$(mktemp --suffix=.yaml)
+trap 'rm -f "$template"' EXIT
+cat >"$template" <<YAML
+version: v2
+plugins:
+  - local: $bin/protoc-gen-go
+    out: .
+    opt:
+$opts
+  - local: $bin/protoc-gen-go-grpc
+    out: .
+    opt:
+$opts
+YAML
 
 out="$here/internal/gen/conformancev1"
 rm -rf "$out"
 mkdir -p "$out"
 # module= strips the module prefix from the import path, so the files land
 # in internal/gen/conformancev1 directly.
-(cd "$src/proto" && PATH="$bin:$PATH" protoc -I . \
-	--go_out="$here" --go_opt="module=$module,$mopts" \
-	--go-grpc_out="$here" --go-grpc_opt="module=$module,$mopts" \
-	"${protos[@]}")
+"$bin/buf" generate "$src/proto" --template "$template" -o "$here"
 
 echo "generated $(ls "$out" | wc -l) files in ${out#"$root/"}"
