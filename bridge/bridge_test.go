@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
@@ -54,22 +52,7 @@ func dialBridge(t testing.TB, url string, opts ...bridge.Option) *grpc.ClientCon
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bridge.New(up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = b.Serve(lis) }()
-	t.Cleanup(b.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return serveBridge(t, up, append([]bridge.Option{bridge.WithName(url)}, opts...)...)
 }
 
 func ctx(t *testing.T) context.Context {
@@ -307,21 +290,7 @@ func TestBridgeHidesFunctionARN(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &syncbuf.Buffer{}
-	b, err := bridge.New(up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = b.Serve(lis) }()
-	t.Cleanup(b.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := serveBridge(t, up, bridge.WithName(arn), bridge.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 	_, err = testpb.NewTestServiceClient(conn).UnaryCall(ctx(t), &testpb.SimpleRequest{})
 	st := status.Convert(err)
 	if st.Code() == codes.OK {

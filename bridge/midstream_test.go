@@ -231,7 +231,7 @@ func TestBridgeHidesMidStreamFailures(t *testing.T) {
 
 // serveBridge serves a bridge to cc and returns a native gRPC connection to
 // it.
-func serveBridge(t *testing.T, cc grpc.ClientConnInterface, opts ...bridge.Option) *grpc.ClientConn {
+func serveBridge(t testing.TB, cc grpc.ClientConnInterface, opts ...bridge.Option) *grpc.ClientConn {
 	t.Helper()
 	b, err := bridge.New(cc, opts...)
 	if err != nil {
