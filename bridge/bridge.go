@@ -429,12 +429,7 @@ func (b *Bridge) call(ctx context.Context, ss grpc.ServerStream, method string, 
 // URL, address or ARN, which may be internal; the bridge's log names the
 // upstream and has the cause.
 func (b *Bridge) upstreamError(method string, up upstream, err error) error {
-	st := status.Convert(err)
-	level := slog.LevelWarn
-	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
-		level = slog.LevelInfo // the caller's doing, not the upstream's
-	}
-	b.log.Log(context.Background(), level, "bridge: upstream call failed", "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	st := b.logFailure("bridge: upstream call failed", method, up, err)
 	switch st.Code() {
 	case codes.DeadlineExceeded:
 		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream answered")
@@ -446,6 +441,19 @@ func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 	return status.Errorf(st.Code(), "the bridge's call to the upstream that serves this method failed (%s); the bridge's log has the cause", st.Code())
 }
 
+// logFailure logs a failed call with its upstream and whole error, at Info
+// when the caller ended it (deadline, cancellation) and Warn otherwise, and
+// returns the error's status.
+func (b *Bridge) logFailure(msg, method string, up upstream, err error) *status.Status {
+	st := status.Convert(err)
+	level := slog.LevelWarn
+	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
+		level = slog.LevelInfo // the caller's doing, not the upstream's
+	}
+	b.log.Log(context.Background(), level, msg, "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	return st
+}
+
 // brokenAnswer is what the caller learns when the upstream's answer began
 // but ended without a status of the upstream's own: the client's error (a
 // cut connection, a malformed answer, a function that failed mid-stream)
@@ -453,12 +461,7 @@ func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 // (naming the function's ARN) or the transport (addresses), go only to the
 // bridge's log, with the upstream.
 func (b *Bridge) brokenAnswer(method string, up upstream, err error) error {
-	st := status.Convert(err)
-	level := slog.LevelWarn
-	if st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded {
-		level = slog.LevelInfo // the caller's doing, not the upstream's
-	}
-	b.log.Log(context.Background(), level, "bridge: the upstream's answer broke off", "method", method, "upstream", up.name, "code", st.Code().String(), "error", st.Message())
+	st := b.logFailure("bridge: the upstream's answer broke off", method, up, err)
 	switch st.Code() {
 	case codes.DeadlineExceeded:
 		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream finished answering")
