@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -237,13 +238,13 @@ func (d *dispatcher) lookup(service, method string) (impl any, sd *grpc.StreamDe
 func (d *dispatcher) serve(ctx context.Context, w *call, path string, body io.ReadCloser, deadline time.Time) {
 	defer func() { _ = body.Close() }()
 	st := &directStream{d: d, w: w, method: path, codecName: w.codec}
-	switch mb, ok := body.(*memBody); {
+	switch mb, ok := body.(*httpx.MemoryBody); {
 	case w.unaryIn:
 		// A Connect unary message already in memory: decode it in place.
 		st.frames = *wire.NewMessageReader(w.unaryFlag, w.unary, *d.maxRecv)
 	case ok:
 		// The event's body is not reused: decode messages in place.
-		st.frames = *wire.NewBytesReader(mb.b, *d.maxRecv)
+		st.frames = *wire.NewBytesReader(mb.Bytes(), *d.maxRecv)
 	default:
 		// With the body's length known, a frame that cannot fit is
 		// truncated before anything is allocated; without it, the buffer

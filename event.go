@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 )
 
 // eventInfo is what the response side needs to know about the event.
@@ -102,9 +103,9 @@ func decodeEvent(payload []byte) (http.Request, *eventInfo, error) {
 	var n int64
 	switch {
 	case ev.BodyError != nil:
-		body = &errorBody{err: fmt.Errorf("the event's body is not valid base64: %w", ev.BodyError)}
+		body = httpx.NewErrorBody(fmt.Errorf("the event's body is not valid base64: %w", ev.BodyError))
 	case len(ev.BodyBytes) > 0:
-		body, n = &memBody{b: ev.BodyBytes}, int64(len(ev.BodyBytes))
+		body, n = httpx.NewMemoryBody(ev.BodyBytes), int64(len(ev.BodyBytes))
 	}
 	host := header.Get("Host")
 	if host == "" {
@@ -215,26 +216,3 @@ func rawQuery(multi map[string][]string, single map[string]string, encode bool) 
 	}
 	return b.String()
 }
-
-// memBody is a request body already in memory: the event's. Its bytes are
-// never reused, so the direct path decodes request messages in place from
-// them (wire.NewBytesReader).
-type memBody struct{ b []byte }
-
-func (m *memBody) Read(p []byte) (int, error) {
-	if len(m.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b)
-	m.b = m.b[n:]
-	return n, nil
-}
-
-func (m *memBody) Close() error { return nil }
-
-// errorBody is the body of a request whose event body could not be
-// decoded: reading it reports why.
-type errorBody struct{ err error }
-
-func (b *errorBody) Read([]byte) (int, error) { return 0, b.err }
-func (b *errorBody) Close() error             { return nil }

@@ -76,7 +76,7 @@ func (h *handler) serveBuffered(log *slog.Logger, req *http.Request, info *event
 	if len(body) > runtimeapi.MaxBufferedResponse {
 		// Only oversized headers or trailers get here: the body was checked
 		// as it was written.
-		return nil, fmt.Errorf("lambdagrpc: %s", w.limitError())
+		return nil, fmt.Errorf("lambdagrpc: %s", w.LimitError())
 	}
 	return body, nil
 }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -228,8 +229,8 @@ func (c *call) serve() {
 	defer cancel()
 	c.cancel = cancel
 
-	if eb, ok := c.r.Body.(*errorBody); ok {
-		c.fail(status.New(codes.InvalidArgument, eb.err.Error()))
+	if eb, ok := c.r.Body.(*httpx.ErrorBody); ok {
+		c.fail(status.New(codes.InvalidArgument, eb.Err().Error()))
 		return
 	}
 	body, path, st := c.requestBody()
@@ -243,7 +244,7 @@ func (c *call) serve() {
 		return
 	}
 	if c.r.ProtoMajor == 1 && !c.unaryIn {
-		if _, inMemory := c.r.Body.(*memBody); !inMemory {
+		if _, inMemory := c.r.Body.(*httpx.MemoryBody); !inMemory {
 			// net/http closes an HTTP/1 request body once the response
 			// starts unless told otherwise, and a client-stream or bidi
 			// handler may answer before it has read every message (the
@@ -345,11 +346,11 @@ func (c *call) requestBody() (io.ReadCloser, string, *status.Status) {
 			if ce != "" && ce != "identity" {
 				flags = wire.FlagCompressed
 			}
-			mb, inMemory := c.r.Body.(*memBody)
+			mb, inMemory := c.r.Body.(*httpx.MemoryBody)
 			switch n := c.r.ContentLength; {
 			case inMemory:
 				// The event's body: the message is in memory already.
-				msg = mb.b
+				msg = mb.Bytes()
 			case n >= 0 && n <= maxUnaryBody:
 				// The length is known: frame the body without copying it.
 				hdr := wire.AppendHeader(nil, flags, int(n))
@@ -597,26 +598,9 @@ func codecRegistered(name string) bool {
 
 var errResponseTooLarge = errors.New("response exceeds the response size limit")
 
-// limitedWriter is implemented by response writers that can carry only so
-// much: the Lambda response writers.
-type limitedWriter interface {
-	// fits reports whether p can still be written with room left for the
-	// status that ends the response.
-	fits(p []byte) bool
-	// limitError describes the limit for a RESOURCE_EXHAUSTED status.
-	limitError() string
-	// discard drops the body written so far if none of it has left the
-	// process yet.
-	discard()
-}
-
-// trailerReserve is kept free under a response limit for the status that
-// ends the response.
-const trailerReserve = 8 << 10
-
 func (c *call) fits(p []byte) bool {
-	lw, ok := c.w.(limitedWriter)
-	return !ok || lw.fits(p)
+	lw, ok := c.w.(httpx.LimitedWriter)
+	return !ok || lw.Fits(p)
 }
 
 // tooLarge ends the call: the rest of the response cannot be delivered.
@@ -712,12 +696,12 @@ func (c *call) finish(ctx context.Context) {
 	switch {
 	case c.overflow:
 		msg := errResponseTooLarge.Error()
-		if lw, ok := c.w.(limitedWriter); ok {
+		if lw, ok := c.w.(httpx.LimitedWriter); ok {
 			// A buffered response has sent nothing yet: drop what it holds so
 			// the client gets a clean error. Streamed messages already sent
 			// stay sent; the status says why the rest is missing.
-			lw.discard()
-			msg = lw.limitError()
+			lw.Discard()
+			msg = lw.LimitError()
 		}
 		st = status.New(codes.ResourceExhausted, msg)
 		c.pending = nil

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
 )
 
@@ -105,19 +106,19 @@ func (w *bufferedWriter) encodedLen(p []byte) int {
 	return base64.StdEncoding.EncodedLen(w.ncarry + len(p))
 }
 
-func (w *bufferedWriter) fits(p []byte) bool {
+func (w *bufferedWriter) Fits(p []byte) bool {
 	used := len(w.out) + 2 // closing `"}`
 	if !w.committed {
 		used += 512 // the head is not built yet; a generous estimate
 	}
-	return used+w.encodedLen(p)+trailerReserve <= w.limit
+	return used+w.encodedLen(p)+httpx.TrailerReserve <= w.limit
 }
 
-func (w *bufferedWriter) limitError() string {
+func (w *bufferedWriter) LimitError() string {
 	return fmt.Sprintf("the response exceeds Lambda's buffered response limit of %d bytes (after base64 encoding); stream it instead: configure the function URL with InvokeMode RESPONSE_STREAM and set %s=RESPONSE_STREAM", w.limit, EnvInvokeMode)
 }
 
-func (w *bufferedWriter) discard() {
+func (w *bufferedWriter) Discard() {
 	if w.committed {
 		w.out = w.out[:w.bodyStart]
 		w.ncarry = 0
@@ -374,15 +375,15 @@ func (w *streamWriter) Flush() {
 	}
 }
 
-func (w *streamWriter) fits(p []byte) bool {
-	return w.sent+len(w.buf)+len(p)+trailerReserve <= runtimeapi.MaxStreamedResponse
+func (w *streamWriter) Fits(p []byte) bool {
+	return w.sent+len(w.buf)+len(p)+httpx.TrailerReserve <= runtimeapi.MaxStreamedResponse
 }
 
-func (w *streamWriter) limitError() string {
+func (w *streamWriter) LimitError() string {
 	return fmt.Sprintf("the response exceeds Lambda's streamed response limit of %d bytes", runtimeapi.MaxStreamedResponse)
 }
 
-func (w *streamWriter) discard() {
+func (w *streamWriter) Discard() {
 	if w.preludeAt > 0 {
 		w.buf = w.buf[:w.preludeAt]
 	}
