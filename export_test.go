@@ -9,13 +9,12 @@ func init() {
 	flag.BoolVar(&forceServeHTTP, "servehttp", false, "send every call through grpc.Server.ServeHTTP instead of the direct path")
 }
 
-// ViaServeHTTP sends every call through grpc.Server.ServeHTTP instead of
-// the direct path, so tests can hold the two side by side.
-func ViaServeHTTP() Option { return optionFunc(func(c *config) { c.viaServeHTTP = true }) }
+// ViaServeHTTP is WithServeHTTP, under the name the tests knew it by.
+func ViaServeHTTP() Option { return WithServeHTTP() }
 
 // UsesDirectPath reports whether h, from NewHandler, calls the server's
 // handlers directly.
-func UsesDirectPath(h http.Handler) bool { return h.(*handler).direct != nil }
+func UsesDirectPath(h http.Handler) bool { return h.(*handler).dispatch.Direct() }
 
 // ForcedServeHTTP reports whether the tests run with -servehttp.
 func ForcedServeHTTP() bool { return forceServeHTTP }

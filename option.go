@@ -160,6 +160,20 @@ func cleanPrefix(p string) (string, error) {
 	return p, nil
 }
 
+// WithServeHTTP sends every call through (*grpc.Server).ServeHTTP, grpc-go's
+// own HTTP handler, instead of calling the server's registered handlers
+// directly. The direct path is the default wherever this version of
+// lambdagrpc was tested with the server's grpc-go; it runs the same
+// interceptors, stats handlers, codec and limits at about a third of the
+// cost of a small call. Use this option to rule the direct path out when
+// you suspect it, or to run a grpc-go feature the direct path does not
+// carry (it falls back by itself for those it knows: binary logging,
+// golang.org/x/net/trace, grpc-go's own stats handlers, and the deprecated
+// RPCCompressor and RPCDecompressor).
+func WithServeHTTP() Option {
+	return optionFunc(func(c *config) { c.viaServeHTTP = true })
+}
+
 type config struct {
 	logger          *slog.Logger
 	invokeMode      InvokeMode
@@ -171,7 +185,7 @@ type config struct {
 	maxConcurrency  int
 	cors            *corsPolicy
 	pathPrefix      string // "" or "/seg[/seg...]", checked
-	viaServeHTTP    bool   // tests: every call through grpc.Server.ServeHTTP
+	viaServeHTTP    bool   // every call through grpc.Server.ServeHTTP
 
 	// errs are the configuration errors, each naming its option; err()
 	// reports them.

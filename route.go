@@ -1,14 +1,11 @@
 package lambdagrpc
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
 // route returns the method a request path names: "/package.Service/Method"
@@ -75,23 +72,4 @@ func (h *handler) noRoute(u *url.URL) *status.Status {
 		return status.Newf(codes.Unimplemented, "no method at path %q: calls go to %s/<package.Service>/<Method>", u.EscapedPath(), h.cfg.pathPrefix)
 	}
 	return status.Newf(codes.Unimplemented, "no method at path %q: calls go to /<package.Service>/<Method>", u.EscapedPath())
-}
-
-// misconfigured answers a call to a handler built with an invalid option.
-// The details went to the log when the handler was built: they are for the
-// operator, not the caller.
-func (h *handler) misconfigured(w http.ResponseWriter, r *http.Request, proto protocol) {
-	const msg = "the server is misconfigured (details are in the server's log)"
-	switch proto {
-	case protoUnknown:
-		http.Error(w, msg, http.StatusInternalServerError)
-	case protoGRPC:
-		w.Header().Set("Content-Type", "application/grpc")
-		w.Header().Set("Grpc-Status", "13")
-		w.Header().Set("Grpc-Message", wire.EncodeMessage(msg))
-		w.WriteHeader(http.StatusOK)
-	default:
-		c := &call{h: h, w: w, r: r, proto: proto, codec: "proto"}
-		c.fail(status.New(codes.Internal, msg))
-	}
 }
