@@ -109,7 +109,7 @@ func newBenchServer(b *testing.B) *grpc.Server { return newTestServer(b) }
 // per second for one caller at a time and for 8 callers with Managed
 // Instances concurrency 8.
 func BenchmarkFunctionURL(b *testing.B) {
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
 		for _, par := range []int{1, 8, 64} {
 			b.Run(fmt.Sprintf("mode=%s/callers=%d", mode, par), func(b *testing.B) {
 				e := emulator.StartForTest(b, emulator.Config{InvokeMode: mode, MaxConcurrency: par, Timeout: time.Minute})

@@ -436,6 +436,26 @@ func TestRelativeCommand(t *testing.T) {
 	}
 }
 
+// TestInvokeModeNames: Start takes an invoke mode in any case, and
+// "STREAM" as lambdagrpc does, and reports it by its canonical name.
+func TestInvokeModeNames(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[emulator.InvokeMode]emulator.InvokeMode{
+		"": emulator.Buffered, "buffered": emulator.Buffered, "response_stream": emulator.ResponseStream, "Stream": emulator.ResponseStream,
+	} {
+		e, err := emulator.Start(context.Background(), emulator.Config{InvokeMode: in})
+		if err != nil {
+			t.Fatalf("Start(InvokeMode %q): %v", in, err)
+		}
+		if got := e.Config().InvokeMode; got != want {
+			t.Errorf("InvokeMode %q became %q, want %q", in, got, want)
+		}
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestStartChecksBeforeBinding: a mistake in the configuration is reported
 // as itself, not as the busy address the emulator would have bound first.
 func TestStartChecksBeforeBinding(t *testing.T) {
@@ -454,6 +474,7 @@ func TestStartChecksBeforeBinding(t *testing.T) {
 		{"missing package", emulator.Config{Addr: addr, Package: "./testdata/does-not-exist"}, "not a Go package"},
 		{"library package", emulator.Config{Addr: addr, Package: "../internal/wire"}, "not a main package"},
 		{"front door kind", emulator.Config{Addr: addr, FrontDoors: []emulator.FrontDoor{{Kind: "carrier-pigeon"}}}, "unknown front door kind"},
+		{"second function URL", emulator.Config{Addr: addr, FrontDoors: []emulator.FrontDoor{{Kind: emulator.FunctionURL}}}, "every function has its Function URL"},
 		{"invoke mode", emulator.Config{Addr: addr, InvokeMode: "SOMETIMES"}, "unknown invoke mode"},
 		{"auth type", emulator.Config{Addr: addr, AuthType: "MAGIC"}, "unknown auth type"},
 		{"busy address", emulator.Config{Addr: addr}, "address already in use"},
@@ -485,7 +506,8 @@ func TestFrontDoorStages(t *testing.T) {
 	}})
 	rt := newRaw(t, e)
 	cases := []struct {
-		kind, url            string
+		kind                 emulator.FrontDoorKind
+		url                  string
 		path, ctxPath, stage string
 		pathKey, ctxPathOf   string
 	}{
@@ -533,8 +555,8 @@ func TestFrontDoorStages(t *testing.T) {
 	}
 	// Outside the stage, API Gateway answers itself; the function never
 	// sees the request.
-	for kind, want := range map[string]int{emulator.REST: http.StatusForbidden, emulator.HTTPAPI: http.StatusNotFound, emulator.HTTPAPIv1: http.StatusNotFound} {
-		u := strings.TrimSuffix(e.FrontDoorURL(kind), "/"+map[string]string{emulator.REST: "prod", emulator.HTTPAPI: "dev", emulator.HTTPAPIv1: "v1"}[kind])
+	for kind, want := range map[emulator.FrontDoorKind]int{emulator.REST: http.StatusForbidden, emulator.HTTPAPI: http.StatusNotFound, emulator.HTTPAPIv1: http.StatusNotFound} {
+		u := strings.TrimSuffix(e.FrontDoorURL(kind), "/"+map[emulator.FrontDoorKind]string{emulator.REST: "prod", emulator.HTTPAPI: "dev", emulator.HTTPAPIv1: "v1"}[kind])
 		for _, p := range []string{"/a/b", "/prodx/a/b", "/"} {
 			resp, err := http.Post(u+p, "text/plain", strings.NewReader("x"))
 			if err != nil {
@@ -564,7 +586,8 @@ func TestFrontDoorPathEncoding(t *testing.T) {
 	const sent = "/a%2Fb%3Fc%23d%20e%25f/%41"
 	const decoded = "/a/b?c#d e%f/A"
 	cases := []struct {
-		kind, key, want string
+		kind            emulator.FrontDoorKind
+		key, want       string
 		ctxKey, ctxWant string
 	}{
 		{emulator.FunctionURL, "rawPath", sent, "", ""},

@@ -110,7 +110,7 @@ type FileFunction struct {
 	Package     string            `json:"package"`
 	Command     []string          `json:"command"`
 	Addr        string            `json:"addr"`
-	InvokeMode  string            `json:"invokeMode"`
+	InvokeMode  InvokeMode        `json:"invokeMode"`
 	Timeout     string            `json:"timeout"`
 	InitTimeout string            `json:"initTimeout"`
 	MemoryMB    int               `json:"memory"`

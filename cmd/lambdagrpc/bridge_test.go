@@ -225,7 +225,7 @@ func TestBridgeLargeResponses(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
 		e := testfn.Start(t, emulator.Config{InvokeMode: mode, Timeout: time.Minute})
 		invoke := []string{"--target", e.Config().Name, "--endpoint", e.InvokeEndpoint()}
 		if mode == emulator.ResponseStream {
@@ -235,7 +235,7 @@ func TestBridgeLargeResponses(t *testing.T) {
 			"url":      {"--target", e.URL()},
 			"function": invoke,
 		} {
-			t.Run(mode+"/"+name, func(t *testing.T) {
+			t.Run(string(mode)+"/"+name, func(t *testing.T) {
 				conn, log := startCLIBridge(t, args...)
 				resp, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{ResponseSize: 4_300_000}, grpc.MaxCallRecvMsgSize(16<<20))
 				if err != nil || len(resp.GetPayload().GetBody()) != 4_300_000 {
