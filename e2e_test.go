@@ -20,6 +20,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -29,7 +30,7 @@ import (
 // Function URL.
 func startFunction(t *testing.T, cfg emulator.Config, opts ...lambdagrpc.Option) string {
 	t.Helper()
-	e := emulator.StartForTest(t, cfg)
+	e := emulatortest.Start(t, cfg)
 	mode := lambdagrpc.Buffered
 	if cfg.InvokeMode == emulator.ResponseStream {
 		mode = lambdagrpc.ResponseStream
@@ -245,7 +246,7 @@ func TestE2EFrontDoors(t *testing.T) {
 			cfg := emulator.Config{InvokeMode: mode, MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
 				{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: rest}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
 			}}
-			e := emulator.StartForTest(t, cfg)
+			e := emulatortest.Start(t, cfg)
 			lmode := lambdagrpc.Buffered
 			if mode == emulator.ResponseStream {
 				lmode = lambdagrpc.ResponseStream
@@ -301,7 +302,7 @@ func TestE2EFrontDoors(t *testing.T) {
 func TestE2EFrontDoorsRouteExactly(t *testing.T) {
 	t.Parallel()
 	kinds := []emulator.FrontDoorKind{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, emulator.REST, emulator.ALB, emulator.ALBMultiValue}
-	e := emulator.StartForTest(t, emulator.Config{MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
+	e := emulatortest.Start(t, emulator.Config{MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
 		{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: emulator.REST}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
 	}})
 	serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithMaxConcurrency(4))

@@ -11,7 +11,7 @@
 //
 // A test starts one in-process:
 //
-//	e := emulator.StartForTest(t, emulator.Config{InvokeMode: emulator.ResponseStream})
+//	e := emulatortest.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream})
 //	go lambdagrpc.Serve(ctx, srv, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()))
 //	resp, err := http.Post(e.URL()+"/pkg.Service/Method", "application/json", body)
 //

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -322,22 +321,6 @@ func (e *Emulator) FrontDoorURL(kind FrontDoorKind) string {
 		}
 	}
 	return ""
-}
-
-// StartForTest starts an emulator for the test t and closes it when the
-// test ends. It fails the test if the emulator cannot start.
-func StartForTest(t testing.TB, cfg Config) *Emulator {
-	t.Helper()
-	e, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("emulator: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Errorf("emulator: close: %v", err)
-		}
-	})
-	return e
 }
 
 // URL is the base URL of the Function URL front door.

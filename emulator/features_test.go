@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 func TestLoadFile(t *testing.T) {
@@ -75,7 +76,7 @@ func TestSetRoutesByName(t *testing.T) {
 
 func TestFunctionURLCORS(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{CORS: &emulator.CORS{
+	e := emulatortest.Start(t, emulator.Config{CORS: &emulator.CORS{
 		AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"POST"}, AllowHeaders: []string{"*"}, ExposeHeaders: []string{"grpc-status"}, MaxAge: 60,
 	}})
 	req, _ := http.NewRequest(http.MethodOptions, e.URL()+"/x", nil)
@@ -117,7 +118,7 @@ func TestFunctionURLCORS(t *testing.T) {
 
 func TestThrottling(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{ReservedConcurrency: 1, Timeout: 5 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{ReservedConcurrency: 1, Timeout: 5 * time.Second})
 	rt := newRaw(t, e)
 	first := call(t, e, "x")
 	d := rt.next()

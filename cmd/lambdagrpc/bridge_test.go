@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 )
@@ -49,7 +50,7 @@ func grpcurl(t *testing.T) string {
 func TestBridgeWithGrpcurl(t *testing.T) {
 	t.Parallel()
 	bin := grpcurl(t)
-	e := emulator.StartForTest(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
+	e := emulatortest.Start(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
 		Env: []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM"}, Timeout: 10 * time.Second, Output: io.Discard})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
