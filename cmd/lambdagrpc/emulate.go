@@ -90,7 +90,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() != 0 {
 			return errors.New("give either --config or a package or binary, not both")
 		}
-		addr, cfgs, err := emulator.LoadFile(*configFile)
+		addr, cfgs, err := loadEmulateFile(*configFile)
 		if err != nil {
 			return err
 		}
