@@ -363,6 +363,10 @@ func (e *Emulator) Close() error {
 		}
 		e.rt.close()
 		_ = e.rtSrv.Close()
+		// A server closed before its Serve goroutine ran has not taken
+		// its listener yet: every address is released here, before Close
+		// returns.
+		e.closeListeners()
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr

@@ -83,6 +83,7 @@ func (s *Set) Close() error {
 	var errs []error
 	if s.srv != nil {
 		errs = append(errs, s.srv.Close())
+		_ = s.ln.Close() // as Emulator.Close: released even if Serve has not run yet
 	}
 	for _, e := range s.fns {
 		errs = append(errs, e.Close())
