@@ -56,8 +56,9 @@ type Config struct {
 	// InvokeWithResponseStream) listens. Default "127.0.0.1:0".
 	InvokeAddr string
 	// InvokeMode is the Function URL's invoke mode: Buffered (the default)
-	// or ResponseStream. Start matches it without regard to case and
-	// reports any other value.
+	// or ResponseStream. Start matches it without regard to case, takes
+	// "STREAM" for ResponseStream as lambdagrpc does, and reports any other
+	// value.
 	InvokeMode InvokeMode
 	// FrontDoors adds API Gateway and ALB front doors beside the Function URL.
 	FrontDoors []FrontDoor
