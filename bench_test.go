@@ -18,6 +18,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -109,10 +110,10 @@ func newBenchServer(b *testing.B) *grpc.Server { return newTestServer(b) }
 // per second for one caller at a time and for 8 callers with Managed
 // Instances concurrency 8.
 func BenchmarkFunctionURL(b *testing.B) {
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
 		for _, par := range []int{1, 8, 64} {
 			b.Run(fmt.Sprintf("mode=%s/callers=%d", mode, par), func(b *testing.B) {
-				e := emulator.StartForTest(b, emulator.Config{InvokeMode: mode, MaxConcurrency: par, Timeout: time.Minute})
+				e := emulatortest.Start(b, emulator.Config{InvokeMode: mode, MaxConcurrency: par, Timeout: time.Minute})
 				lmode := lambdagrpc.Buffered
 				if mode == emulator.ResponseStream {
 					lmode = lambdagrpc.ResponseStream
@@ -170,7 +171,7 @@ func BenchmarkFunctionURL(b *testing.B) {
 // the emulator's streaming Function URL and reports the time to the first
 // message and the throughput.
 func BenchmarkStreamThroughput(b *testing.B) {
-	e := emulator.StartForTest(b, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: time.Minute})
+	e := emulatortest.Start(b, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -29,7 +30,7 @@ import (
 // Function URL.
 func startFunction(t *testing.T, cfg emulator.Config, opts ...lambdagrpc.Option) string {
 	t.Helper()
-	e := emulator.StartForTest(t, cfg)
+	e := emulatortest.Start(t, cfg)
 	mode := lambdagrpc.Buffered
 	if cfg.InvokeMode == emulator.ResponseStream {
 		mode = lambdagrpc.ResponseStream
@@ -39,12 +40,12 @@ func startFunction(t *testing.T, cfg emulator.Config, opts ...lambdagrpc.Option)
 	return e.URL()
 }
 
-var modes = []string{emulator.Buffered, emulator.ResponseStream}
+var modes = []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream}
 
 func TestE2EProtocols(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			url := startFunction(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4})
 			unary := mustMarshal(t, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("e2e")}})
@@ -129,7 +130,7 @@ func TestE2EPanicKeepsServing(t *testing.T) {
 func TestE2EDeadlineBeforeTimeout(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			// A 4s function timeout; the handler ignores its context and
 			// sleeps 8s. The caller gets DEADLINE_EXCEEDED, not Lambda's
@@ -236,7 +237,7 @@ func TestE2EManagedInstancesConcurrency(t *testing.T) {
 func TestE2EFrontDoors(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			rest := emulator.REST
 			if mode == emulator.ResponseStream {
@@ -245,7 +246,7 @@ func TestE2EFrontDoors(t *testing.T) {
 			cfg := emulator.Config{InvokeMode: mode, MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
 				{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: rest}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
 			}}
-			e := emulator.StartForTest(t, cfg)
+			e := emulatortest.Start(t, cfg)
 			lmode := lambdagrpc.Buffered
 			if mode == emulator.ResponseStream {
 				lmode = lambdagrpc.ResponseStream
@@ -253,7 +254,7 @@ func TestE2EFrontDoors(t *testing.T) {
 			// Every door takes a call below a custom prefix too; the REST
 			// door's URL holds its stage.
 			serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithInvokeMode(lmode), lambdagrpc.WithMaxConcurrency(4), lambdagrpc.WithPathPrefix("/custom/prefix"))
-			for _, kind := range []string{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, rest, emulator.ALB, emulator.ALBMultiValue} {
+			for _, kind := range []emulator.FrontDoorKind{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, rest, emulator.ALB, emulator.ALBMultiValue} {
 				url := e.FrontDoorURL(kind)
 				if url == "" {
 					t.Fatalf("no %s front door", kind)
@@ -300,8 +301,8 @@ func TestE2EFrontDoors(t *testing.T) {
 // stages and prefixes").
 func TestE2EFrontDoorsRouteExactly(t *testing.T) {
 	t.Parallel()
-	kinds := []string{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, emulator.REST, emulator.ALB, emulator.ALBMultiValue}
-	e := emulator.StartForTest(t, emulator.Config{MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
+	kinds := []emulator.FrontDoorKind{emulator.FunctionURL, emulator.HTTPAPI, emulator.HTTPAPIv1, emulator.REST, emulator.ALB, emulator.ALBMultiValue}
+	e := emulatortest.Start(t, emulator.Config{MaxConcurrency: 4, FrontDoors: []emulator.FrontDoor{
 		{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1}, {Kind: emulator.REST}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
 	}})
 	serveLambda(t, e.RuntimeAPIAddr(), lambdagrpc.WithMaxConcurrency(4))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -21,7 +22,7 @@ func TestRuntimeUnderFaults(t *testing.T) {
 	// Faults on /response time the invocation out: the timeout is short to
 	// keep the test quick, and long enough for a loaded machine to answer
 	// the calls that must succeed.
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 4 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Timeout: 4 * time.Second})
 	serveLambda(t, e.RuntimeAPIAddr())
 	call := func() (int, codes.Code) {
 		resp, body := do(t, "POST", e.URL()+unaryPath, "application/grpc-web", wire.AppendFrame(nil, 0, nil), nil)
@@ -60,7 +61,7 @@ func TestRuntimeUnderFaults(t *testing.T) {
 
 func TestRuntimeExitsOnContainerError(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{})
+	e := emulatortest.Start(t, emulator.Config{})
 	e.InjectFault(emulator.Fault{Endpoint: emulator.EndpointNext, Status: http.StatusInternalServerError})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -55,7 +56,7 @@ func (contextService) StreamingOutputCall(_ *testpb.StreamingOutputCallRequest, 
 
 func TestLambdaContextReachesHandlers(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second, MaxConcurrency: 2})
+	e := emulatortest.Start(t, emulator.Config{Timeout: 5 * time.Second, MaxConcurrency: 2})
 	s := grpc.NewServer()
 	testpb.RegisterTestServiceServer(s, contextService{})
 	ctx, cancel := context.WithCancel(context.Background())

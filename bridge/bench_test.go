@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkUnaryPath(b *testing.B) {
 		}
 	}
 	b.Run("path=bridge-emulator-function", func(b *testing.B) {
-		e := emulator.StartForTest(b, emulator.Config{Timeout: time.Minute})
+		e := emulatortest.Start(b, emulator.Config{Timeout: time.Minute})
 		s := grpc.NewServer()
 		testsvc.Register(s)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -35,7 +35,7 @@ import (
 
 // function starts the test service, with health and reflection, as a
 // function on the emulator and returns its Function URL.
-func function(t *testing.T, mode string) string {
+func function(t *testing.T, mode emulator.InvokeMode) string {
 	t.Helper()
 	return testfn.Start(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 8, Timeout: 10 * time.Second}).URL()
 }
@@ -63,8 +63,8 @@ func ctx(t *testing.T) context.Context {
 
 func TestBridgeForwards(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			c := testpb.NewTestServiceClient(startBridge(t, function(t, mode)))
 			var hdr, trl metadata.MD
@@ -215,8 +215,8 @@ func TestBridgeRequestLimit(t *testing.T) {
 // bridge's own (DefaultMaxResponseBytes) applies.
 func TestBridgeLargeResponse(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			// Megabytes through base64 and JSON are slow under the race
 			// detector on a busy machine: allow a minute.

@@ -25,6 +25,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/client/awsclient"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
 	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
@@ -201,7 +202,7 @@ func TestBridgeHidesMidStreamFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := emulator.StartForTest(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 20 * time.Second})
+			e := emulatortest.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 20 * time.Second})
 			release := failingFunction(t, e)
 			cc, name, secrets, fail := tc.upstream(t, e, release)
 			log := &syncbuf.Buffer{}

@@ -22,7 +22,7 @@ import (
 
 func TestThroughTheEmulator(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
 		rest := emulator.REST
 		if mode == emulator.ResponseStream {
 			rest = emulator.RESTStream
@@ -31,9 +31,9 @@ func TestThroughTheEmulator(t *testing.T) {
 		// serves below it, and the REST door's URL holds its stage too.
 		e := testfn.Start(t, emulator.Config{InvokeMode: mode, MaxConcurrency: 4, Timeout: 10 * time.Second,
 			FrontDoors: []emulator.FrontDoor{{Kind: rest}, {Kind: emulator.HTTPAPI}}}, lambdagrpc.WithPathPrefix("/stage"))
-		for _, door := range []string{emulator.FunctionURL, rest, emulator.HTTPAPI} {
+		for _, door := range []emulator.FrontDoorKind{emulator.FunctionURL, rest, emulator.HTTPAPI} {
 			for _, proto := range []client.Protocol{client.GRPCWeb, client.GRPCWebText, client.Connect} {
-				t.Run(mode+"/"+door+"/"+proto.String(), func(t *testing.T) {
+				t.Run(string(mode)+"/"+string(door)+"/"+proto.String(), func(t *testing.T) {
 					conn, err := client.New(e.FrontDoorURL(door)+"/stage", client.WithProtocol(proto))
 					if err != nil {
 						t.Fatal(err)

@@ -9,9 +9,10 @@
 // FIFO queue), stale responses get 410, and oversized buffered responses get
 // 413.
 //
-// A test starts one in-process:
+// A test starts one with package emulatortest, which closes it when the
+// test ends, and serves the function in-process:
 //
-//	e := emulator.StartForTest(t, emulator.Config{InvokeMode: emulator.ResponseStream})
+//	e := emulatortest.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream})
 //	go lambdagrpc.Serve(ctx, srv, lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()))
 //	resp, err := http.Post(e.URL()+"/pkg.Service/Method", "application/json", body)
 //

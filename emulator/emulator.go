@@ -13,17 +13,35 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
+
+// InvokeMode is how the Function URL front door takes the function's
+// response, as the InvokeMode of a Lambda Function URL says. Its values are
+// Lambda's own names, so a configuration file spells them as the AWS
+// console and CLI do.
+type InvokeMode string
 
 // Invoke modes of the Function URL front door.
 const (
 	// Buffered: the function answers with one response document.
-	Buffered = "BUFFERED"
+	Buffered InvokeMode = "BUFFERED"
 	// ResponseStream: the function streams an HTTP-integration response.
-	ResponseStream = "RESPONSE_STREAM"
+	ResponseStream InvokeMode = "RESPONSE_STREAM"
 )
+
+// normalize returns the mode m names, matching without regard to case and
+// taking "STREAM" for ResponseStream as lambdagrpc does, and "" for
+// Buffered. It reports false for a name that is none of them.
+func (m InvokeMode) normalize() (InvokeMode, bool) {
+	switch InvokeMode(strings.ToUpper(string(m))) {
+	case "", Buffered:
+		return Buffered, true
+	case ResponseStream, "STREAM":
+		return ResponseStream, true
+	}
+	return m, false
+}
 
 // Config describes one emulated function and its front door.
 type Config struct {
@@ -38,8 +56,10 @@ type Config struct {
 	// InvokeWithResponseStream) listens. Default "127.0.0.1:0".
 	InvokeAddr string
 	// InvokeMode is the Function URL's invoke mode: Buffered (the default)
-	// or ResponseStream.
-	InvokeMode string
+	// or ResponseStream. Start matches it without regard to case, takes
+	// "STREAM" for ResponseStream as lambdagrpc does, and reports any other
+	// value.
+	InvokeMode InvokeMode
 	// FrontDoors adds API Gateway and ALB front doors beside the Function URL.
 	FrontDoors []FrontDoor
 	// Timeout is the function timeout. Default 3s, Lambda's default.
@@ -109,14 +129,11 @@ func (c *Config) defaults() error {
 	if c.InvokeAddr == "" {
 		c.InvokeAddr = "127.0.0.1:0"
 	}
-	switch strings.ToUpper(c.InvokeMode) {
-	case "", Buffered:
-		c.InvokeMode = Buffered
-	case ResponseStream, "STREAM":
-		c.InvokeMode = ResponseStream
-	default:
-		return fmt.Errorf("emulator: unknown invoke mode %q: use BUFFERED or RESPONSE_STREAM", c.InvokeMode)
+	mode, ok := c.InvokeMode.normalize()
+	if !ok {
+		return fmt.Errorf("emulator: unknown invoke mode %q: use %s or %s", c.InvokeMode, Buffered, ResponseStream)
 	}
+	c.InvokeMode = mode
 	if c.Timeout <= 0 {
 		c.Timeout = 3 * time.Second
 	}
@@ -152,6 +169,8 @@ func (c *Config) defaults() error {
 	for _, fd := range c.FrontDoors {
 		switch fd.Kind {
 		case HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue:
+		case FunctionURL:
+			return fmt.Errorf("emulator: front door kind %q: every function has its Function URL (Config.Addr); FrontDoors adds others", fd.Kind)
 		default:
 			return fmt.Errorf("emulator: unknown front door kind %q: use %s, %s, %s, %s, %s or %s", fd.Kind, HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue)
 		}
@@ -250,7 +269,7 @@ func (e *Emulator) listen(ctx context.Context) error {
 
 // door is a running extra front door.
 type door struct {
-	kind string
+	kind FrontDoorKind
 	ln   net.Listener
 	srv  *http.Server
 	h    *frontDoor
@@ -290,7 +309,7 @@ func (e *Emulator) closeListeners() {
 // (FunctionURL, or one configured in Config.FrontDoors), or "" if there is
 // none. An API Gateway door with a named stage (every REST door) has the
 // stage in its URL, as an execute-api URL does: "http://127.0.0.1:PORT/prod".
-func (e *Emulator) FrontDoorURL(kind string) string {
+func (e *Emulator) FrontDoorURL(kind FrontDoorKind) string {
 	if kind == FunctionURL {
 		return e.URL()
 	}
@@ -303,22 +322,6 @@ func (e *Emulator) FrontDoorURL(kind string) string {
 		}
 	}
 	return ""
-}
-
-// StartForTest starts an emulator for the test t and closes it when the
-// test ends. It fails the test if the emulator cannot start.
-func StartForTest(t testing.TB, cfg Config) *Emulator {
-	t.Helper()
-	e, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("emulator: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Errorf("emulator: close: %v", err)
-		}
-	})
-	return e
 }
 
 // URL is the base URL of the Function URL front door.
@@ -361,6 +364,10 @@ func (e *Emulator) Close() error {
 		}
 		e.rt.close()
 		_ = e.rtSrv.Close()
+		// A server closed before its Serve goroutine ran has not taken
+		// its listener yet: every address is released here, before Close
+		// returns.
+		e.closeListeners()
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr

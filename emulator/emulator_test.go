@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 // rawRuntime is a Runtime API client written with net/http alone, so the
@@ -110,7 +111,7 @@ func readAll(r *http.Response) string {
 
 func TestNextHeadersAndEvent(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Name: "fn", Timeout: 5 * time.Second, Region: "eu-west-1"})
+	e := emulatortest.Start(t, emulator.Config{Name: "fn", Timeout: 5 * time.Second, Region: "eu-west-1"})
 	rt := newRaw(t, e)
 	before := time.Now()
 	respc := call(t, e, "\x00\x01binary")
@@ -175,7 +176,7 @@ func TestNextHeadersAndEvent(t *testing.T) {
 
 func TestRuntimeStatusCodes(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 10 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Timeout: 10 * time.Second})
 	rt := newRaw(t, e)
 	if code, body := rt.post("invocation/no-such-id/response", nil, strings.NewReader("{}"), nil); code != 400 || !strings.Contains(body, "InvalidRequestID") {
 		t.Errorf("unknown id: %d %s", code, body)
@@ -219,7 +220,7 @@ func TestRuntimeStatusCodes(t *testing.T) {
 
 func TestTimeoutAndStaleResponse(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 300 * time.Millisecond})
+	e := emulatortest.Start(t, emulator.Config{Timeout: 300 * time.Millisecond})
 	rt := newRaw(t, e)
 	respc := call(t, e, "x")
 	d := rt.next()
@@ -236,7 +237,7 @@ func TestTimeoutAndStaleResponse(t *testing.T) {
 
 func TestStreamTimeToFirstByte(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 10 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{InvokeMode: emulator.ResponseStream, Timeout: 10 * time.Second})
 	rt := newRaw(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -293,7 +294,7 @@ func TestStreamTimeToFirstByte(t *testing.T) {
 func TestManagedInstancesConcurrency(t *testing.T) {
 	t.Parallel()
 	const n = 8
-	e := emulator.StartForTest(t, emulator.Config{MaxConcurrency: n, Timeout: 10 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{MaxConcurrency: n, Timeout: 10 * time.Second})
 	rt := newRaw(t, e)
 	var calls []<-chan *http.Response
 	for range n + 4 {
@@ -340,7 +341,7 @@ func TestManagedInstancesConcurrency(t *testing.T) {
 
 func TestInitError(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Timeout: 5 * time.Second})
 	rt := newRaw(t, e)
 	respc := call(t, e, "x")
 	for deadline := time.Now().Add(30 * time.Second); e.Waiting() == 0; time.Sleep(time.Millisecond) {
@@ -358,7 +359,7 @@ func TestInitError(t *testing.T) {
 
 func TestProcessCrashColdStartsAgain(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Package: "./testdata/crasher", Timeout: 10 * time.Second, Output: io.Discard})
+	e := emulatortest.Start(t, emulator.Config{Package: "./testdata/crasher", Timeout: 10 * time.Second, Output: io.Discard})
 	first := <-call(t, e, "hello")
 	if first.StatusCode != 200 || readAll(first) != "ok" {
 		t.Fatalf("first call: %d", first.StatusCode)
@@ -386,7 +387,7 @@ func FuzzParsePrelude(f *testing.F) {
 
 func TestProcessTimeoutRestarts(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Package: "./testdata/crasher", Timeout: 500 * time.Millisecond, Output: io.Discard})
+	e := emulatortest.Start(t, emulator.Config{Package: "./testdata/crasher", Timeout: 500 * time.Millisecond, Output: io.Discard})
 	first := <-call(t, e, "hello")
 	hung := <-call(t, e, "hang")
 	if hung.StatusCode != 502 || hung.Header.Get("X-Amzn-Errortype") != "Sandbox.Timedout" {
@@ -401,7 +402,7 @@ func TestProcessTimeoutRestarts(t *testing.T) {
 func TestInitTimeout(t *testing.T) {
 	t.Parallel()
 	// A "function" that never polls for work.
-	e := emulator.StartForTest(t, emulator.Config{Command: []string{"sleep", "60"}, InitTimeout: 300 * time.Millisecond, Output: io.Discard})
+	e := emulatortest.Start(t, emulator.Config{Command: []string{"sleep", "60"}, InitTimeout: 300 * time.Millisecond, Output: io.Discard})
 	r := <-call(t, e, "x")
 	if r.StatusCode != 502 || r.Header.Get("X-Amzn-Errortype") != "Sandbox.Timedout" {
 		t.Fatalf("call to a function that never initialised: %d %v", r.StatusCode, r.Header)
@@ -429,9 +430,29 @@ func TestRelativeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{rel, "./" + rel} {
-		e := emulator.StartForTest(t, emulator.Config{Command: []string{path}, Timeout: 10 * time.Second, Output: io.Discard})
+		e := emulatortest.Start(t, emulator.Config{Command: []string{path}, Timeout: 10 * time.Second, Output: io.Discard})
 		if r := <-call(t, e, "hello"); r.StatusCode != 200 || readAll(r) != "ok" {
 			t.Errorf("Command %q: the call answered %d %v, want 200 ok", path, r.StatusCode, r.Header)
+		}
+	}
+}
+
+// TestInvokeModeNames: Start takes an invoke mode in any case, and
+// "STREAM" as lambdagrpc does, and reports it by its canonical name.
+func TestInvokeModeNames(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[emulator.InvokeMode]emulator.InvokeMode{
+		"": emulator.Buffered, "buffered": emulator.Buffered, "response_stream": emulator.ResponseStream, "Stream": emulator.ResponseStream,
+	} {
+		e, err := emulator.Start(context.Background(), emulator.Config{InvokeMode: in})
+		if err != nil {
+			t.Fatalf("Start(InvokeMode %q): %v", in, err)
+		}
+		if got := e.Config().InvokeMode; got != want {
+			t.Errorf("InvokeMode %q became %q, want %q", in, got, want)
+		}
+		if err := e.Close(); err != nil {
+			t.Error(err)
 		}
 	}
 }
@@ -454,6 +475,7 @@ func TestStartChecksBeforeBinding(t *testing.T) {
 		{"missing package", emulator.Config{Addr: addr, Package: "./testdata/does-not-exist"}, "not a Go package"},
 		{"library package", emulator.Config{Addr: addr, Package: "../internal/wire"}, "not a main package"},
 		{"front door kind", emulator.Config{Addr: addr, FrontDoors: []emulator.FrontDoor{{Kind: "carrier-pigeon"}}}, "unknown front door kind"},
+		{"second function URL", emulator.Config{Addr: addr, FrontDoors: []emulator.FrontDoor{{Kind: emulator.FunctionURL}}}, "every function has its Function URL"},
 		{"invoke mode", emulator.Config{Addr: addr, InvokeMode: "SOMETIMES"}, "unknown invoke mode"},
 		{"auth type", emulator.Config{Addr: addr, AuthType: "MAGIC"}, "unknown auth type"},
 		{"busy address", emulator.Config{Addr: addr}, "address already in use"},
@@ -480,12 +502,13 @@ func TestStartChecksBeforeBinding(t *testing.T) {
 // in its requestContext.path, in an HTTP API event's path.
 func TestFrontDoorStages(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
+	e := emulatortest.Start(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
 		{Kind: emulator.REST}, {Kind: emulator.HTTPAPI, Stage: "dev"}, {Kind: emulator.HTTPAPIv1, Stage: "v1"}, {Kind: emulator.ALB},
 	}})
 	rt := newRaw(t, e)
 	cases := []struct {
-		kind, url            string
+		kind                 emulator.FrontDoorKind
+		url                  string
 		path, ctxPath, stage string
 		pathKey, ctxPathOf   string
 	}{
@@ -533,8 +556,8 @@ func TestFrontDoorStages(t *testing.T) {
 	}
 	// Outside the stage, API Gateway answers itself; the function never
 	// sees the request.
-	for kind, want := range map[string]int{emulator.REST: http.StatusForbidden, emulator.HTTPAPI: http.StatusNotFound, emulator.HTTPAPIv1: http.StatusNotFound} {
-		u := strings.TrimSuffix(e.FrontDoorURL(kind), "/"+map[string]string{emulator.REST: "prod", emulator.HTTPAPI: "dev", emulator.HTTPAPIv1: "v1"}[kind])
+	for kind, want := range map[emulator.FrontDoorKind]int{emulator.REST: http.StatusForbidden, emulator.HTTPAPI: http.StatusNotFound, emulator.HTTPAPIv1: http.StatusNotFound} {
+		u := strings.TrimSuffix(e.FrontDoorURL(kind), "/"+map[emulator.FrontDoorKind]string{emulator.REST: "prod", emulator.HTTPAPI: "dev", emulator.HTTPAPIv1: "v1"}[kind])
 		for _, p := range []string{"/a/b", "/prodx/a/b", "/"} {
 			resp, err := http.Post(u+p, "text/plain", strings.NewReader("x"))
 			if err != nil {
@@ -557,14 +580,15 @@ func TestFrontDoorStages(t *testing.T) {
 // rawPath and payload 1.0 path alike.
 func TestFrontDoorPathEncoding(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
+	e := emulatortest.Start(t, emulator.Config{Timeout: 5 * time.Second, FrontDoors: []emulator.FrontDoor{
 		{Kind: emulator.REST}, {Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPIv1, Stage: "v1"}, {Kind: emulator.ALB}, {Kind: emulator.ALBMultiValue},
 	}})
 	rt := newRaw(t, e)
 	const sent = "/a%2Fb%3Fc%23d%20e%25f/%41"
 	const decoded = "/a/b?c#d e%f/A"
 	cases := []struct {
-		kind, key, want string
+		kind            emulator.FrontDoorKind
+		key, want       string
 		ctxKey, ctxWant string
 	}{
 		{emulator.FunctionURL, "rawPath", sent, "", ""},

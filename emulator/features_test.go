@@ -3,43 +3,14 @@ package emulator_test
 import (
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
-
-func TestLoadFile(t *testing.T) {
-	t.Parallel()
-	addr, cfgs, err := emulator.LoadFile("testdata/functions.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if addr != "127.0.0.1:0" || len(cfgs) != 2 {
-		t.Fatalf("LoadFile = %q, %d functions", addr, len(cfgs))
-	}
-	g, w := cfgs[0], cfgs[1]
-	if g.Name != "greeter" || g.Package != "./examples/greeter" || g.InvokeMode != "RESPONSE_STREAM" || g.Timeout != 30*time.Second ||
-		g.MemoryMB != 256 || g.MaxConcurrency != 4 || strings.Join(g.Env, " ") != "A=1 LOG_LEVEL=debug" || len(g.FrontDoors) != 2 ||
-		g.FrontDoors[0].Kind != emulator.RESTStream || g.CORS == nil || g.CORS.MaxAge != 60 {
-		t.Errorf("greeter = %+v", g)
-	}
-	if w.Name != "worker" || strings.Join(w.Command, " ") != "./bin/worker --flag" || w.AuthType != "AWS_IAM" || w.ReservedConcurrency != 2 {
-		t.Errorf("worker = %+v", w)
-	}
-	for _, bad := range []string{`{"functions":[]}`, `{"functions":[{"name":"x"}]}`, `{"functions":[{"name":"x","package":"p","timeout":"soon"}]}`, `{"functions":[{"name":"x","package":"p","colour":"red"}]}`} {
-		path := t.TempDir() + "/f.json"
-		if err := writeFile(path, bad); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := emulator.LoadFile(path); err == nil {
-			t.Errorf("LoadFile(%s) succeeded", bad)
-		}
-	}
-}
 
 func TestSetRoutesByName(t *testing.T) {
 	t.Parallel()
@@ -75,7 +46,7 @@ func TestSetRoutesByName(t *testing.T) {
 
 func TestFunctionURLCORS(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{CORS: &emulator.CORS{
+	e := emulatortest.Start(t, emulator.Config{CORS: &emulator.CORS{
 		AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"POST"}, AllowHeaders: []string{"*"}, ExposeHeaders: []string{"grpc-status"}, MaxAge: 60,
 	}})
 	req, _ := http.NewRequest(http.MethodOptions, e.URL()+"/x", nil)
@@ -117,7 +88,7 @@ func TestFunctionURLCORS(t *testing.T) {
 
 func TestThrottling(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{ReservedConcurrency: 1, Timeout: 5 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{ReservedConcurrency: 1, Timeout: 5 * time.Second})
 	rt := newRaw(t, e)
 	first := call(t, e, "x")
 	d := rt.next()
@@ -148,5 +119,3 @@ func TestThrottling(t *testing.T) {
 	}
 	wg.Wait()
 }
-
-func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }

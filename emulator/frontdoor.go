@@ -21,30 +21,36 @@ import (
 // the whole event.
 const maxRequest = 6 * 1024 * 1024
 
+// FrontDoorKind names a kind of front door: the AWS service in front of the
+// function, whose event and response formats a door of that kind speaks.
+// Its values are the names `lambdagrpc emulate --front-door` and the
+// configuration file's "kind" take.
+type FrontDoorKind string
+
 // Front door kinds.
 const (
 	// FunctionURL is a Lambda Function URL (payload 2.0), buffered or
 	// streamed as Config.InvokeMode says.
-	FunctionURL = "function-url"
+	FunctionURL FrontDoorKind = "function-url"
 	// HTTPAPI is an API Gateway HTTP API with payload format 2.0.
-	HTTPAPI = "http-api"
+	HTTPAPI FrontDoorKind = "http-api"
 	// HTTPAPIv1 is an API Gateway HTTP API with payload format 1.0.
-	HTTPAPIv1 = "http-api-v1"
+	HTTPAPIv1 FrontDoorKind = "http-api-v1"
 	// REST is an API Gateway REST API with a Lambda proxy integration.
-	REST = "rest"
+	REST FrontDoorKind = "rest"
 	// RESTStream is a REST API whose integration streams responses
 	// (responseTransferMode STREAM).
-	RESTStream = "rest-stream"
+	RESTStream FrontDoorKind = "rest-stream"
 	// ALB is an Application Load Balancer target group.
-	ALB = "alb"
+	ALB FrontDoorKind = "alb"
 	// ALBMultiValue is an ALB target group with multi-value headers on.
-	ALBMultiValue = "alb-multi-value"
+	ALBMultiValue FrontDoorKind = "alb-multi-value"
 )
 
 // FrontDoor configures one more front door of a function.
 type FrontDoor struct {
 	// Kind is HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB or ALBMultiValue.
-	Kind string `json:"kind"`
+	Kind FrontDoorKind `json:"kind"`
 	// Addr is where it listens. Default "127.0.0.1:0".
 	Addr string `json:"addr"`
 	// Stage is the API Gateway stage of a REST or HTTP API door. A named
@@ -57,7 +63,7 @@ type FrontDoor struct {
 }
 
 // defaultStage is the stage a door of kind has when none is configured.
-func defaultStage(kind string) string {
+func defaultStage(kind FrontDoorKind) string {
 	switch kind {
 	case REST, RESTStream:
 		return "prod"
@@ -69,7 +75,7 @@ func defaultStage(kind string) string {
 
 // checkStage reports whether stage is a stage name API Gateway accepts for
 // a door of kind.
-func checkStage(kind, stage string) error {
+func checkStage(kind FrontDoorKind, stage string) error {
 	switch kind {
 	case REST, RESTStream, HTTPAPI, HTTPAPIv1:
 	default:
@@ -96,7 +102,7 @@ func checkStage(kind, stage string) error {
 // answers back into HTTP responses.
 type frontDoor struct {
 	e      *Emulator
-	kind   string
+	kind   FrontDoorKind
 	stream bool
 	multi  bool
 	apiID  string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 const orphanChild = "LAMBDAGRPC_TEST_ORPHAN_CHILD"
@@ -24,7 +25,7 @@ const orphanChild = "LAMBDAGRPC_TEST_ORPHAN_CHILD"
 // notices that the Runtime API went away.
 func TestFunctionDiesWithEmulator(t *testing.T) {
 	if os.Getenv(orphanChild) != "" {
-		e := emulator.StartForTest(t, emulator.Config{Command: []string{"sleep", "600"}, InitTimeout: 10 * time.Minute, Output: io.Discard})
+		e := emulatortest.Start(t, emulator.Config{Command: []string{"sleep", "600"}, InitTimeout: 10 * time.Minute, Output: io.Discard})
 		go func() { <-call(t, e, "start it") }()
 		select {}
 	}

@@ -1,15 +1,11 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"sort"
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/gotool"
@@ -87,92 +83,10 @@ func (s *Set) Close() error {
 	var errs []error
 	if s.srv != nil {
 		errs = append(errs, s.srv.Close())
+		_ = s.ln.Close() // as Emulator.Close: released even if Serve has not run yet
 	}
 	for _, e := range s.fns {
 		errs = append(errs, e.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// File is the configuration file format of `lambdagrpc emulate --config`.
-// See docs/emulator.md for an example.
-type File struct {
-	// InvokeAddr is where the shared Invoke API listens.
-	InvokeAddr string `json:"invokeAddr"`
-	// Functions are the functions to run.
-	Functions []FileFunction `json:"functions"`
-}
-
-// FileFunction is one function in a File. Durations are Go duration
-// strings ("30s"); omitted fields take Config's defaults.
-type FileFunction struct {
-	Name        string            `json:"name"`
-	Package     string            `json:"package"`
-	Command     []string          `json:"command"`
-	Addr        string            `json:"addr"`
-	InvokeMode  string            `json:"invokeMode"`
-	Timeout     string            `json:"timeout"`
-	InitTimeout string            `json:"initTimeout"`
-	MemoryMB    int               `json:"memory"`
-	Concurrency int               `json:"concurrency"`
-	Reserved    int               `json:"reservedConcurrency"`
-	Region      string            `json:"region"`
-	Env         map[string]string `json:"env"`
-	FrontDoors  []FrontDoor       `json:"frontDoors"`
-	CORS        *CORS             `json:"cors"`
-	AuthType    string            `json:"authType"`
-	Watch       bool              `json:"watch"`
-}
-
-// LoadFile reads a configuration file and returns the Invoke API address
-// and the functions' configurations.
-func LoadFile(path string) (string, []Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil, err
-	}
-	var f File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return "", nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(f.Functions) == 0 {
-		return "", nil, fmt.Errorf("%s: no functions", path)
-	}
-	var cfgs []Config
-	for i, fn := range f.Functions {
-		where := fmt.Sprintf("%s: function %d (%q)", path, i+1, fn.Name)
-		if (fn.Package == "") == (len(fn.Command) == 0) {
-			return "", nil, fmt.Errorf("%s: give exactly one of package and command", where)
-		}
-		cfg := Config{
-			Name: fn.Name, Package: fn.Package, Command: fn.Command, Addr: fn.Addr, InvokeMode: fn.InvokeMode,
-			MemoryMB: fn.MemoryMB, MaxConcurrency: fn.Concurrency, ReservedConcurrency: fn.Reserved, Region: fn.Region,
-			FrontDoors: fn.FrontDoors, CORS: fn.CORS, AuthType: fn.AuthType, Watch: fn.Watch,
-		}
-		for _, d := range []struct {
-			s   string
-			dst *time.Duration
-		}{{fn.Timeout, &cfg.Timeout}, {fn.InitTimeout, &cfg.InitTimeout}} {
-			if d.s == "" {
-				continue
-			}
-			v, err := time.ParseDuration(d.s)
-			if err != nil {
-				return "", nil, fmt.Errorf("%s: %w", where, err)
-			}
-			*d.dst = v
-		}
-		keys := make([]string, 0, len(fn.Env))
-		for k := range fn.Env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			cfg.Env = append(cfg.Env, k+"="+fn.Env[k])
-		}
-		cfgs = append(cfgs, cfg)
-	}
-	return f.InvokeAddr, cfgs, nil
 }

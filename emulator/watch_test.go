@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 )
 
@@ -59,7 +60,7 @@ func TestWatchRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("v1")
-	e := emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: io.Discard, Timeout: 10 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Package: dir, Watch: true, Output: io.Discard, Timeout: 10 * time.Second})
 	if r := <-call(t, e, "x"); readAll(r) != "v1" {
 		t.Fatal("the first build did not answer v1")
 	}
@@ -101,7 +102,7 @@ func TestWatchPrintsCompilerErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out syncbuf.Buffer
-	emulator.StartForTest(t, emulator.Config{Package: dir, Watch: true, Output: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	emulatortest.Start(t, emulator.Config{Package: dir, Watch: true, Output: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
 	broken := "package main\n\nfunc main() {\n\tnotDefined()\n\talsoNotDefined()\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(broken), 0o600); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/syncbuf"
 	"github.com/lambdagrpc/lambdagrpc/internal/testfn"
 )
@@ -49,7 +50,7 @@ func grpcurl(t *testing.T) string {
 func TestBridgeWithGrpcurl(t *testing.T) {
 	t.Parallel()
 	bin := grpcurl(t)
-	e := emulator.StartForTest(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
+	e := emulatortest.Start(t, emulator.Config{Package: "../../examples/greeter", InvokeMode: emulator.ResponseStream,
 		Env: []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM"}, Timeout: 10 * time.Second, Output: io.Discard})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -225,7 +226,7 @@ func TestBridgeLargeResponses(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, mode := range []string{emulator.Buffered, emulator.ResponseStream} {
+	for _, mode := range []emulator.InvokeMode{emulator.Buffered, emulator.ResponseStream} {
 		e := testfn.Start(t, emulator.Config{InvokeMode: mode, Timeout: time.Minute})
 		invoke := []string{"--target", e.Config().Name, "--endpoint", e.InvokeEndpoint()}
 		if mode == emulator.ResponseStream {
@@ -235,7 +236,7 @@ func TestBridgeLargeResponses(t *testing.T) {
 			"url":      {"--target", e.URL()},
 			"function": invoke,
 		} {
-			t.Run(mode+"/"+name, func(t *testing.T) {
+			t.Run(string(mode)+"/"+name, func(t *testing.T) {
 				conn, log := startCLIBridge(t, args...)
 				resp, err := testpb.NewTestServiceClient(conn).UnaryCall(callCtx(t), &testpb.SimpleRequest{ResponseSize: 4_300_000}, grpc.MaxCallRecvMsgSize(16<<20))
 				if err != nil || len(resp.GetPayload().GetBody()) != 4_300_000 {

@@ -90,13 +90,13 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() != 0 {
 			return errors.New("give either --config or a package or binary, not both")
 		}
-		addr, cfgs, err := emulator.LoadFile(*configFile)
+		addr, cfgs, err := loadEmulateFile(*configFile)
 		if err != nil {
 			return err
 		}
 		for i := range cfgs {
 			cfgs[i].Output, cfgs[i].Logger, cfgs[i].BuildOutput = stderr, logger, buildOutput
-			cfgs[i].Env = append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(cfgs[i].InvokeMode)}, cfgs[i].Env...)
+			cfgs[i].Env = append([]string{"LAMBDAGRPC_INVOKE_MODE=" + strings.ToUpper(string(cfgs[i].InvokeMode))}, cfgs[i].Env...)
 		}
 		set, err := emulator.StartSet(ctx, addr, cfgs...)
 		if err != nil {
@@ -126,7 +126,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Addr:                *addr,
 		RuntimeAPIAddr:      *rtAddr,
 		InvokeAddr:          *invokeAddr,
-		InvokeMode:          strings.ToUpper(*mode),
+		InvokeMode:          emulator.InvokeMode(*mode),
 		Timeout:             *timeout,
 		MaxConcurrency:      *concurrency,
 		ReservedConcurrency: *reserved,
@@ -140,7 +140,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	for _, d := range doors {
 		kind, daddr, _ := strings.Cut(d, "=")
-		cfg.FrontDoors = append(cfg.FrontDoors, emulator.FrontDoor{Kind: kind, Addr: daddr})
+		cfg.FrontDoors = append(cfg.FrontDoors, emulator.FrontDoor{Kind: emulator.FrontDoorKind(kind), Addr: daddr})
 	}
 	if len(origins) > 0 {
 		cfg.CORS = &emulator.CORS{AllowOrigins: origins, AllowMethods: []string{"GET", "POST"}, AllowHeaders: []string{"*"},

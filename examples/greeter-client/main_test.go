@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 // TestAgainstTheEmulator runs the example client against the example
 // greeter, built and run as a process on the emulator.
 func TestAgainstTheEmulator(t *testing.T) {
 	t.Parallel()
-	e := emulator.StartForTest(t, emulator.Config{Package: "../greeter", Timeout: 10 * time.Second, Output: io.Discard})
+	e := emulatortest.Start(t, emulator.Config{Package: "../greeter", Timeout: 10 * time.Second, Output: io.Discard})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer

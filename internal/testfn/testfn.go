@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdagrpc/lambdagrpc"
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 )
 
@@ -23,7 +24,7 @@ import (
 // are added to lambdagrpc.Serve's.
 func Start(t testing.TB, cfg emulator.Config, opts ...lambdagrpc.Option) *emulator.Emulator {
 	t.Helper()
-	e := emulator.StartForTest(t, cfg)
+	e := emulatortest.Start(t, cfg)
 	s := grpc.NewServer()
 	testsvc.Register(s)
 	healthpb.RegisterHealthServer(s, health.NewServer())

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 // echoRuntime is a raw runtime: it echoes each event, streams it back in
@@ -81,7 +82,7 @@ func TestSDKInvoke(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	e := emulator.StartForTest(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
 	echoRuntime(t, ctx, e.RuntimeAPIAddr())
 	c := sdkClient(e)
 
@@ -129,7 +130,7 @@ func TestSDKInvokeWithResponseStream(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	e := emulator.StartForTest(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
+	e := emulatortest.Start(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
 	echoRuntime(t, ctx, e.RuntimeAPIAddr())
 	out, err := sdkClient(e).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("echo"), Payload: []byte(`"stream"`)})
 	if err != nil {

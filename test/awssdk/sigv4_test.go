@@ -15,6 +15,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/lambdagrpc/lambdagrpc/emulator"
+	"github.com/lambdagrpc/lambdagrpc/emulator/emulatortest"
 )
 
 // TestFunctionURLIAM signs requests with the AWS SDK's own SigV4 signer and
@@ -23,7 +24,7 @@ func TestFunctionURLIAM(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	e := emulator.StartForTest(t, emulator.Config{Name: "echo", AuthType: "AWS_IAM", Region: "eu-west-1",
+	e := emulatortest.Start(t, emulator.Config{Name: "echo", AuthType: "AWS_IAM", Region: "eu-west-1",
 		Credentials: map[string]string{"AKIDEXAMPLE": "secret"}})
 	echoRuntime(t, ctx, e.RuntimeAPIAddr())
 

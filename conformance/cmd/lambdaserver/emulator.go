@@ -25,7 +25,7 @@ const concurrency = 32
 func viaEmulator(ctx context.Context, s *grpc.Server, mode lambdagrpc.InvokeMode, logger *slog.Logger) (string, func() error, error) {
 	e, err := emulator.Start(ctx, emulator.Config{
 		Name:           "conformance",
-		InvokeMode:     string(mode),
+		InvokeMode:     emulator.InvokeMode(mode),
 		Timeout:        30 * time.Second,
 		MaxConcurrency: concurrency,
 		Logger:         logger,
