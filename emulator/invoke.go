@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/lambdagrpc/lambdagrpc/internal/eventstream"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 )
 
 // Invoke API paths (spec §6).
@@ -152,7 +152,20 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(o.body)
 }
 
-var streamHeaders = []string{":event-type", ":content-type", ":message-type"}
+// writeEvent writes one event of an InvokeWithResponseStream answer to w,
+// in a single Write: an event stream message (the framing AWS SDKs read,
+// with its prelude and message CRCs) carrying the event type, the payload's
+// content type and the "event" message type as string headers.
+func writeEvent(w io.Writer, enc *eventstream.Encoder, eventType, contentType string, payload []byte) error {
+	return enc.Encode(w, eventstream.Message{
+		Headers: eventstream.Headers{
+			{Name: ":event-type", Value: eventstream.StringValue(eventType)},
+			{Name: ":content-type", Value: eventstream.StringValue(contentType)},
+			{Name: ":message-type", Value: eventstream.StringValue("event")},
+		},
+		Payload: payload,
+	})
+}
 
 // stream answers InvokeWithResponseStream: the function's bytes as
 // PayloadChunk events as they arrive, then InvokeComplete.
@@ -173,18 +186,14 @@ func (a *invokeAPI) stream(w http.ResponseWriter, r *http.Request, e *Emulator, 
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
 	_ = rc.Flush()
-	var msg []byte
+	enc := eventstream.NewEncoder()
 	if s != nil {
 		buf := make([]byte, 32<<10)
 		abandoned := true
 		for {
 			n, err := s.body.Read(buf)
 			if n > 0 {
-				msg, _ = eventstream.Append(msg[:0], streamHeaders, eventstream.Message{
-					Headers: map[string]string{":event-type": "PayloadChunk", ":content-type": "application/octet-stream", ":message-type": "event"},
-					Payload: buf[:n],
-				})
-				if _, werr := w.Write(msg); werr != nil {
+				if werr := writeEvent(w, enc, "PayloadChunk", "application/octet-stream", buf[:n]); werr != nil {
 					break
 				}
 				_ = rc.Flush()
@@ -206,10 +215,6 @@ func (a *invokeAPI) stream(w http.ResponseWriter, r *http.Request, e *Emulator, 
 		complete["LogResult"] = base64.StdEncoding.EncodeToString(e.rt.logs.tail(inv.logStart, logTail))
 	}
 	payload, _ := json.Marshal(complete)
-	msg, _ = eventstream.Append(msg[:0], streamHeaders, eventstream.Message{
-		Headers: map[string]string{":event-type": "InvokeComplete", ":content-type": "application/json", ":message-type": "event"},
-		Payload: payload,
-	})
-	_, _ = w.Write(msg)
+	_ = writeEvent(w, enc, "InvokeComplete", "application/json", payload)
 	_ = rc.Flush()
 }

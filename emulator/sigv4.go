@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // sigv4 verifies AWS Signature Version 4 on requests to an AWS_IAM Function
@@ -65,6 +68,11 @@ func parseAuthorization(h string) (*authorization, error) {
 
 // verify checks r's signature over body. The error says what is wrong, for
 // the emulator's log; callers only learn "Forbidden", like Lambda's.
+//
+// The signature is recomputed with the AWS SDK's SigV4 signer: a copy of the
+// request carrying exactly the headers the client declared in SignedHeaders
+// is signed with the caller's secret, for the same region, service, time and
+// payload hash, and the two signatures are compared in constant time.
 func (s *sigv4) verify(r *http.Request, body []byte) (accessKey string, err error) {
 	a, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -78,7 +86,7 @@ func (s *sigv4) verify(r *http.Request, body []byte) (accessKey string, err erro
 		return "", fmt.Errorf("signed for %s in %s, want %s in %s", a.service, a.region, s.service, s.region)
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
-	t, err := time.Parse("20060102T150405Z", amzDate)
+	t, err := time.Parse(amzDateFormat, amzDate)
 	if err != nil {
 		return "", fmt.Errorf("bad X-Amz-Date %q", amzDate)
 	}
@@ -88,8 +96,14 @@ func (s *sigv4) verify(r *http.Request, body []byte) (accessKey string, err erro
 	if a.date != t.Format("20060102") {
 		return "", errors.New("the credential scope's date is not the request's")
 	}
-	if !contains(a.signedHeaders, "host") {
-		return "", errors.New("host is not signed")
+	declared := strings.Join(a.signedHeaders, ";")
+	if !sortedLowerDistinct(a.signedHeaders) {
+		return "", fmt.Errorf("SignedHeaders %q is not a sorted list of distinct lower-case header names", declared)
+	}
+	for _, name := range []string{"host", "x-amz-date"} {
+		if !slices.Contains(a.signedHeaders, name) {
+			return "", fmt.Errorf("%s is not signed", name)
+		}
 	}
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	sum := sha256.Sum256(body)
@@ -103,106 +117,72 @@ func (s *sigv4) verify(r *http.Request, body []byte) (accessKey string, err erro
 			return "", errors.New("X-Amz-Content-Sha256 does not match the body")
 		}
 	}
-	canonical := strings.Join([]string{
-		r.Method,
-		canonicalURI(r.URL),
-		canonicalQuery(r.URL),
-		canonicalHeaders(r, a.signedHeaders),
-		strings.Join(a.signedHeaders, ";"),
-		payloadHash,
-	}, "\n")
-	scope := strings.Join([]string{a.date, a.region, a.service, "aws4_request"}, "/")
-	ch := sha256.Sum256([]byte(canonical))
-	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
-	key := hmacSHA256([]byte("AWS4"+secret), a.date)
-	key = hmacSHA256(key, a.region)
-	key = hmacSHA256(key, a.service)
-	key = hmacSHA256(key, "aws4_request")
-	want := hex.EncodeToString(hmacSHA256(key, toSign))
-	if !hmac.Equal([]byte(want), []byte(a.signature)) {
+	signed, err := signedPart(r, a.signedHeaders)
+	if err != nil {
+		return "", err
+	}
+	// A signer of its own: the SDK's caches derived keys by access key id,
+	// not by secret, and emulators in one process may give one id different
+	// secrets.
+	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, signed, payloadHash, s.service, s.region, t); err != nil {
+		return "", fmt.Errorf("signing the request again: %w", err)
+	}
+	want, err := parseAuthorization(signed.Header.Get("Authorization"))
+	if err != nil {
+		return "", fmt.Errorf("signing the request again: %w", err)
+	}
+	if got := strings.Join(want.signedHeaders, ";"); got != declared {
+		return "", fmt.Errorf("signing the request again covered %q, not SignedHeaders %q", got, declared)
+	}
+	if !hmac.Equal([]byte(want.signature), []byte(a.signature)) {
 		return "", errors.New("the signature does not match")
 	}
 	return a.accessKey, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// sortedLowerDistinct reports whether names are non-empty lower-case names
+// in strictly increasing order, as SigV4's SignedHeaders must be.
+func sortedLowerDistinct(names []string) bool {
+	for i, n := range names {
+		if n == "" || n != strings.ToLower(n) || i > 0 && names[i-1] >= n {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
-}
+// amzDateFormat is X-Amz-Date's layout.
+const amzDateFormat = "20060102T150405Z"
 
-// uriEncode percent-encodes everything but RFC 3986's unreserved
-// characters (and '/' when keepSlash).
-func uriEncode(s string, keepSlash bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/') {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-// canonicalURI encodes the already-escaped path once more, as SigV4 does
-// for every service but S3.
-func canonicalURI(u *url.URL) string {
-	p := u.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	return uriEncode(p, true)
-}
-
-func canonicalQuery(u *url.URL) string {
-	q := u.Query()
-	type kv struct{ k, v string }
-	var pairs []kv
-	for k, vs := range q {
-		for _, v := range vs {
-			pairs = append(pairs, kv{uriEncode(k, false), uriEncode(v, false)})
-		}
-	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if pairs[i].k != pairs[j].k {
-			return pairs[i].k < pairs[j].k
-		}
-		return pairs[i].v < pairs[j].v
-	})
-	parts := make([]string, len(pairs))
-	for i, p := range pairs {
-		parts[i] = p.k + "=" + p.v
-	}
-	return strings.Join(parts, "&")
-}
-
-func canonicalHeaders(r *http.Request, signed []string) string {
-	var b strings.Builder
+// signedPart returns a request for the signer to sign: r's method, host,
+// path and query, and of its headers exactly those named in signed, so that
+// the signer's SignedHeaders is the client's. The signer adds host and
+// x-amz-date itself (from the Host and the signing time), signs
+// content-length from ContentLength, and signs every other header it is
+// given except a few (User-Agent, Expect, ...) that it skips by their
+// canonical names: the headers are set under their lower-case names, which
+// it signs as given. verify still compares the signer's SignedHeaders with
+// the client's, so any difference is refused rather than misverified.
+func signedPart(r *http.Request, signed []string) (*http.Request, error) {
+	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	req := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: make(http.Header, len(signed))}
 	for _, name := range signed {
-		var vals []string
-		if name == "host" {
-			vals = []string{r.Host}
-		} else {
-			vals = r.Header.Values(name)
+		switch name {
+		case "host", "x-amz-date":
+			continue
+		case "content-length":
+			if r.ContentLength <= 0 {
+				return nil, fmt.Errorf("content-length is signed for a request with a body of %d bytes; only a positive length can be verified", r.ContentLength)
+			}
+			req.ContentLength = r.ContentLength
+			continue
 		}
-		for i, v := range vals {
-			vals[i] = strings.Join(strings.Fields(v), " ")
+		vals := r.Header.Values(name)
+		if len(vals) == 0 {
+			return nil, fmt.Errorf("the signed header %q is not in the request", name)
 		}
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(strings.Join(vals, ","))
-		b.WriteByte('\n')
+		req.Header[name] = slices.Clone(vals)
 	}
-	return b.String()
+	return req, nil
 }

@@ -9,6 +9,7 @@
 //
 // With -relative-to, each bar is its value divided by the smallest value of
 // the named series in its group; without it, bars show the metric itself.
+// The chart is drawn with gonum.org/v1/plot.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -23,6 +25,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 type options struct {
@@ -116,18 +126,31 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-var palette = []string{"#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32", "#9e9e9e", "#c62828"}
+// palette colours the series in order of first appearance.
+var palette = []color.RGBA{
+	{0x15, 0x65, 0xc0, 0xff}, {0xef, 0x6c, 0x00, 0xff}, {0x6a, 0x1b, 0x9a, 0xff},
+	{0x2e, 0x7d, 0x32, 0xff}, {0x9e, 0x9e, 0x9e, 0xff}, {0xc6, 0x28, 0x28, 0xff},
+}
 
-func run(in io.Reader, out io.Writer, o options) error {
+// chart is what the bars show: values[g][s] for group g and series s (absent
+// when s has no result in g), the largest of them, and the axis unit.
+type chart struct {
+	groups, series []string
+	values         map[string]map[string]float64
+	peak           float64
+	unit           string
+}
+
+// summarize reads the benchmark output and computes the bars: medians,
+// divided by the best of the -relative-to series in their group if given.
+func summarize(in io.Reader, o options) (*chart, error) {
 	samples, groups, series, err := parse(in, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// values[g][s] is what each bar shows.
-	values := map[string]map[string]float64{}
-	peak := 0.0
+	ch := &chart{groups: groups, series: series, values: map[string]map[string]float64{}}
 	for _, g := range groups {
-		values[g] = map[string]float64{}
+		ch.values[g] = map[string]float64{}
 		best := math.Inf(1)
 		for _, s := range o.relativeTo {
 			if v := samples[g][s]; len(v) > 0 {
@@ -135,7 +158,7 @@ func run(in io.Reader, out io.Writer, o options) error {
 			}
 		}
 		if len(o.relativeTo) > 0 && math.IsInf(best, 1) {
-			return fmt.Errorf("group %s=%s has none of the series %v", o.group, g, o.relativeTo)
+			return nil, fmt.Errorf("group %s=%s has none of the series %v", o.group, g, o.relativeTo)
 		}
 		for _, s := range series {
 			v := samples[g][s]
@@ -146,62 +169,150 @@ func run(in io.Reader, out io.Writer, o options) error {
 			if len(o.relativeTo) > 0 {
 				x /= best
 			}
-			values[g][s] = x
-			peak = max(peak, x)
+			ch.values[g][s] = x
+			ch.peak = max(ch.peak, x)
 		}
 	}
-	if peak <= 0 {
-		return errors.New("nothing to plot: every value is zero")
+	if ch.peak <= 0 {
+		return nil, errors.New("nothing to plot: every value is zero")
 	}
-	unit := o.unit
-	if unit == "" {
-		unit = o.metric
+	ch.unit = o.unit
+	if ch.unit == "" {
+		ch.unit = o.metric
 		if len(o.relativeTo) > 0 {
-			unit = "×"
+			ch.unit = "×"
 		}
+	}
+	return ch, nil
+}
+
+// Chart geometry, in CSS pixels (px) so the SVG shows at the size it had
+// before: groups of bars side by side, one bar per series, value labels on
+// the bars, and the legend in a row below the chart.
+const (
+	px       = vg.Length(0.75) // vgsvg's unit is the point
+	barW     = 26 * px
+	groupGap = 36 * px
+	legendW  = 170 * px
+	legendH  = 30 * px
+)
+
+func run(in io.Reader, out io.Writer, o options) error {
+	ch, err := summarize(in, o)
+	if err != nil {
+		return err
+	}
+	sans := func(size vg.Length) font.Font {
+		return font.From(font.Font{Typeface: "Liberation", Variant: "Sans"}, size)
 	}
 
-	const barW, gap, left, top, plotH = 26, 36, 70, 40, 260
-	groupW := barW*len(series) + gap
-	w := max(left+groupW*len(groups)+20, left+170*len(series)+20, 480)
-	h := top + plotH + 70
-	base := float64(top + plotH)
-	scale := func(v float64) float64 { return plotH * v / peak }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
-	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14">%s</text>`+"\n", left, escape(o.title))
-	for _, t := range ticks(peak) {
-		y := base - scale(t)
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
-			left, w-10, y, y, left-6, y+4, escape(format(t)+" "+unit))
-	}
-	x := left + gap/2
-	for _, g := range groups {
-		for i, s := range series {
-			v, ok := values[g][s]
-			if ok {
-				hgt := scale(v)
-				fmt.Fprintf(&b, `<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
-					x, base-hgt, barW, hgt, palette[i%len(palette)], escape(s), escape(g), escape(format(v)+" "+unit))
-				fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="middle" font-size="10">%s</text>`+"\n", x+barW/2, base-hgt-3, escape(format(v)))
+	p := plot.New()
+	p.Title.Text = o.title
+	p.Title.TextStyle.Font = sans(14 * px)
+	p.Title.Padding = 10 * px
+	p.X.Tick.Label.Font = sans(12 * px)
+	p.Y.Tick.Label.Font = sans(12 * px)
+	p.Y.Tick.Marker = unitTicks{peak: ch.peak, unit: ch.unit}
+	p.Y.Tick.Width = 0 // no tick marks
+	p.Y.Width = 0      // no axis line: the gridlines and the bars show the scale
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil
+	grid.Horizontal = draw.LineStyle{Color: color.Gray{Y: 0xdd}, Width: px}
+	p.Add(grid)
+
+	n := len(ch.series)
+	bars := make([]*plotter.BarChart, n)
+	for i, s := range ch.series {
+		vals := make(plotter.Values, len(ch.groups))
+		var at plotter.XYs
+		var labels []string
+		for gi, g := range ch.groups {
+			if v, ok := ch.values[g][s]; ok {
+				vals[gi] = v
+				at = append(at, plotter.XY{X: float64(gi), Y: v})
+				labels = append(labels, format(v))
 			}
-			x += barW
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="middle">%s</text>`+"\n", x-barW*len(series)/2, base+16, escape(o.group+"="+g))
-		x += gap
+		b, err := plotter.NewBarChart(vals, barW)
+		if err != nil {
+			return err
+		}
+		b.Color = palette[i%len(palette)]
+		b.LineStyle.Width = 0
+		b.Offset = (vg.Length(i) - vg.Length(n-1)/2) * barW
+		bars[i] = b
+		l, err := plotter.NewLabels(plotter.XYLabels{XYs: at, Labels: labels})
+		if err != nil {
+			return err
+		}
+		for j := range l.TextStyle {
+			l.TextStyle[j].Font = sans(10 * px)
+			l.TextStyle[j].XAlign = text.XCenter
+		}
+		l.Offset = vg.Point{X: b.Offset, Y: 3 * px}
+		p.Add(b, l)
 	}
-	if len(series) > 1 || series[0] != "" {
-		for i, s := range series {
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-				left+i*170, h-28, palette[i%len(palette)], left+i*170+16, h-18, escape(s))
+	names := make([]string, len(ch.groups))
+	for i, g := range ch.groups {
+		names[i] = o.group + "=" + g
+	}
+	p.NominalX(names...)
+	// Each group in a slot of its own, centred; the value axis from zero to
+	// the first gridline at or above every bar.
+	p.X.Min, p.X.Max = -0.5, float64(len(ch.groups))-0.5
+	t := ticks(ch.peak)
+	p.Y.Min, p.Y.Max = 0, max(p.Y.Max, t[len(t)-1])
+
+	groupW := barW*vg.Length(n) + groupGap
+	titleW := p.Title.TextStyle.Rectangle(o.title).Size().X
+	w := max(70*px+groupW*vg.Length(len(ch.groups))+20*px, 70*px+legendW*vg.Length(n)+20*px, titleW+40*px, 480*px)
+	h := 370 * px
+	c := vgsvg.New(w, h)
+	dc := draw.New(c)
+	legend := n > 1 || ch.series[0] != ""
+	chartArea := dc
+	if legend {
+		chartArea = draw.Crop(dc, 0, 0, legendH, 0)
+	}
+	p.Draw(draw.Crop(chartArea, 10*px, -10*px, 0, -10*px))
+	if legend {
+		// One single-entry legend per series, side by side: gonum's legend
+		// lists its entries in a column.
+		for i, s := range ch.series {
+			l := plot.NewLegend()
+			l.TextStyle.Font = sans(12 * px)
+			l.Left, l.Top = true, true
+			l.ThumbnailWidth = 12 * px
+			l.Add(s, bars[i])
+			x := 70*px + vg.Length(i)*legendW
+			l.Draw(draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: x, Y: 0},
+				Max: vg.Point{X: x + legendW, Y: legendH - 6*px},
+			}})
 		}
 	}
-	b.WriteString("</svg>\n")
-	_, err = io.WriteString(out, b.String())
+	_, err = c.WriteTo(out)
 	return err
 }
 
-// ticks returns three or four round values for gridlines up to peak.
+// unitTicks marks the value axis with round values up to the peak, each
+// labelled with the unit.
+type unitTicks struct {
+	peak float64
+	unit string
+}
+
+// Ticks implements plot.Ticker.
+func (t unitTicks) Ticks(_, _ float64) []plot.Tick {
+	ts := []plot.Tick{{Value: 0, Label: "0"}}
+	for _, v := range ticks(t.peak) {
+		ts = append(ts, plot.Tick{Value: v, Label: format(v) + " " + t.unit})
+	}
+	return ts
+}
+
+// ticks returns three to six round values for gridlines, the last one at
+// or above peak.
 func ticks(peak float64) []float64 {
 	step := math.Pow(10, math.Floor(math.Log10(peak)))
 	for peak/step < 3 {
@@ -211,10 +322,12 @@ func ticks(peak float64) []float64 {
 		step *= 2
 	}
 	var t []float64
-	for v := step; v <= peak*1.0001; v += step {
-		t = append(t, v)
+	for i := 1.0; ; i++ {
+		t = append(t, i*step)
+		if i*step >= peak*0.9999 {
+			return t
+		}
 	}
-	return t
 }
 
 func format(v float64) string {
@@ -226,8 +339,4 @@ func format(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-}
-
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
