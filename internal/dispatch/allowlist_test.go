@@ -1,0 +1,62 @@
+package dispatch
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+)
+
+// TestAllowListIsComplete fails when the grpc-go in go.mod has a field that
+// is not on the allow-lists, or the lists name one it lacks: after an
+// upgrade, review each new field (must the direct path honour it?) before
+// listing it, and delete those that went.
+func TestAllowListIsComplete(t *testing.T) {
+	sv := reflect.ValueOf(grpc.NewServer()).Elem()
+	for _, c := range []struct {
+		t      reflect.Type
+		listed map[string]string
+	}{{sv.Type(), serverFields}, {sv.FieldByName("opts").Type(), optionFields}} {
+		seen := map[string]bool{}
+		for i := range c.t.NumField() {
+			f := c.t.Field(i)
+			seen[f.Name] = true
+			if want, ok := c.listed[f.Name]; !ok {
+				t.Errorf("%s.%s (%s) is not on the allow-list: review what it does and whether the direct path must honour it", c.t, f.Name, f.Type)
+			} else if want != f.Type.String() {
+				t.Errorf("%s.%s is now a %s, listed as %s: review the change", c.t, f.Name, f.Type, want)
+			}
+		}
+		for name := range c.listed {
+			if !seen[name] {
+				t.Errorf("%s has no field %s any more: take it off the allow-list", c.t, name)
+			}
+		}
+	}
+	if why := checkShape(grpc.NewServer()); why != "" {
+		t.Errorf("checkShape = %q for go.mod's grpc-go", why)
+	}
+}
+
+// TestUnlistedFieldRefused: a struct with one field more than the list is
+// refused, naming the field.
+func TestUnlistedFieldRefused(t *testing.T) {
+	type server struct {
+		opts    int
+		newFeat func()
+	}
+	listed := map[string]string{"opts": "int"}
+	why := unlisted(reflect.TypeFor[server](), listed)
+	if !strings.Contains(why, "newFeat func()") {
+		t.Fatalf("unlisted = %q, want it to name newFeat", why)
+	}
+	listed["newFeat"] = "func()"
+	if why := unlisted(reflect.TypeFor[server](), listed); why != "" {
+		t.Fatalf("unlisted = %q with every field listed", why)
+	}
+	listed["opts"] = "int64"
+	if why := unlisted(reflect.TypeFor[server](), listed); !strings.Contains(why, "opts int") {
+		t.Fatalf("unlisted = %q for a retyped field", why)
+	}
+}
