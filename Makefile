@@ -22,7 +22,7 @@ run: ## Run the example greeter on the local Lambda emulator
 	go run -v ./cmd/lambdagrpc emulate ./examples/greeter
 
 .PHONY: test
-test: lint unit conformance check-generated ## Run every check CI runs
+test: lint unit conformance check-generated grpc-drift ## Run every check CI runs
 
 # Each tool is installed once per version: the stamp names the version, so
 # changing a pin above reinstalls it, and later runs reuse .tmp/bin.
@@ -96,6 +96,14 @@ check-generated: ## Fail when committed generated code is stale
 	scripts/check-generated.sh
 
 .PHONY: stress
+.PHONY: grpc-drift
+grpc-drift: ## Run the tests that read grpc-go's internals against grpc-go's latest release; print the dispatch path
+	scripts/grpc-drift.sh
+
+.PHONY: compare
+compare: ## Measure the working tree against BASE (a revision, default main) in one run: benchmark ratios, cold start, binary size
+	scripts/compare.sh $(or $(BASE),main)
+
 stress: ## Run each package's tests COUNT times (20), two binaries at once, to find flaky tests
 	scripts/stress.sh
 

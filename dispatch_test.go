@@ -60,8 +60,10 @@ func TestFallbackWarnsOnce(t *testing.T) {
 			s := newTestServer(t, tc.sopts...)
 			opts := append([]lambdagrpc.Option{lambdagrpc.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil)))}, tc.opts...)
 			h := lambdagrpc.NewHandler(s, opts...)
-			if lambdagrpc.ForcedServeHTTP() && tc.direct {
-				tc.direct = false
+			if lambdagrpc.ForcedServeHTTP() {
+				// Every call goes through ServeHTTP, as configured: no
+				// fallback to warn of.
+				tc.direct, tc.reason = false, ""
 			}
 			if got := lambdagrpc.UsesDirectPath(h); got != tc.direct {
 				t.Fatalf("direct path %v, want %v", got, tc.direct)
@@ -126,5 +128,27 @@ func TestRecoverPanicsOnGRPCTransport(t *testing.T) {
 	}
 	if n := strings.Count(buf.String(), "handler panicked"); n != 2 {
 		t.Fatalf("%d panics logged, want 2:\n%s", n, buf.String())
+	}
+}
+
+// TestDispatchPath says which path a plain server's calls take with the
+// grpc-go the tests are built with, and why if it is not the direct one;
+// `make grpc-drift` prints it for grpc-go's latest release.
+func TestDispatchPath(t *testing.T) {
+	var buf syncbuf.Buffer
+	h := lambdagrpc.NewHandler(newTestServer(t), lambdagrpc.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	if lambdagrpc.UsesDirectPath(h) {
+		t.Log("dispatch path: direct")
+		return
+	}
+	reason := "?"
+	for _, rec := range logRecords(t, &buf) {
+		if r, ok := rec["reason"].(string); ok {
+			reason = r
+		}
+	}
+	t.Logf("dispatch path: ServeHTTP (%s)", reason)
+	if !lambdagrpc.ForcedServeHTTP() {
+		t.Errorf("a plain server is served through ServeHTTP: %s", reason)
 	}
 }
