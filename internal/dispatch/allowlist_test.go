@@ -43,8 +43,8 @@ func TestAllowListIsComplete(t *testing.T) {
 // refused, naming the field.
 func TestUnlistedFieldRefused(t *testing.T) {
 	type server struct {
-		opts    int
-		newFeat func()
+		opts    int    //nolint:unused // only its type is read
+		newFeat func() //nolint:unused // only its type is read
 	}
 	listed := map[string]string{"opts": "int"}
 	why := unlisted(reflect.TypeFor[server](), listed)
