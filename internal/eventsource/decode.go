@@ -31,7 +31,7 @@ func Decode(payload []byte) (http.Request, Event, error) {
 	}
 	s := shapeFor(ev.Source(&ev.Context))
 	if s == nil {
-		return http.Request{}, Event{}, fmt.Errorf("%w: %s", ErrBadEvent, notAnEvent)
+		return http.Request{}, Event{}, fmt.Errorf("%w: %w", ErrBadEvent, errNoSource)
 	}
 	t := s.decode(ev, make(http.Header, len(ev.Headers)+len(ev.MultiValueHeaders)+1))
 	if t.method == "" {

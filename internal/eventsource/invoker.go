@@ -3,8 +3,7 @@ package eventsource
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 
@@ -12,10 +11,8 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
 )
 
-// Invoker answers the Runtime API loop's invocations: it decodes each
-// event into a request for Handler and answers with the handler's
-// response, streamed when Stream is set and the event's front door takes
-// streamed responses, buffered otherwise.
+// Invoker answers the Runtime API loop's invocations with the registered
+// sources, serving their events with Handler.
 type Invoker struct {
 	// Handler serves the requests.
 	Handler http.Handler
@@ -24,50 +21,26 @@ type Invoker struct {
 	Stream bool
 	// NewContext returns the context the handler sees for an invocation,
 	// from the call's context, the invocation and the event's
-	// requestContext: the root package puts its LambdaContext there.
+	// requestContext, if it has one: the root package puts its
+	// LambdaContext there.
 	NewContext func(ctx context.Context, inv *runtimeapi.Invocation, requestContext json.RawMessage) context.Context
 
 	warnedMode atomic.Bool
 }
 
-// Invoke implements runtimeloop.Invoker.
+// Invoke implements runtimeloop.Invoker. An event no source takes is
+// answered Runtime.InvalidEvent.
 func (iv *Invoker) Invoke(ctx context.Context, inv *runtimeapi.Invocation, out *runtimeloop.Response) {
-	log := out.Log()
-	req, ev, err := Decode(inv.Payload)
-	if err != nil {
-		log.Error("lambdagrpc: cannot serve the event", "error", err)
-		out.Error("Runtime.InvalidEvent", err.Error())
-		return
-	}
-	r := req.WithContext(iv.NewContext(ctx, inv, ev.RequestContext))
-	if iv.Stream {
-		if ev.canStream {
-			iv.stream(log, out, r, &ev)
+	for _, s := range sources {
+		if s.answer(ctx, iv, inv, out) {
 			return
 		}
-		if iv.warnedMode.CompareAndSwap(false, true) {
-			log.Warn("lambdagrpc: invoke mode is RESPONSE_STREAM but this event comes from a front door that only takes buffered responses; answering buffered", "source", ev.String())
-		}
 	}
-	body, err := ServeBuffered(log, iv.Handler, r, &ev)
-	if err != nil {
-		log.Error("lambdagrpc: cannot answer the invocation", "error", err)
-		errType := "Runtime.ResponseError"
-		if errors.Is(err, ErrTranslationPanic) {
-			errType = "Runtime.HandlerPanic" // as the streamed path reports it
-		}
-		out.Error(errType, err.Error())
-		return
-	}
-	out.Buffered("application/json", body)
+	iv.invalid(out, fmt.Errorf("%w: %w", ErrBadEvent, errNoSource))
 }
 
-// stream answers with a streamed HTTP-integration response.
-func (iv *Invoker) stream(log *slog.Logger, out *runtimeloop.Response, req *http.Request, ev *Event) {
-	w := newStreamWriter(ev.shape, out.Stream(runtimeapi.ContentTypeHTTPIntegration))
-	var failure *runtimeapi.StreamError
-	if perr := safeServe(log, iv.Handler, w, req); perr != nil {
-		failure = &runtimeapi.StreamError{Type: "Runtime.HandlerPanic", Message: "internal error while translating the call (see the function's log)"}
-	}
-	out.CloseStream(w.finish(), failure)
+// invalid answers an event that cannot be served.
+func (iv *Invoker) invalid(out *runtimeloop.Response, err error) {
+	out.Log().Error("lambdagrpc: cannot serve the event", "error", err)
+	out.Error("Runtime.InvalidEvent", err.Error())
 }

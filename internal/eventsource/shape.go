@@ -1,16 +1,3 @@
-// Package eventsource turns the events Lambda invokes a function with into
-// HTTP requests for an [http.Handler], and the handler's answers into the
-// responses each event's sender expects, buffered or streamed.
-//
-// Each shape of event is a type of its own behind the shape interface, in a
-// file of its own: Function URL and HTTP API payload 2.0 (functionurl.go),
-// REST API and HTTP API payload 1.0 (apigateway.go), and ALB (alb.go).
-// registry.go lists them. internal/events decodes every event in one pass
-// and says which kind it is; [Decode] asks the registered shapes which one
-// it is theirs. What the shapes share lives beside them: the buffered
-// response document (buffered.go), the streamed response (stream.go) and
-// the JSON string encoder both use (jsonstring.go). [Invoker] answers the
-// Runtime API loop's invocations with all of it.
 package eventsource
 
 import (
