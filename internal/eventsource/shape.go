@@ -7,7 +7,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
 )
 
-// shape is one shape of Lambda event: it reads the HTTP request the event
+// shape is the HTTP event of one front door: it reads the request the event
 // carries and writes the response its sender expects.
 type shape interface {
 	// String names the shape for logs.
@@ -41,7 +41,7 @@ type target struct {
 	canStream bool
 }
 
-// Event is what answering a decoded event needs to know about it.
+// Event is what answering a decoded HTTP event needs to know about it.
 type Event struct {
 	shape     shape
 	canStream bool
