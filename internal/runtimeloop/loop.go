@@ -21,7 +21,8 @@ import (
 // Invoker answers invocations, as aws-lambda-go's handlers do, but with a
 // choice of how: out answers buffered, streamed or with an error.
 type Invoker interface {
-	// Invoke answers inv through out, exactly once. ctx is the call's
+	// Invoke answers inv through out, exactly once (the loop answers an
+	// invocation left unanswered Runtime.NoAnswer). ctx is the call's
 	// context: it ends at inv's deadline less the deadline margin, and is
 	// not cancelled when the loop stops.
 	Invoke(ctx context.Context, inv *runtimeapi.Invocation, out *Response)
@@ -143,5 +144,5 @@ func (l *loop) invoke(ctx context.Context, inv *runtimeapi.Invocation, out *Resp
 		defer cancel()
 	}
 	l.iv.Invoke(callCtx, inv, out)
-	return out.result()
+	return out.finish()
 }

@@ -18,6 +18,10 @@ type Response struct {
 	inv    *runtimeapi.Invocation
 	log    *slog.Logger
 	err    error // fatal: the environment cannot go on
+	// answered is set by the first answer; an invoker that returns
+	// without one, or with its stream still open, is a bug that finish
+	// makes good.
+	answered bool
 
 	// A stream in progress. failure is set before pw closes, and the
 	// Runtime API client reads it (through trailerFn) only after the body
@@ -37,7 +41,7 @@ func newResponse(client *runtimeapi.Client) *Response {
 
 // reset readies r for the next invocation.
 func (r *Response) reset(ctx context.Context, inv *runtimeapi.Invocation, log *slog.Logger) {
-	r.ctx, r.inv, r.log, r.err = ctx, inv, log, nil
+	r.ctx, r.inv, r.log, r.err, r.answered = ctx, inv, log, nil, false
 	r.pw, r.failure, r.posted, r.postErr = nil, nil, nil, nil
 }
 
@@ -46,12 +50,14 @@ func (r *Response) Log() *slog.Logger { return r.log }
 
 // Buffered answers with body, whole.
 func (r *Response) Buffered(contentType string, body []byte) {
+	r.answered = true
 	r.err = r.check(r.client.Respond(r.ctx, r.inv, contentType, body))
 }
 
 // Error answers with an invocation error of the type (such as
 // "Runtime.InvalidEvent") and message.
 func (r *Response) Error(errType, message string) {
+	r.answered = true
 	r.err = r.check(r.client.ReportError(r.ctx, r.inv, errType, message))
 }
 
@@ -60,6 +66,7 @@ func (r *Response) Error(errType, message string) {
 // A Write fails once the Runtime API connection has closed. The answer
 // ends with [Response.CloseStream], which must be called.
 func (r *Response) Stream(contentType string) io.Writer {
+	r.answered = true
 	pr, pw := io.Pipe()
 	r.pw = pw
 	r.posted = make(chan struct{})
@@ -84,11 +91,23 @@ func (r *Response) CloseStream(err error, failure *runtimeapi.StreamError) {
 	r.failure = failure
 	r.pw.CloseWithError(err) // nil closes cleanly
 	<-r.posted
+	r.pw = nil
 	r.err = r.check(r.postErr)
 }
 
-// result returns the fatal error of the invocation's answer, if any.
-func (r *Response) result() error { return r.err }
+// finish ends an invocation the invoker left unanswered or mid-stream,
+// and returns the fatal error of its answer, if any.
+func (r *Response) finish() error {
+	switch {
+	case !r.answered:
+		r.log.Error("lambdagrpc: the invocation ended without an answer")
+		r.Error("Runtime.NoAnswer", "the function returned without answering the invocation")
+	case r.pw != nil:
+		r.log.Error("lambdagrpc: the invocation ended with its stream still open")
+		r.CloseStream(errors.New("the function returned without ending its stream"), nil)
+	}
+	return r.err
+}
 
 // check logs a failed Runtime API post and decides whether the runtime can
 // go on: only a 5xx ends it.
