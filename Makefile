@@ -109,7 +109,7 @@ stress: ## Run each package's tests COUNT times (20), two binaries at once, to f
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
-	@for pkg in . ./internal/wire ./internal/events ./emulator ./client; do \
+	@for pkg in . ./internal/wire ./internal/events ./internal/eventsource ./emulator ./client; do \
 		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg; \
 		done; \

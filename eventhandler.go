@@ -2,14 +2,10 @@ package lambdagrpc
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net/http"
 
 	"google.golang.org/grpc"
 
-	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
+	"github.com/lambdagrpc/lambdagrpc/internal/eventsource"
 )
 
 // EventHandler answers Lambda HTTP events with buffered responses, for
@@ -40,7 +36,7 @@ func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 	if e.h.err != nil {
 		return nil, e.h.err
 	}
-	req, info, err := decodeEvent(event)
+	req, ev, err := eventsource.Decode(event)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +45,7 @@ func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 		if ok {
 			*lc2 = *lc
 		}
-		lc2.RequestContext = info.requestContext
+		lc2.RequestContext = ev.RequestContext
 		ctx = NewContext(ctx, lc2)
 	}
 	if dl, ok := ctx.Deadline(); ok {
@@ -57,26 +53,5 @@ func (e *EventHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.h.cfg.deadlineMargin))
 		defer cancel()
 	}
-	return e.h.serveBuffered(e.h.log, req.WithContext(ctx), info)
-}
-
-// errTranslationPanic is what the caller (the Runtime API, or the program
-// that called Invoke) learns of a panic in the translation: the value may
-// hold anything the request or the process held, so it goes to the log,
-// with its stack, and never into an answer.
-var errTranslationPanic = errors.New("lambdagrpc: internal error while translating the call (see the function's log)")
-
-// serveBuffered serves req into a buffered response document.
-func (h *handler) serveBuffered(log *slog.Logger, req *http.Request, info *eventInfo) ([]byte, error) {
-	w := newBufferedWriter(info, runtimeapi.MaxBufferedResponse)
-	if p := safeServe(log, h, w, req); p != nil {
-		return nil, errTranslationPanic
-	}
-	body := w.finish()
-	if len(body) > runtimeapi.MaxBufferedResponse {
-		// Only oversized headers or trailers get here: the body was checked
-		// as it was written.
-		return nil, fmt.Errorf("lambdagrpc: %s", w.LimitError())
-	}
-	return body, nil
+	return eventsource.ServeBuffered(e.h.log, e.h, req.WithContext(ctx), &ev)
 }

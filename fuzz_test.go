@@ -38,19 +38,6 @@ func addEventSeeds(f *testing.F) {
 	f.Add([]byte(`{"httpMethod":"POST","path":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","path":"/prod/prod/grpc.testing.TestService/UnaryCall"},"body":"{}"}`))
 }
 
-func FuzzDecodeEvent(f *testing.F) {
-	addEventSeeds(f)
-	f.Fuzz(func(t *testing.T, event []byte) {
-		req, info, err := decodeEvent(event)
-		if err != nil {
-			return
-		}
-		if req.URL == nil || req.Method == "" || req.Header == nil || req.Body == nil || info == nil {
-			t.Fatalf("incomplete request from %q", event)
-		}
-	})
-}
-
 // FuzzInvoke sends arbitrary events through the whole translation to a real
 // grpc server: it must never panic, and must answer valid JSON or an error.
 func FuzzInvoke(f *testing.F) {

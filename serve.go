@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"google.golang.org/grpc"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
 )
 
 // DefaultAddr is where [Serve] listens outside Lambda when neither
@@ -43,7 +45,7 @@ func Serve(ctx context.Context, s *grpc.Server, opts ...Option) error {
 	}
 	if err := cfg.err(); err != nil {
 		if addr != "" {
-			reportInitError(ctx, addr, err)
+			runtimeloop.ReportInitError(ctx, addr, err)
 		}
 		return err
 	}

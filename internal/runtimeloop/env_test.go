@@ -1,4 +1,4 @@
-package lambdagrpc
+package runtimeloop
 
 import "testing"
 
@@ -15,9 +15,17 @@ func TestMemoryLimit(t *testing.T) {
 		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "-5"}, 0, false},
 		{map[string]string{}, 0, false},
 	} {
-		limit, ok := memoryLimit(func(k string) string { return tc.env[k] })
+		limit, ok := MemoryLimit(func(k string) string { return tc.env[k] })
 		if limit != tc.limit || ok != tc.ok {
-			t.Errorf("memoryLimit(%v) = %d, %v; want %d, %v", tc.env, limit, ok, tc.limit, tc.ok)
+			t.Errorf("MemoryLimit(%v) = %d, %v; want %d, %v", tc.env, limit, ok, tc.limit, tc.ok)
+		}
+	}
+}
+
+func TestConcurrency(t *testing.T) {
+	for env, want := range map[string]int{"": 1, "1": 1, "8": 8, "0": 1, "-3": 1, "many": 1} {
+		if got := Concurrency(func(string) string { return env }); got != want {
+			t.Errorf("Concurrency with AWS_LAMBDA_MAX_CONCURRENCY=%q = %d, want %d", env, got, want)
 		}
 	}
 }
