@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -14,34 +13,15 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
+	"github.com/lambdagrpc/lambdagrpc/internal/eventseeds"
 	"github.com/lambdagrpc/lambdagrpc/internal/testsvc"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
-func addEventSeeds(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{"method":"GET"}},"rawPath":"/a/b","rawQueryString":"message=%zz"}`))
-	f.Add([]byte(`{"httpMethod":"POST","path":"//x","body":"AAAA","isBase64Encoded":true,"multiValueHeaders":{"content-type":["application/connect+json"]}}`))
-	// Routing bypass attempts: segments before the method, an escaped
-	// separator, dot segments, a stage where the event says none is.
-	for _, p := range []string{"/public/x/grpc.testing.TestService/UnaryCall", "/grpc.testing.TestService%2FUnaryCall", "/./grpc.testing.TestService/UnaryCall", "/x/../grpc.testing.TestService/UnaryCall"} {
-		f.Add([]byte(`{"version":"2.0","rawPath":"` + p + `","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
-	}
-	f.Add([]byte(`{"version":"2.0","rawPath":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","http":{"method":"POST"}},"body":"{}"}`))
-	f.Add([]byte(`{"httpMethod":"POST","path":"/prod/grpc.testing.TestService/UnaryCall","headers":{"content-type":"application/json"},"requestContext":{"apiId":"a","domainName":"a.execute-api.us-east-1.amazonaws.com","stage":"prod","path":"/prod/prod/grpc.testing.TestService/UnaryCall"},"body":"{}"}`))
-}
-
 // FuzzInvoke sends arbitrary events through the whole translation to a real
 // grpc server: it must never panic, and must answer valid JSON or an error.
 func FuzzInvoke(f *testing.F) {
-	addEventSeeds(f)
+	eventseeds.Add(f, filepath.Join("testdata", "events"))
 	s := grpc.NewServer()
 	testsvc.Register(s)
 	eh := NewEventHandler(s, WithLogger(slog.New(slog.DiscardHandler)))
