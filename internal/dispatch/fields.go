@@ -14,11 +14,17 @@ import (
 
 // field returns a pointer to the unexported field name of v if it has type T.
 func field[T any](v reflect.Value, name string) *T {
+	return (*T)(fieldAddr(v, name, reflect.TypeFor[T]()))
+}
+
+// fieldAddr returns the address of the field name of v if it has type t,
+// else nil. (field's body, in one copy for every T.)
+func fieldAddr(v reflect.Value, name string, t reflect.Type) unsafe.Pointer {
 	f := v.FieldByName(name)
-	if !f.IsValid() || f.Type() != reflect.TypeFor[T]() || !f.CanAddr() {
+	if !f.IsValid() || f.Type() != t || !f.CanAddr() {
 		return nil
 	}
-	return (*T)(unsafe.Pointer(f.UnsafeAddr()))
+	return unsafe.Pointer(f.UnsafeAddr())
 }
 
 // mapField returns a pointer to the map-typed unexported field name of v.

@@ -11,12 +11,12 @@ import (
 // decoded. A REST API can stream its response; an HTTP API cannot.
 type payloadV1 struct{}
 
-func (payloadV1) String() string { return events.SourceV1.String() }
+func (*payloadV1) String() string { return events.SourceV1.String() }
 
-func (payloadV1) match(kind events.Source) bool { return kind == events.SourceV1 }
+func (*payloadV1) match(kind events.Source) bool { return kind == events.SourceV1 }
 
-func (payloadV1) decode(ev events.Request, h http.Header) target {
-	t := target{header: h, answer: payloadV1{}, method: ev.HTTPMethod, path: ev.Path}
+func (*payloadV1) decode(ev events.Request, h http.Header) target {
+	t := target{header: h, answer: &payloadV1{}, method: ev.HTTPMethod, path: ev.Path}
 	if ev.Context.Identity != nil {
 		t.remote = ev.Context.Identity.SourceIP
 	}
@@ -31,13 +31,13 @@ func (payloadV1) decode(ev events.Request, h http.Header) target {
 	return t
 }
 
-func (payloadV1) appendHead(b []byte, code int, h http.Header) []byte {
+func (*payloadV1) appendHead(b []byte, code int, h http.Header) []byte {
 	b = appendStatusCode(b, code)
 	b = append(b, `,"multiValueHeaders":`...)
 	b = appendHeaderMap(b, h, true, false)
 	return append(b, ',')
 }
 
-func (payloadV1) prelude(code int, h http.Header) events.StreamPrelude {
+func (*payloadV1) prelude(code int, h http.Header) events.StreamPrelude {
 	return headerPrelude(code, h, true)
 }

@@ -14,12 +14,12 @@ import (
 // cannot.
 type payloadV2 struct{}
 
-func (payloadV2) String() string { return events.SourceV2.String() }
+func (*payloadV2) String() string { return events.SourceV2.String() }
 
-func (payloadV2) match(kind events.Source) bool { return kind == events.SourceV2 }
+func (*payloadV2) match(kind events.Source) bool { return kind == events.SourceV2 }
 
-func (payloadV2) decode(ev events.Request, h http.Header) target {
-	t := target{header: h, answer: payloadV2{}}
+func (*payloadV2) decode(ev events.Request, h http.Header) target {
+	t := target{header: h, answer: &payloadV2{}}
 	rc := &ev.Context
 	if rc.HTTP != nil {
 		t.method, t.remote, t.path = rc.HTTP.Method, rc.HTTP.SourceIP, rc.HTTP.Path
@@ -38,7 +38,7 @@ func (payloadV2) decode(ev events.Request, h http.Header) target {
 	return t
 }
 
-func (payloadV2) appendHead(b []byte, code int, h http.Header) []byte {
+func (*payloadV2) appendHead(b []byte, code int, h http.Header) []byte {
 	b = appendStatusCode(b, code)
 	b = append(b, `,"headers":`...)
 	b = appendHeaderMap(b, h, false, true)
@@ -50,6 +50,6 @@ func (payloadV2) appendHead(b []byte, code int, h http.Header) []byte {
 	return append(b, ',')
 }
 
-func (payloadV2) prelude(code int, h http.Header) events.StreamPrelude {
+func (*payloadV2) prelude(code int, h http.Header) events.StreamPrelude {
 	return headerPrelude(code, h, false)
 }

@@ -17,7 +17,7 @@ type httpEvents struct{}
 // answer takes every event it can decode, and every event that fails to
 // decode as JSON (no other source could take it either), but leaves one
 // that no shape matches to the sources after it.
-func (httpEvents) answer(ctx context.Context, iv *Invoker, inv *runtimeapi.Invocation, out *runtimeloop.Response) bool {
+func (*httpEvents) answer(ctx context.Context, iv *Invoker, inv *runtimeapi.Invocation, out *runtimeloop.Response) bool {
 	req, ev, err := Decode(inv.Payload)
 	if errors.Is(err, errNoSource) {
 		return false

@@ -24,7 +24,7 @@ type source interface {
 // ahead of httpEvents if it can tell its events apart more cheaply than
 // by decoding them as HTTP events.
 var sources = []source{
-	httpEvents{},
+	&httpEvents{},
 }
 
 // shapes are the shapes of HTTP event that httpEvents answers, asked in
@@ -32,8 +32,8 @@ var sources = []source{
 // type that implements shape, in a file of its own, and a line here;
 // internal/events gives its events a kind of their own for it to match.
 var shapes = []shape{
-	payloadV2{},
-	payloadV1{},
+	&payloadV2{},
+	&payloadV1{},
 	albSingle,
 }
 

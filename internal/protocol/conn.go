@@ -26,7 +26,8 @@ import (
 type Conn struct {
 	w      http.ResponseWriter
 	r      *http.Request
-	p      wireFormat
+	p      wireFormat // nil for native gRPC
+	native bool       // native gRPC: not served here
 	codec  string
 	method string // "/package.Service/Method"
 
@@ -64,7 +65,10 @@ var ErrResponseTooLarge = errors.New("response exceeds the response size limit")
 // answered here and Open returns nil. A native gRPC request returns a Conn
 // whose Native is true: only the gRPC server's own transport serves those.
 func Open(w http.ResponseWriter, r *http.Request) *Conn {
-	p, codec := match(r)
+	p, codec, native := match(r)
+	if native {
+		return &Conn{w: w, r: r, native: true}
+	}
 	if p == nil {
 		if r.Method != http.MethodPost && r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET, POST")
@@ -76,9 +80,6 @@ func Open(w http.ResponseWriter, r *http.Request) *Conn {
 		return nil
 	}
 	c := &Conn{w: w, r: r, p: p, codec: codec, bodyLen: -1}
-	if p == native {
-		return c
-	}
 	if r.Method != http.MethodPost && (r.Method != http.MethodGet || !p.allowsGET()) {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, fmt.Sprintf("%s calls must use POST", p), http.StatusMethodNotAllowed)
@@ -103,7 +104,7 @@ func codecRegistered(name string) bool {
 
 // Native reports whether the call is native gRPC, which the gRPC server's
 // ServeHTTP serves itself (see NativeRequest).
-func (c *Conn) Native() bool { return c.p == native }
+func (c *Conn) Native() bool { return c.native }
 
 // NativeRequest is the request to hand the gRPC server for a native call.
 // grpc-go routes by URL.Path, in which %2F is already a "/": it gets the

@@ -17,30 +17,30 @@ import (
 // trailers in a final JSON frame.
 type connectStreaming struct{}
 
-var connectStream wireFormat = connectStreaming{}
+var connectStream wireFormat = &connectStreaming{}
 
-func (connectStreaming) String() string { return "Connect streaming" }
+func (*connectStreaming) String() string { return "Connect streaming" }
 
-func (connectStreaming) match(r *http.Request, ct string) (string, bool) {
+func (*connectStreaming) match(r *http.Request, ct string) (string, bool) {
 	if r.Method == http.MethodGet {
 		return "", false
 	}
 	return strings.CutPrefix(ct, "application/connect+")
 }
 
-func (connectStreaming) allowsGET() bool { return false }
+func (*connectStreaming) allowsGET() bool { return false }
 
-func (connectStreaming) timeout(r *http.Request) (time.Duration, *status.Status) {
+func (*connectStreaming) timeout(r *http.Request) (time.Duration, *status.Status) {
 	return connectTimeout(r)
 }
 
-func (connectStreaming) encodings(r *http.Request) (enc, accept string) {
+func (*connectStreaming) encodings(r *http.Request) (enc, accept string) {
 	return r.Header.Get("Connect-Content-Encoding"), r.Header.Get("Connect-Accept-Encoding")
 }
 
-func (connectStreaming) openBody(*Conn) *status.Status { return nil }
+func (*connectStreaming) openBody(*Conn) *status.Status { return nil }
 
-func (connectStreaming) commit(c *Conn) {
+func (*connectStreaming) commit(c *Conn) {
 	if c.committed {
 		return
 	}
@@ -49,16 +49,16 @@ func (connectStreaming) commit(c *Conn) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-func (connectStreaming) send(c *Conn, hdr []byte, payload [][]byte) error {
+func (*connectStreaming) send(c *Conn, hdr []byte, payload [][]byte) error {
 	return c.writeFrame(hdr, payload)
 }
 
-func (p connectStreaming) flush(c *Conn) {
+func (p *connectStreaming) flush(c *Conn) {
 	p.commit(c)
 	flush(c.w)
 }
 
-func (p connectStreaming) end(c *Conn, st *status.Status) {
+func (p *connectStreaming) end(c *Conn, st *status.Status) {
 	p.commit(c)
 	es := wire.EndStream{Metadata: metadataMap(c.trailers(st))}
 	if st.Code() != codes.OK {

@@ -21,15 +21,15 @@ import (
 // Nothing is sent before the call ends.
 type connectUnaryProtocol struct{}
 
-var connectUnary wireFormat = connectUnaryProtocol{}
+var connectUnary wireFormat = &connectUnaryProtocol{}
 
 // maxUnaryBody bounds how much of a Connect unary request body is read into
 // memory before the server's own message size limit can apply.
 const maxUnaryBody = 64 << 20
 
-func (connectUnaryProtocol) String() string { return "Connect unary" }
+func (*connectUnaryProtocol) String() string { return "Connect unary" }
 
-func (connectUnaryProtocol) match(r *http.Request, ct string) (string, bool) {
+func (*connectUnaryProtocol) match(r *http.Request, ct string) (string, bool) {
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()
 		if !q.Has("message") && q.Get("connect") != "v1" {
@@ -43,13 +43,13 @@ func (connectUnaryProtocol) match(r *http.Request, ct string) (string, bool) {
 	return strings.CutPrefix(ct, "application/")
 }
 
-func (connectUnaryProtocol) allowsGET() bool { return true }
+func (*connectUnaryProtocol) allowsGET() bool { return true }
 
-func (connectUnaryProtocol) timeout(r *http.Request) (time.Duration, *status.Status) {
+func (*connectUnaryProtocol) timeout(r *http.Request) (time.Duration, *status.Status) {
 	return connectTimeout(r)
 }
 
-func (connectUnaryProtocol) encodings(r *http.Request) (enc, accept string) {
+func (*connectUnaryProtocol) encodings(r *http.Request) (enc, accept string) {
 	if r.Method == http.MethodGet {
 		enc = r.URL.Query().Get("compression")
 	} else {
@@ -58,7 +58,7 @@ func (connectUnaryProtocol) encodings(r *http.Request) (enc, accept string) {
 	return enc, r.Header.Get("Accept-Encoding")
 }
 
-func (connectUnaryProtocol) openBody(c *Conn) *status.Status {
+func (*connectUnaryProtocol) openBody(c *Conn) *status.Status {
 	var msg []byte
 	compressed := false
 	if c.r.Method == http.MethodGet {
@@ -119,9 +119,9 @@ func (connectUnaryProtocol) openBody(c *Conn) *status.Status {
 }
 
 // commit does nothing: the status line depends on the call's outcome.
-func (connectUnaryProtocol) commit(*Conn) {}
+func (*connectUnaryProtocol) commit(*Conn) {}
 
-func (connectUnaryProtocol) send(c *Conn, hdr []byte, payload [][]byte) error {
+func (*connectUnaryProtocol) send(c *Conn, hdr []byte, payload [][]byte) error {
 	c.hold(hdr, payload)
 	if !c.fits(c.pending) {
 		return c.tooLarge()
@@ -129,9 +129,9 @@ func (connectUnaryProtocol) send(c *Conn, hdr []byte, payload [][]byte) error {
 	return nil
 }
 
-func (connectUnaryProtocol) flush(*Conn) {}
+func (*connectUnaryProtocol) flush(*Conn) {}
 
-func (connectUnaryProtocol) end(c *Conn, st *status.Status) {
+func (*connectUnaryProtocol) end(c *Conn, st *status.Status) {
 	out := c.w.Header()
 	c.copyHeaders(out)
 	for k, vs := range c.trailers(st) {

@@ -2,50 +2,30 @@ package protocol
 
 import (
 	"net/http"
-	"time"
 
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
-// grpcNative is native gRPC, which needs HTTP/2 end to end: the gRPC
-// server's own ServeHTTP serves it (and answers anything else with a clear
-// error itself). A Conn of this protocol only ever fails a call before it
-// reaches the server.
-type grpcNative struct{}
+// Native gRPC needs HTTP/2 end to end: the gRPC server's own ServeHTTP
+// serves it (and answers anything else with a clear error itself), so it is
+// recognised here but is not a wireFormat.
 
-var native wireFormat = grpcNative{}
-
-func (grpcNative) String() string { return "gRPC" }
-
-func (grpcNative) match(r *http.Request, ct string) (string, bool) {
+// isNative reports whether r is a native gRPC call.
+func isNative(r *http.Request, ct string) bool {
 	if r.Method == http.MethodGet {
-		return "", false
+		return false
 	}
-	return subtype(ct, "application/grpc")
+	_, ok := subtype(ct, "application/grpc")
+	return ok
 }
 
-func (grpcNative) allowsGET() bool { return false }
-
-func (grpcNative) timeout(r *http.Request) (time.Duration, *status.Status) { return grpcTimeout(r) }
-
-func (grpcNative) encodings(r *http.Request) (enc, accept string) {
-	return r.Header.Get("Grpc-Encoding"), r.Header.Get("Grpc-Accept-Encoding")
-}
-
-func (grpcNative) openBody(*Conn) *status.Status { return nil }
-
-func (grpcNative) commit(*Conn) {}
-
-func (grpcNative) send(*Conn, []byte, [][]byte) error { return ErrResponseTooLarge }
-
-func (grpcNative) flush(*Conn) {}
-
-// end answers trailers-only: the status in the response headers.
-func (grpcNative) end(c *Conn, st *status.Status) {
-	h := c.w.Header()
+// failNative answers a native gRPC call trailers-only: the status in the
+// response headers.
+func failNative(w http.ResponseWriter, st *status.Status) {
+	h := w.Header()
 	h.Set("Content-Type", "application/grpc")
 	wire.SetStatusHeader(h, st)
-	c.w.WriteHeader(http.StatusOK)
+	w.WriteHeader(http.StatusOK)
 }

@@ -50,18 +50,28 @@ type wireFormat interface {
 }
 
 // protocols are tried in order: each content type prefix before a shorter
-// one it extends.
-var protocols = []wireFormat{webText, web, native, connectStream, connectUnary}
+// one it extends (native gRPC, application/grpc, is tried between the
+// gRPC-Web ones and Connect's).
+var protocols = []wireFormat{webText, web, connectStream, connectUnary}
 
-// match finds r's protocol; nil if it is none of them.
-func match(r *http.Request) (wireFormat, string) {
+// match finds r's protocol; nil if it is none of them. native is true for
+// a native gRPC call.
+func match(r *http.Request) (p wireFormat, codec string, native bool) {
 	ct := contentType(r)
-	for _, p := range protocols {
+	for _, p := range protocols[:2] {
 		if codec, ok := p.match(r, ct); ok {
-			return p, codec
+			return p, codec, false
 		}
 	}
-	return nil, ""
+	if isNative(r, ct) {
+		return nil, "", true
+	}
+	for _, p := range protocols[2:] {
+		if codec, ok := p.match(r, ct); ok {
+			return p, codec, false
+		}
+	}
+	return nil, "", false
 }
 
 // contentType returns r's content type in lower case without parameters.

@@ -14,8 +14,12 @@ import (
 // Misconfigured answers a call to a handler that cannot serve any: in the
 // call's protocol where it has one, else as plain HTTP.
 func Misconfigured(w http.ResponseWriter, r *http.Request, msg string) {
-	p, _ := match(r)
-	if p == nil {
+	p, _, native := match(r)
+	switch {
+	case native:
+		failNative(w, status.New(codes.Internal, msg))
+		return
+	case p == nil:
 		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
