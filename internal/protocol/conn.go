@@ -307,12 +307,7 @@ func (c *Conn) SendMessage(hdr []byte, payload mem.BufferSlice) error {
 	if c.overflow {
 		return ErrResponseTooLarge
 	}
-	var chunks [4][]byte
-	p := chunks[:0]
-	for _, b := range payload {
-		p = append(p, b.ReadOnlyData())
-	}
-	return c.p.send(c, hdr, p)
+	return c.p.send(c, hdr, payload)
 }
 
 // Flush hands what was written to the client.

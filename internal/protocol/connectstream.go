@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -49,7 +50,7 @@ func (*connectStreaming) commit(c *Conn) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-func (*connectStreaming) send(c *Conn, hdr []byte, payload [][]byte) error {
+func (*connectStreaming) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
 	return c.writeFrame(hdr, payload)
 }
 

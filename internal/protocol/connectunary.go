@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
@@ -121,7 +122,7 @@ func (*connectUnaryProtocol) openBody(c *Conn) *status.Status {
 // commit does nothing: the status line depends on the call's outcome.
 func (*connectUnaryProtocol) commit(*Conn) {}
 
-func (*connectUnaryProtocol) send(c *Conn, hdr []byte, payload [][]byte) error {
+func (*connectUnaryProtocol) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
 	c.hold(hdr, payload)
 	if !c.fits(c.pending) {
 		return c.tooLarge()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -70,7 +71,7 @@ func (p *grpcWeb) commit(c *Conn) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-func (p *grpcWeb) send(c *Conn, hdr []byte, payload [][]byte) error {
+func (p *grpcWeb) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
 	if p.text {
 		// Base64 goes out whole at each flush.
 		c.hold(hdr, payload)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 )
 
@@ -42,7 +43,7 @@ type wireFormat interface {
 	// them until the end.
 	commit(c *Conn)
 	// send writes one message: its frame header and payload.
-	send(c *Conn, hdr []byte, payload [][]byte) error
+	send(c *Conn, hdr []byte, payload mem.BufferSlice) error
 	// flush hands what was written to the client.
 	flush(c *Conn)
 	// end writes the status and trailers that end the response.

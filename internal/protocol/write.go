@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
@@ -46,7 +47,7 @@ func (c *Conn) tooLarge() error {
 
 // writeFrame writes a frame's header and payload straight to the client,
 // sending the headers first.
-func (c *Conn) writeFrame(hdr []byte, payload [][]byte) error {
+func (c *Conn) writeFrame(hdr []byte, payload mem.BufferSlice) error {
 	if !c.fits(hdr) {
 		return c.tooLarge()
 	}
@@ -54,7 +55,8 @@ func (c *Conn) writeFrame(hdr []byte, payload [][]byte) error {
 	if _, err := c.w.Write(hdr); err != nil {
 		return err
 	}
-	for _, b := range payload {
+	for _, buf := range payload {
+		b := buf.ReadOnlyData()
 		if !c.fits(b) {
 			return c.tooLarge()
 		}
@@ -66,10 +68,10 @@ func (c *Conn) writeFrame(hdr []byte, payload [][]byte) error {
 }
 
 // hold appends a frame to the bytes written at the next flush or the end.
-func (c *Conn) hold(hdr []byte, payload [][]byte) {
+func (c *Conn) hold(hdr []byte, payload mem.BufferSlice) {
 	c.pending = append(c.pending, hdr...)
 	for _, b := range payload {
-		c.pending = append(c.pending, b...)
+		c.pending = append(c.pending, b.ReadOnlyData()...)
 	}
 }
 
