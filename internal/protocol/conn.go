@@ -337,7 +337,7 @@ func (c *Conn) End(ctx context.Context, st *status.Status, trailer metadata.MD, 
 			lw.Discard()
 			msg = lw.LimitError()
 		}
-		st, trailer = status.New(codes.ResourceExhausted, msg), nil
+		st = status.New(codes.ResourceExhausted, msg)
 		c.pending = nil
 	case c.text != nil && !c.abandoned && c.text.Err() != nil:
 		// (An abandoned handler may still be reading c.text.) The server
