@@ -20,8 +20,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -33,37 +31,6 @@ import (
 // userAgent identifies the client in X-User-Agent (gRPC-Web) and
 // User-Agent.
 const userAgent = "lambdagrpc-go-client"
-
-type codec interface {
-	Marshal(v any) ([]byte, error)
-	Unmarshal(data []byte, v any) error
-}
-
-type codecV2 struct{ c encoding.CodecV2 }
-
-func (c codecV2) Marshal(v any) ([]byte, error) {
-	b, err := c.c.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	out := b.Materialize()
-	b.Free() // back to grpc-go's buffer pool
-	return out, nil
-}
-
-func (c codecV2) Unmarshal(data []byte, v any) error {
-	return c.c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, v)
-}
-
-func codecFor(name string) codec {
-	if c := encoding.GetCodecV2(name); c != nil {
-		return codecV2{c}
-	}
-	if c := encoding.GetCodec(name); c != nil {
-		return c
-	}
-	return nil
-}
 
 // clientStream is one call: the request is built from SendMsg, sent in one
 // HTTP request when the stream half-closes, and the response read as it
@@ -201,33 +168,6 @@ func (s *clientStream) SendMsg(m any) error {
 	}
 	s.body = wire.AppendFrame(s.body, flags, b)
 	return nil
-}
-
-func compress(name string, b []byte) ([]byte, error) {
-	comp := encoding.GetCompressor(name)
-	if comp == nil {
-		return nil, status.Errorf(codes.Internal, "no compressor named %q is registered", name)
-	}
-	out, err := wire.Compress(comp, b)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
-	}
-	return out, nil
-}
-
-func decompress(name string, b []byte, max int) ([]byte, error) {
-	comp := encoding.GetCompressor(name)
-	if comp == nil {
-		return nil, status.Errorf(codes.Internal, "the server used compression %q, which is not registered", name)
-	}
-	out, tooLarge, err := wire.Decompress(comp, b, max)
-	switch {
-	case err != nil:
-		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
-	case tooLarge:
-		return nil, &MessageTooLargeError{Size: -1, Limit: max}
-	}
-	return out, nil
 }
 
 // CloseSend half-closes the stream: the request goes out now, and
@@ -545,115 +485,6 @@ func connectErrorStatus(resp *http.Response) (st *status.Status, fromServer bool
 		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), false
 	}
 	return st, true
-}
-
-// lambdaAnswered reports whether Lambda itself produced resp, rather than
-// the function: a front door's error (X-Amzn-Errortype on a failure
-// status) or a function error reported by the Invoke API
-// (X-Amz-Function-Error, whatever the status). The headers are looked up
-// by their canonical keys, so the common answer costs two map lookups.
-func lambdaAnswered(resp *http.Response) bool {
-	if len(resp.Header["X-Amz-Function-Error"]) > 0 {
-		return true
-	}
-	return resp.StatusCode != http.StatusOK && len(resp.Header["X-Amzn-Errortype"]) > 0
-}
-
-// httpError explains an HTTP answer that carries no gRPC status, naming
-// Lambda when one of its front doors produced it.
-func httpError(resp *http.Response) error {
-	code := wire.CodeFromHTTP(resp.StatusCode)
-	errType := resp.Header.Get("X-Amzn-Errortype")
-	funcErr := resp.Header.Get("X-Amz-Function-Error")
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
-		var detail string
-		switch {
-		case funcErr != "":
-			code = codes.Unavailable
-			detail = "the function failed; see its logs"
-			if errType == "" {
-				errType = funcErr
-			}
-		case resp.StatusCode == http.StatusTooManyRequests:
-			code = codes.ResourceExhausted
-			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
-		case resp.StatusCode == http.StatusRequestEntityTooLarge:
-			code = codes.ResourceExhausted
-			switch {
-			case strings.Contains(errType, "Request"):
-				detail = "the request exceeded Lambda's invocation payload limit (6 MB of event, in which a binary body grows by a third as base64); send less"
-			case strings.Contains(errType, "Response"):
-				detail = "the response exceeded Lambda's buffered payload limit (6,291,556 bytes); send less, or run the function in RESPONSE_STREAM mode behind a streaming Function URL"
-			default:
-				detail = "the request or response exceeded Lambda's payload limit"
-			}
-		case resp.StatusCode == http.StatusBadGateway:
-			code = codes.Unavailable
-			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
-		case resp.StatusCode == http.StatusForbidden:
-			code = codes.PermissionDenied
-			detail = "Lambda refused the call (auth type or resource policy)"
-		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
-			code = codes.NotFound
-			detail = "no such function, version or alias"
-		default:
-			detail = http.StatusText(resp.StatusCode)
-		}
-		msg := lambdaMessage(b)
-		if msg == "" && errType == "" {
-			msg = strings.TrimSpace(string(b))
-		}
-		return &HTTPError{StatusCode: resp.StatusCode, LambdaType: errType, code: code, lambda: true,
-			Summary: fmt.Sprintf("Lambda answered HTTP %d: %s", resp.StatusCode, detail), Detail: msg}
-	}
-	return &HTTPError{StatusCode: resp.StatusCode, code: code,
-		Summary: fmt.Sprintf("HTTP %d %s without a gRPC status", resp.StatusCode, http.StatusText(resp.StatusCode)),
-		Detail:  strings.TrimSpace(string(b))}
-}
-
-// lambdaMessage is the message of one of Lambda's JSON error bodies:
-// {"Message"} from a Function URL, {"message"} from API Gateway,
-// {"errorMessage"} from the Invoke API.
-func lambdaMessage(body []byte) string {
-	var e struct {
-		Message      string `json:"message"` // matches "Message" too
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal(body, &e) != nil {
-		return ""
-	}
-	if e.ErrorMessage != "" {
-		return e.ErrorMessage
-	}
-	return e.Message
-}
-
-// headerMD converts response headers to metadata, leaving out the
-// protocols' own.
-func headerMD(h http.Header) metadata.MD {
-	md := make(metadata.MD, len(h))
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if wire.IsProtocolHeader(lk) || wire.IsHopHeader(lk) || strings.HasPrefix(lk, "trailer-") || lk == "date" {
-			continue
-		}
-		md[lk] = decodeValues(lk, vs)
-	}
-	return md
-}
-
-func decodeValues(lk string, vs []string) []string {
-	if !wire.IsBinaryKey(lk) {
-		return vs
-	}
-	out := make([]string, 0, len(vs))
-	for _, v := range wire.SplitBinary(vs) {
-		if b, err := wire.DecodeBinary(v); err == nil {
-			out = append(out, string(b))
-		}
-	}
-	return out
 }
 
 // finish records the call's status and trailers; fromServer says the

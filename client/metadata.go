@@ -1,0 +1,37 @@
+package client
+
+import (
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// headerMD converts response headers to metadata, leaving out the
+// protocols' own.
+func headerMD(h http.Header) metadata.MD {
+	md := make(metadata.MD, len(h))
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if wire.IsProtocolHeader(lk) || wire.IsHopHeader(lk) || strings.HasPrefix(lk, "trailer-") || lk == "date" {
+			continue
+		}
+		md[lk] = decodeValues(lk, vs)
+	}
+	return md
+}
+
+func decodeValues(lk string, vs []string) []string {
+	if !wire.IsBinaryKey(lk) {
+		return vs
+	}
+	out := make([]string, 0, len(vs))
+	for _, v := range wire.SplitBinary(vs) {
+		if b, err := wire.DecodeBinary(v); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
