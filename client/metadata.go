@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -34,4 +35,23 @@ func decodeValues(lk string, vs []string) []string {
 		}
 	}
 	return out
+}
+
+// requestHeader returns the headers of a request with ctx's outgoing
+// metadata, leaving out those of HTTP and of the protocols, and the
+// User-Agent.
+func requestHeader(ctx context.Context) http.Header {
+	h := make(http.Header, 8)
+	h.Set("User-Agent", userAgent)
+	md, _ := metadata.FromOutgoingContext(ctx)
+	for k, vs := range md {
+		lk := strings.ToLower(k)
+		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) {
+			continue
+		}
+		for _, v := range vs {
+			h.Add(k, wire.EncodeValue(lk, v))
+		}
+	}
+	return h
 }

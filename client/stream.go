@@ -3,16 +3,11 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,11 +32,12 @@ const userAgent = "lambdagrpc-go-client"
 // arrives.
 type clientStream struct {
 	c       *Conn
+	format  wireFormat // the protocol's, for this kind of call
 	ctx     context.Context
 	cancel  context.CancelFunc
 	desc    *grpc.StreamDesc
 	method  string
-	unary   bool // neither side streams: Connect sends it as a plain request
+	unary   bool // neither side streams
 	codec   codec
 	subtype string
 	comp    string
@@ -80,6 +76,10 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 		unary:   !desc.ClientStreams && !desc.ServerStreams,
 		subtype: c.codec, comp: c.compressor, maxRecv: c.maxRecv,
 		sentCh: make(chan struct{}),
+	}
+	s.format = c.streamFormat
+	if s.unary {
+		s.format = c.unaryFormat
 	}
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -125,7 +125,7 @@ func (s *clientStream) SendMsg(m any) error {
 	if !s.desc.ClientStreams && s.messages > 0 {
 		return status.Error(codes.Internal, "this method takes one request message")
 	}
-	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && (!s.unary || s.c.protocol != Connect) {
+	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && s.format.framed() {
 		// The common case: marshal straight into the request body, after a
 		// frame header whose length is filled in once it is known.
 		size := proto.Size(pm)
@@ -155,7 +155,7 @@ func (s *clientStream) SendMsg(m any) error {
 		compressed = true
 	}
 	s.messages++
-	if s.unary && s.c.protocol == Connect {
+	if !s.format.framed() {
 		s.body, s.bodyOwned = b, false // the codec's: it may keep it
 		return nil
 	}
@@ -235,82 +235,24 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 func (s *clientStream) request() (*http.Request, error) {
-	u := s.c.base + s.method
-	method := http.MethodPost
-	var body io.Reader = bytes.NewReader(s.body)
-	h := make(http.Header, 8)
-	h.Set("User-Agent", userAgent)
-	md, _ := metadata.FromOutgoingContext(s.ctx)
-	for k, vs := range md {
-		lk := strings.ToLower(k)
-		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) {
-			continue
-		}
-		for _, v := range vs {
-			h.Add(k, wire.EncodeValue(lk, v))
-		}
-	}
-	deadline, hasDeadline := s.ctx.Deadline()
-	var left time.Duration
-	if hasDeadline {
-		if left = time.Until(deadline); left <= 0 {
+	h := requestHeader(s.ctx)
+	var timeout time.Duration
+	if deadline, ok := s.ctx.Deadline(); ok {
+		if timeout = time.Until(deadline); timeout <= 0 {
 			return nil, context.DeadlineExceeded
 		}
 	}
-	switch s.c.protocol {
-	case GRPCWeb, GRPCWebText:
-		ct := "application/grpc-web+" + s.subtype
-		if s.c.protocol == GRPCWebText {
-			ct = "application/grpc-web-text+" + s.subtype
-			body = strings.NewReader(base64.StdEncoding.EncodeToString(s.body))
-			h.Set("Accept", "application/grpc-web-text")
-		}
-		h.Set("Content-Type", ct)
-		h.Set("X-Grpc-Web", "1")
-		h.Set("X-User-Agent", userAgent)
-		h.Set("Grpc-Accept-Encoding", "gzip")
-		if s.comp != "" {
-			h.Set("Grpc-Encoding", s.comp)
-		}
-		if hasDeadline {
-			h.Set("Grpc-Timeout", wire.FormatTimeout(left))
-		}
-	case Connect:
-		h.Set("Connect-Protocol-Version", "1")
-		if hasDeadline {
-			h.Set("Connect-Timeout-Ms", wire.FormatConnectTimeout(left))
-		}
-		if s.unary {
-			if s.c.useGET && wire.MethodIdempotency(s.method) == wire.NoSideEffects {
-				// The order the Connect spec recommends, so caches see one key.
-				q := "connect=v1&base64=1"
-				if s.comp != "" {
-					q += "&compression=" + url.QueryEscape(s.comp)
-				}
-				q += "&encoding=" + url.QueryEscape(s.subtype) + "&message=" + base64.RawURLEncoding.EncodeToString(s.body)
-				u += "?" + q
-				method, body = http.MethodGet, nil
-			} else {
-				h.Set("Content-Type", "application/"+s.subtype)
-				if s.comp != "" {
-					h.Set("Content-Encoding", s.comp)
-				}
-			}
-			h.Set("Accept-Encoding", "gzip")
-		} else {
-			h.Set("Content-Type", "application/connect+"+s.subtype)
-			h.Set("Connect-Accept-Encoding", "gzip")
-			if s.comp != "" {
-				h.Set("Connect-Content-Encoding", s.comp)
-			}
-		}
+	method, u, body := s.format.request(s, h, s.c.base+s.method, timeout)
+	lend := false
+	if body == nil && method == http.MethodPost {
+		body, lend = bytes.NewReader(s.body), true
 	}
 	req, err := http.NewRequestWithContext(s.ctx, method, u, body)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
 	}
 	if s.bodyOwned && class(cap(s.body)) >= 0 { // small buffers are not worth recycling
-		if method == http.MethodPost && s.c.protocol != GRPCWebText {
+		if lend {
 			// The body goes out as it is: lend the transport the stream's
 			// buffer, which is recycled once both are done with it.
 			sb := newSharedBody(s.body)
@@ -350,43 +292,23 @@ func (s *clientStream) head(resp *http.Response) {
 		resp.Body.Close()
 		return
 	}
-	ct := strings.ToLower(resp.Header.Get("Content-Type"))
-	if s.c.protocol == Connect && s.unary {
-		s.connectUnaryHead(resp, ct)
-		return
+	s.format.head(s, resp, strings.ToLower(resp.Header.Get("Content-Type")))
+}
+
+// expectContentType fails the call, closing resp's body, unless the
+// response's content type ct starts with want.
+func (s *clientStream) expectContentType(resp *http.Response, ct, want string) bool {
+	if strings.HasPrefix(ct, want) {
+		return true
 	}
-	if resp.StatusCode != http.StatusOK {
-		// gRPC-Web may put the status in the headers of a trailers-only
-		// answer; otherwise the HTTP status says what went wrong.
-		if st, ok, serr := wire.StatusFromHeader(resp.Header); ok && s.c.protocol != Connect {
-			s.finish(st, resp.Header, serr == nil)
-		} else if s.c.protocol == Connect && strings.HasPrefix(ct, "application/json") {
-			st, fromServer := connectErrorStatus(resp)
-			s.finish(st, nil, fromServer)
-		} else {
-			s.fail(httpError(resp))
-		}
-		resp.Body.Close()
-		return
-	}
-	want := "application/grpc-web"
-	switch s.c.protocol {
-	case GRPCWebText:
-		want = "application/grpc-web-text"
-	case Connect:
-		want = "application/connect+"
-	}
-	if !strings.HasPrefix(ct, want) {
-		s.fail(status.Errorf(contentTypeCode(ct, want), "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
-		resp.Body.Close()
-		return
-	}
-	var r io.Reader = resp.Body
-	length := resp.ContentLength
-	if s.c.protocol == GRPCWebText {
-		r = wire.NewTextReader(resp.Body)
-		length = wire.DecodedTextLen(length)
-	}
+	s.fail(status.Errorf(contentTypeCode(ct, want), "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
+	resp.Body.Close()
+	return false
+}
+
+// readFrames readies the response's frames, read from r, which holds at
+// most length bytes (-1: unknown), their compression being comp.
+func (s *clientStream) readFrames(r io.Reader, length int64, comp string) {
 	// The server is the one the caller chose: its frame lengths are trusted,
 	// up to the default receive limit. A larger limit (the bridge's is
 	// Lambda's 200 MiB streaming cap) grows longer frames' buffers as their
@@ -395,60 +317,7 @@ func (s *clientStream) head(resp *http.Response) {
 	if s.recycle {
 		s.frames.AllocWith(getBuf)
 	}
-	if s.c.protocol == Connect {
-		s.respComp = resp.Header.Get("Connect-Content-Encoding")
-	} else {
-		s.respComp = resp.Header.Get("Grpc-Encoding")
-		if _, ok, _ := wire.StatusFromHeader(resp.Header); ok {
-			// A trailers-only answer: the status is in the headers, unless a
-			// body follows after all, whose trailers then win.
-			s.headerStatus = resp.Header
-		}
-	}
-}
-
-func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
-	defer resp.Body.Close()
-	trailer := make(http.Header)
-	for k, vs := range resp.Header {
-		if t, ok := strings.CutPrefix(k, "Trailer-"); ok {
-			trailer[t] = vs
-		}
-	}
-	if resp.StatusCode != http.StatusOK {
-		if strings.HasPrefix(ct, "application/json") {
-			st, fromServer := connectErrorStatus(resp)
-			s.finish(st, trailer, fromServer)
-		} else {
-			s.fail(httpError(resp))
-		}
-		return
-	}
-	if !strings.HasPrefix(ct, "application/"+s.subtype) {
-		s.fail(status.Errorf(contentTypeCode(ct, "application/"), "the server answered with content type %q, not application/%s", ct, s.subtype))
-		return
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(s.maxRecv)+1))
-	if err != nil {
-		s.fail(statusError(ctxErr(s.ctx, err)))
-		return
-	}
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		if b, err = decompress(enc, b, s.maxRecv); err != nil {
-			s.fail(err)
-			return
-		}
-	}
-	if len(b) > s.maxRecv {
-		size := len(b) // the limit+1 bytes read
-		if resp.ContentLength > int64(size) && resp.Header.Get("Content-Encoding") == "" {
-			size = int(min(resp.ContentLength, math.MaxInt))
-		}
-		s.fail(&MessageTooLargeError{Size: size, Limit: s.maxRecv})
-		return
-	}
-	s.unaryMsg, s.unaryOK = b, true
-	s.finish(status.New(codes.OK, ""), trailer, true)
+	s.respComp = comp
 }
 
 // contentTypeCode is the code for an answer of the wrong content type: a
@@ -459,32 +328,6 @@ func contentTypeCode(ct, protocolPrefix string) codes.Code {
 		return codes.Internal
 	}
 	return codes.Unknown
-}
-
-// connectErrorStatus reads a Connect error body; fromServer is false when
-// the status is the client's own, describing a body it could not read.
-func connectErrorStatus(resp *http.Response) (st *status.Status, fromServer bool) {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		var err error
-		if b, err = decompress(enc, b, 1<<20); err != nil {
-			return status.Convert(err), false
-		}
-	}
-	fromHTTP := wire.CodeFromHTTP(resp.StatusCode)
-	var ce wire.ConnectError
-	if err := json.Unmarshal(b, &ce); err != nil {
-		return status.New(fromHTTP, fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode)), false
-	}
-	if _, ok := wire.ParseConnectCode(ce.Code); !ok {
-		// A missing or unknown code: the HTTP status is the better guide.
-		ce.Code = wire.ConnectCodeName(fromHTTP)
-	}
-	st, err := ce.Status()
-	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), false
-	}
-	return st, true
 }
 
 // finish records the call's status and trailers; fromServer says the
@@ -538,7 +381,7 @@ func (s *clientStream) RecvMsg(m any) error {
 		}
 		s.frameSeen = true
 		frame := payload // recycled once decoded, if the codec copies
-		final := (s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0) || (s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0)
+		final := flags&s.format.endFlag() != 0
 		if final && flags&wire.FlagCompressed != 0 {
 			// Trailers and end-of-stream messages may be compressed like any
 			// message.
@@ -552,22 +395,13 @@ func (s *clientStream) RecvMsg(m any) error {
 			}
 		}
 		switch {
-		case s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0:
-			h, perr := wire.ParseTrailerBlock(payload)
-			if perr != nil {
-				s.fail(status.Errorf(codes.Internal, "malformed gRPC-Web trailers: %v", perr))
+		case final:
+			st, trailer, fromServer, err := s.format.end(payload)
+			if err != nil {
+				s.fail(err)
 				break
 			}
-			st, ok, serr := wire.StatusFromHeader(h)
-			if !ok {
-				st = status.New(codes.Internal, "the gRPC-Web trailers carry no grpc-status")
-			} else if serr != nil {
-				st = status.New(codes.Internal, serr.Error())
-			}
-			s.finish(st, h, ok && serr == nil)
-			s.recycleFrame(frame)
-		case s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0:
-			s.finish(endStream(payload))
+			s.finish(st, trailer, fromServer)
 			s.recycleFrame(frame)
 		default:
 			if s.received > 0 && !s.desc.ServerStreams {
@@ -643,10 +477,7 @@ func (s *clientStream) readError(err error) error {
 	case errors.As(err, &tl):
 		return &MessageTooLargeError{Size: tl.Length, Limit: s.maxRecv}
 	case errors.Is(err, io.EOF):
-		if s.c.protocol == Connect {
-			return status.Error(codes.Internal, "the stream ended without a Connect end-of-stream message")
-		}
-		return status.Error(codes.Internal, "the stream ended without gRPC-Web trailers")
+		return status.Error(codes.Internal, "the stream ended without "+s.format.endName())
 	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
 	}
@@ -661,24 +492,6 @@ func (s *clientStream) readError(err error) error {
 		return status.Errorf(codes.Unavailable, "reading the response: %v", err)
 	}
 	return status.Errorf(codes.Internal, "reading the response: %v", err)
-}
-
-// endStream reads a Connect end-of-stream message; fromServer is false
-// when the status is the client's own, describing a malformed message.
-func endStream(payload []byte) (st *status.Status, trailer http.Header, fromServer bool) {
-	var es wire.EndStream
-	if err := json.Unmarshal(payload, &es); err != nil {
-		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil, false
-	}
-	h := http.Header(es.Metadata)
-	if es.Error == nil {
-		return status.New(codes.OK, ""), h, true
-	}
-	st, err := es.Error.Status()
-	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h, false
-	}
-	return st, h, true
 }
 
 // finishUnary drains a unary call after its message, to learn its status
