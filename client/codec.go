@@ -17,6 +17,7 @@ type codec interface {
 
 type codecV2 struct{ c encoding.CodecV2 }
 
+// Marshal returns v encoded, in a slice of its own.
 func (c codecV2) Marshal(v any) ([]byte, error) {
 	b, err := c.c.Marshal(v)
 	if err != nil {
@@ -27,6 +28,7 @@ func (c codecV2) Marshal(v any) ([]byte, error) {
 	return out, nil
 }
 
+// Unmarshal decodes data into v.
 func (c codecV2) Unmarshal(data []byte, v any) error {
 	return c.c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, v)
 }

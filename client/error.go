@@ -117,8 +117,10 @@ func IsWireError(err error) bool {
 // client's own errors, which are plain status errors.
 type wireError struct{ st *status.Status }
 
+// GRPCStatus returns the status the server sent.
 func (e *wireError) GRPCStatus() *status.Status { return e.st }
 
+// Error returns the status's text.
 func (e *wireError) Error() string { return e.st.Err().Error() }
 
 // Is compares as the status's own error does, so errors.Is against a

@@ -1,17 +1,13 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -113,8 +109,11 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 	return s
 }
 
+// Context returns the call's context, canceled when the call ends.
 func (s *clientStream) Context() context.Context { return s.ctx }
 
+// SendMsg adds a request message to the request body, which goes out
+// when the stream half-closes.
 func (s *clientStream) SendMsg(m any) error {
 	if s.closed.Load() {
 		return io.EOF // the stream is half-closed: grpc-go's answer too
@@ -184,6 +183,8 @@ func (s *clientStream) start() {
 	})
 }
 
+// Header sends the request, if it has not gone yet, and returns the
+// response's header metadata once it is in.
 func (s *clientStream) Header() (metadata.MD, error) {
 	s.start()
 	<-s.sentCh
@@ -193,83 +194,9 @@ func (s *clientStream) Header() (metadata.MD, error) {
 	return s.header, nil
 }
 
+// Trailer returns the trailer metadata, once RecvMsg has returned an
+// error or io.EOF.
 func (s *clientStream) Trailer() metadata.MD { return s.trailer }
-
-// send issues the HTTP request and reads the response head.
-func (s *clientStream) send() {
-	defer close(s.sentCh)
-	if s.codec == nil {
-		s.fail(status.Errorf(codes.Internal, "no codec registered for content subtype %q", s.subtype))
-		return
-	}
-	if s.unary && s.messages != 1 {
-		s.fail(status.Errorf(codes.Internal, "a unary call sends one request message, not %d", s.messages))
-		return
-	}
-	req, err := s.request()
-	if err != nil {
-		s.fail(statusError(err))
-		return
-	}
-	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		s.peer = peer.Peer{Addr: info.Conn.RemoteAddr(), LocalAddr: info.Conn.LocalAddr()}
-	}}
-	req = req.WithContext(httptrace.WithClientTrace(s.ctx, trace))
-	resp, err := s.c.hc.Do(req)
-	if err != nil {
-		s.fail(statusError(ctxErr(s.ctx, err)))
-		return
-	}
-	s.resp = resp
-	for _, p := range s.peerP {
-		*p = s.peer
-	}
-	s.head(resp)
-}
-
-func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-func (s *clientStream) request() (*http.Request, error) {
-	h := requestHeader(s.ctx)
-	var timeout time.Duration
-	if deadline, ok := s.ctx.Deadline(); ok {
-		if timeout = time.Until(deadline); timeout <= 0 {
-			return nil, context.DeadlineExceeded
-		}
-	}
-	method, u, body := s.format.request(s, h, s.c.base+s.method, timeout)
-	lend := false
-	if body == nil && method == http.MethodPost {
-		body, lend = bytes.NewReader(s.body), true
-	}
-	req, err := http.NewRequestWithContext(s.ctx, method, u, body)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
-	}
-	if s.bodyOwned && class(cap(s.body)) >= 0 { // small buffers are not worth recycling
-		if lend {
-			// The body goes out as it is: lend the transport the stream's
-			// buffer, which is recycled once both are done with it.
-			sb := newSharedBody(s.body)
-			s.shared = sb
-			req.Body = sb.open()
-			req.GetBody = func() (io.ReadCloser, error) { return sb.open(), nil }
-		} else {
-			// Encoded into the URL or as text: the buffer is free now.
-			putBuf(s.body)
-		}
-		s.body, s.bodyOwned = nil, false
-	}
-	for k, vs := range h {
-		req.Header[k] = vs
-	}
-	return req, nil
-}
 
 // fail ends the call with err.
 func (s *clientStream) fail(err error) {
@@ -277,57 +204,6 @@ func (s *clientStream) fail(err error) {
 		s.err = err
 	}
 	s.cancel()
-}
-
-// head reads the response status line and headers.
-func (s *clientStream) head(resp *http.Response) {
-	s.header = headerMD(resp.Header)
-	for _, p := range s.headerP {
-		*p = s.header
-	}
-	if lambdaAnswered(resp) {
-		// Lambda's own answer (a front door's or the Invoke API's), whose
-		// JSON body must not be mistaken for a Connect error.
-		s.fail(httpError(resp))
-		resp.Body.Close()
-		return
-	}
-	s.format.head(s, resp, strings.ToLower(resp.Header.Get("Content-Type")))
-}
-
-// expectContentType fails the call, closing resp's body, unless the
-// response's content type ct starts with want.
-func (s *clientStream) expectContentType(resp *http.Response, ct, want string) bool {
-	if strings.HasPrefix(ct, want) {
-		return true
-	}
-	s.fail(status.Errorf(contentTypeCode(ct, want), "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
-	resp.Body.Close()
-	return false
-}
-
-// readFrames readies the response's frames, read from r, which holds at
-// most length bytes (-1: unknown), their compression being comp.
-func (s *clientStream) readFrames(r io.Reader, length int64, comp string) {
-	// The server is the one the caller chose: its frame lengths are trusted,
-	// up to the default receive limit. A larger limit (the bridge's is
-	// Lambda's 200 MiB streaming cap) grows longer frames' buffers as their
-	// bytes arrive, so a lying length prefix costs no more than that.
-	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengthsUpTo(defaultMaxRecv + 64<<10)
-	if s.recycle {
-		s.frames.AllocWith(getBuf)
-	}
-	s.respComp = comp
-}
-
-// contentTypeCode is the code for an answer of the wrong content type: a
-// server of the protocol that chose another codec has a bug (INTERNAL);
-// anything else is not a server of the protocol at all (UNKNOWN).
-func contentTypeCode(ct, protocolPrefix string) codes.Code {
-	if strings.HasPrefix(ct, protocolPrefix) {
-		return codes.Internal
-	}
-	return codes.Unknown
 }
 
 // finish records the call's status and trailers; fromServer says the
@@ -356,6 +232,8 @@ func (s *clientStream) finish(st *status.Status, trailer http.Header, fromServer
 	}
 }
 
+// RecvMsg sends the request, if it has not gone yet, and reads the next
+// response message into m; io.EOF ends a successful call.
 func (s *clientStream) RecvMsg(m any) error {
 	s.start()
 	<-s.sentCh
@@ -451,47 +329,12 @@ func (s *clientStream) RecvMsg(m any) error {
 	return s.err
 }
 
-// recycleFrame returns a decoded frame's buffer to the pool when the codec
-// keeps nothing of it.
-func (s *clientStream) recycleFrame(b []byte) {
-	if s.recycle {
-		putBuf(b)
-	}
-}
-
 // releaseBody gives up the call's hold on the request body's buffer.
 func (s *clientStream) releaseBody() {
 	if s.shared != nil {
 		s.shared.release()
 		s.shared = nil
 	}
-}
-
-// readError explains why reading frames stopped.
-func (s *clientStream) readError(err error) error {
-	if ctx := s.ctx.Err(); ctx != nil {
-		return status.FromContextError(ctx).Err()
-	}
-	var tl *wire.FrameTooLargeError
-	switch {
-	case errors.As(err, &tl):
-		return &MessageTooLargeError{Size: tl.Length, Limit: s.maxRecv}
-	case errors.Is(err, io.EOF):
-		return status.Error(codes.Internal, "the stream ended without "+s.format.endName())
-	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
-		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		// Without the socket addresses (grpc.Peer has them), which a
-		// bridge would otherwise hand its callers.
-		return status.Errorf(codes.Unavailable, "reading the response: %v", op.Err)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return status.Errorf(codes.Unavailable, "reading the response: %v", err)
-	}
-	return status.Errorf(codes.Internal, "reading the response: %v", err)
 }
 
 // finishUnary drains a unary call after its message, to learn its status
