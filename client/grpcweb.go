@@ -1,10 +1,9 @@
 package client
 
 import (
-	"encoding/base64"
+	"bytes"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -38,7 +37,7 @@ func (*grpcWeb) allowsGET() bool { return false }
 func (p *grpcWeb) request(s *clientStream, h http.Header, u string, timeout time.Duration) (string, string, io.Reader) {
 	var body io.Reader
 	if p.text {
-		body = strings.NewReader(base64.StdEncoding.EncodeToString(s.body))
+		body = bytes.NewReader(wire.AppendText(nil, s.body))
 		h.Set("Accept", "application/grpc-web-text")
 	}
 	h.Set("Content-Type", p.contentType()+"+"+s.subtype)
