@@ -25,14 +25,17 @@ func (connectStreaming) framed() bool { return true }
 
 func (connectStreaming) allowsGET() bool { return false }
 
-func (connectStreaming) request(s *clientStream, h http.Header, u string, timeout time.Duration) (string, string, io.Reader) {
+func (connectStreaming) target(_ *clientStream, u string) (string, string, io.Reader) {
+	return http.MethodPost, u, nil
+}
+
+func (connectStreaming) header(s *clientStream, h http.Header, _ string, timeout time.Duration) {
 	setConnectHeaders(h, timeout)
 	h.Set("Content-Type", "application/connect+"+s.subtype)
 	h.Set("Connect-Accept-Encoding", "gzip")
 	if s.comp != "" {
 		h.Set("Connect-Content-Encoding", s.comp)
 	}
-	return http.MethodPost, u, nil
 }
 
 // setConnectHeaders sets the headers of every Connect request.

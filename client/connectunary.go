@@ -31,26 +31,29 @@ func (connectUnaryProtocol) framed() bool { return false }
 
 func (connectUnaryProtocol) allowsGET() bool { return true }
 
-func (connectUnaryProtocol) request(s *clientStream, h http.Header, u string, timeout time.Duration) (string, string, io.Reader) {
+func (connectUnaryProtocol) target(s *clientStream, u string) (string, string, io.Reader) {
+	if !s.c.useGET || wire.MethodIdempotency(s.method) != wire.NoSideEffects {
+		return http.MethodPost, u, nil
+	}
+	// The order the Connect spec recommends, so caches see one key.
+	q := "connect=v1&base64=1"
+	if s.comp != "" {
+		q += "&compression=" + url.QueryEscape(s.comp)
+	}
+	q += "&encoding=" + url.QueryEscape(s.subtype) + "&message=" + base64.RawURLEncoding.EncodeToString(s.body)
+	return http.MethodGet, u + "?" + q, nil
+}
+
+func (connectUnaryProtocol) header(s *clientStream, h http.Header, method string, timeout time.Duration) {
 	setConnectHeaders(h, timeout)
-	method := http.MethodPost
-	if s.c.useGET && wire.MethodIdempotency(s.method) == wire.NoSideEffects {
-		// The order the Connect spec recommends, so caches see one key.
-		q := "connect=v1&base64=1"
-		if s.comp != "" {
-			q += "&compression=" + url.QueryEscape(s.comp)
-		}
-		q += "&encoding=" + url.QueryEscape(s.subtype) + "&message=" + base64.RawURLEncoding.EncodeToString(s.body)
-		u += "?" + q
-		method = http.MethodGet
-	} else {
+	if method == http.MethodPost {
+		// A GET's message, and its compression, are in the query.
 		h.Set("Content-Type", "application/"+s.subtype)
 		if s.comp != "" {
 			h.Set("Content-Encoding", s.comp)
 		}
 	}
 	h.Set("Accept-Encoding", "gzip")
-	return method, u, nil
 }
 
 func (connectUnaryProtocol) head(s *clientStream, resp *http.Response, ct string) {

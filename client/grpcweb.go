@@ -34,10 +34,15 @@ func (*grpcWeb) framed() bool { return true }
 
 func (*grpcWeb) allowsGET() bool { return false }
 
-func (p *grpcWeb) request(s *clientStream, h http.Header, u string, timeout time.Duration) (string, string, io.Reader) {
-	var body io.Reader
+func (p *grpcWeb) target(s *clientStream, u string) (string, string, io.Reader) {
 	if p.text {
-		body = bytes.NewReader(wire.AppendText(nil, s.body))
+		return http.MethodPost, u, bytes.NewReader(wire.AppendText(nil, s.body))
+	}
+	return http.MethodPost, u, nil
+}
+
+func (p *grpcWeb) header(s *clientStream, h http.Header, _ string, timeout time.Duration) {
+	if p.text {
 		h.Set("Accept", "application/grpc-web-text")
 	}
 	h.Set("Content-Type", p.contentType()+"+"+s.subtype)
@@ -50,7 +55,6 @@ func (p *grpcWeb) request(s *clientStream, h http.Header, u string, timeout time
 	if timeout > 0 {
 		h.Set("Grpc-Timeout", wire.FormatTimeout(timeout))
 	}
-	return http.MethodPost, u, body
 }
 
 func (p *grpcWeb) head(s *clientStream, resp *http.Response, ct string) {

@@ -37,12 +37,9 @@ func decodeValues(lk string, vs []string) []string {
 	return out
 }
 
-// requestHeader returns the headers of a request with ctx's outgoing
-// metadata, leaving out those of HTTP and of the protocols, and the
-// User-Agent.
-func requestHeader(ctx context.Context) http.Header {
-	h := make(http.Header, 8)
-	h.Set("User-Agent", userAgent)
+// addMetadata adds ctx's outgoing metadata to a request's headers h,
+// leaving out that of HTTP and of the protocols.
+func addMetadata(h http.Header, ctx context.Context) {
 	md, _ := metadata.FromOutgoingContext(ctx)
 	for k, vs := range md {
 		lk := strings.ToLower(k)
@@ -53,5 +50,4 @@ func requestHeader(ctx context.Context) http.Header {
 			h.Add(k, wire.EncodeValue(lk, v))
 		}
 	}
-	return h
 }

@@ -62,12 +62,14 @@ type wireFormat interface {
 	// allowsGET reports whether calls without side effects may use GET
 	// (WithConnectGET).
 	allowsGET() bool
-	// request sets h's protocol headers (content type, timeout when
-	// timeout > 0, compression) and returns the HTTP method and the URL,
-	// u or u with a query. body is the request body when the protocol
-	// encodes s.body (text mode); nil when s.body goes out as it is, or,
-	// for GET, not at all.
-	request(s *clientStream, h http.Header, u string, timeout time.Duration) (method, url string, body io.Reader)
+	// target returns the request's HTTP method and URL, u or u with a
+	// query. body is the request body when the protocol encodes s.body
+	// (text mode); nil when s.body goes out as it is, or, for GET, not at
+	// all.
+	target(s *clientStream, u string) (method, url string, body io.Reader)
+	// header sets the protocol's request headers in h: content type,
+	// timeout (when timeout > 0), compression. method is target's.
+	header(s *clientStream, h http.Header, method string, timeout time.Duration)
 	// head reads the head of a response that the function (not Lambda)
 	// produced, ct being its content type in lower case: it ends the call
 	// (s.finish, s.fail) or readies s.frames, s.respComp and, for a

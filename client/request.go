@@ -53,14 +53,13 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 func (s *clientStream) request() (*http.Request, error) {
-	h := requestHeader(s.ctx)
 	var timeout time.Duration
 	if deadline, ok := s.ctx.Deadline(); ok {
 		if timeout = time.Until(deadline); timeout <= 0 {
 			return nil, context.DeadlineExceeded
 		}
 	}
-	method, u, body := s.format.request(s, h, s.c.base+s.method, timeout)
+	method, u, body := s.format.target(s, s.c.base+s.method)
 	lend := false
 	if body == nil && method == http.MethodPost {
 		body, lend = bytes.NewReader(s.body), true
@@ -83,8 +82,11 @@ func (s *clientStream) request() (*http.Request, error) {
 		}
 		s.body, s.bodyOwned = nil, false
 	}
-	for k, vs := range h {
-		req.Header[k] = vs
-	}
+	// The transport's map, written in place: a map of our own, handed to
+	// the protocol, would cost two allocations more per call.
+	h := req.Header
+	h.Set("User-Agent", userAgent)
+	addMetadata(h, s.ctx)
+	s.format.header(s, h, method, timeout)
 	return req, nil
 }

@@ -25,7 +25,8 @@ const userAgent = "lambdagrpc-go-client"
 
 // clientStream is one call: the request is built from SendMsg, sent in one
 // HTTP request when the stream half-closes, and the response read as it
-// arrives.
+// arrives. One is allocated per call: its bools sit together, not each
+// padded to a word, which keeps it in a smaller size class.
 type clientStream struct {
 	c       *Conn
 	format  wireFormat // the protocol's, for this kind of call
@@ -43,10 +44,10 @@ type clientStream struct {
 	peerP   []*peer.Peer
 
 	body      []byte // the framed request (Connect unary: the bare message)
-	bodyOwned bool   // body is the stream's own, to recycle when done
 	shared    *sharedBody
-	recycle   bool // response frames go back to the pool once decoded
 	messages  int
+	bodyOwned bool // body is the stream's own, to recycle when done
+	recycle   bool // response frames go back to the pool once decoded
 
 	sendOnce     sync.Once
 	closed       atomic.Bool   // half-closed: no more SendMsg
@@ -56,11 +57,11 @@ type clientStream struct {
 	trailer      metadata.MD
 	frames       *wire.Reader
 	respComp     string
-	unaryMsg     []byte // a Connect unary response body
-	frameSeen    bool
+	unaryMsg     []byte      // a Connect unary response body
 	headerStatus http.Header // a gRPC-Web trailers-only status
-	unaryOK      bool
 	received     int
+	frameSeen    bool
+	unaryOK      bool
 	err          error // the call's final error; io.EOF for success
 	peer         peer.Peer
 }
