@@ -67,19 +67,24 @@ func (connectStreaming) endFlag() byte { return wire.FlagConnectEndStream }
 
 func (connectStreaming) endName() string { return "a Connect end-of-stream message" }
 
-// end reads a Connect end-of-stream message.
-func (connectStreaming) end(payload []byte) (*status.Status, http.Header, bool, error) {
+func (connectStreaming) end(s *clientStream, payload []byte) {
+	s.finish(endStream(payload))
+}
+
+// endStream reads a Connect end-of-stream message; fromServer is false
+// when the status is the client's own, describing a malformed message.
+func endStream(payload []byte) (st *status.Status, trailer http.Header, fromServer bool) {
 	var es wire.EndStream
 	if err := json.Unmarshal(payload, &es); err != nil {
-		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil, false, nil
+		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil, false
 	}
 	h := http.Header(es.Metadata)
 	if es.Error == nil {
-		return status.New(codes.OK, ""), h, true, nil
+		return status.New(codes.OK, ""), h, true
 	}
 	st, err := es.Error.Status()
 	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h, false, nil
+		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h, false
 	}
-	return st, h, true, nil
+	return st, h, true
 }

@@ -90,10 +90,11 @@ func (*grpcWeb) endFlag() byte { return wire.FlagWebTrailer }
 
 func (*grpcWeb) endName() string { return "gRPC-Web trailers" }
 
-func (*grpcWeb) end(payload []byte) (*status.Status, http.Header, bool, error) {
+func (*grpcWeb) end(s *clientStream, payload []byte) {
 	h, err := wire.ParseTrailerBlock(payload)
 	if err != nil {
-		return nil, nil, false, status.Errorf(codes.Internal, "malformed gRPC-Web trailers: %v", err)
+		s.fail(status.Errorf(codes.Internal, "malformed gRPC-Web trailers: %v", err))
+		return
 	}
 	st, ok, serr := wire.StatusFromHeader(h)
 	if !ok {
@@ -101,5 +102,5 @@ func (*grpcWeb) end(payload []byte) (*status.Status, http.Header, bool, error) {
 	} else if serr != nil {
 		st = status.New(codes.Internal, serr.Error())
 	}
-	return st, h, ok && serr == nil, nil
+	s.finish(st, h, ok && serr == nil)
 }

@@ -4,8 +4,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"google.golang.org/grpc/status"
 )
 
 // Protocol is the wire protocol a Conn speaks.
@@ -23,9 +21,9 @@ const (
 
 // protocols maps each Protocol to its name and its wire formats: that of
 // its unary calls and that of its streams. It is the only place that
-// tells the protocols apart; each wire format is one file (grpcweb.go,
-// connectunary.go, connectstream.go), and the rest of the package calls a
-// stream's through the wireFormat interface.
+// tells the protocols apart: each wire format is one file (grpcweb.go,
+// connectunary.go, connectstream.go), and the rest of the package reaches
+// them only through a stream's wireFormat.
 var protocols = [...]struct {
 	name          string
 	unary, stream wireFormat
@@ -80,9 +78,7 @@ type wireFormat interface {
 	endFlag() byte
 	// endName names that frame, for a stream that ends without it.
 	endName() string
-	// end reads that frame's payload (decompressed): the call's status
-	// and trailers, with fromServer false when the status is the client's
-	// own, describing a malformed frame; err when the frame is unreadable
-	// and the call fails without trailers.
-	end(payload []byte) (st *status.Status, trailer http.Header, fromServer bool, err error)
+	// end reads that frame's payload (decompressed) and ends the call
+	// with its status and trailers (s.finish), or fails it (s.fail).
+	end(s *clientStream, payload []byte)
 }

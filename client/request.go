@@ -45,6 +45,8 @@ func (s *clientStream) send() {
 	s.head(resp)
 }
 
+// ctxErr returns ctx's error once it has ended, else err: the reason a
+// request failed.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -52,6 +54,8 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// request builds the call's HTTP request: the protocol's method, URL,
+// body and headers, and the caller's metadata.
 func (s *clientStream) request() (*http.Request, error) {
 	var timeout time.Duration
 	if deadline, ok := s.ctx.Deadline(); ok {
@@ -82,8 +86,8 @@ func (s *clientStream) request() (*http.Request, error) {
 		}
 		s.body, s.bodyOwned = nil, false
 	}
-	// The transport's map, written in place: a map of our own, handed to
-	// the protocol, would cost two allocations more per call.
+	// The request's own header map, written in place: a map of ours,
+	// handed to the protocol, would escape, two allocations more per call.
 	h := req.Header
 	h.Set("User-Agent", userAgent)
 	addMetadata(h, s.ctx)

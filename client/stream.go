@@ -275,12 +275,7 @@ func (s *clientStream) RecvMsg(m any) error {
 		}
 		switch {
 		case final:
-			st, trailer, fromServer, err := s.format.end(payload)
-			if err != nil {
-				s.fail(err)
-				break
-			}
-			s.finish(st, trailer, fromServer)
+			s.format.end(s, payload)
 			s.recycleFrame(frame)
 		default:
 			if s.received > 0 && !s.desc.ServerStreams {
