@@ -32,6 +32,9 @@ type Conn struct {
 	unary      []grpc.UnaryClientInterceptor
 	stream     []grpc.StreamClientInterceptor
 
+	// The protocol's wire formats: for unary calls and for streams.
+	unaryFormat, streamFormat wireFormat
+
 	hcBy    string  // the option that set hc, to report a second one
 	optErrs []error // configuration errors, reported by New
 }
@@ -57,7 +60,8 @@ func New(target string, opts ...Option) (*Conn, error) {
 			o.apply(c)
 		}
 	}
-	if c.protocol < GRPCWeb || c.protocol > Connect {
+	unary, stream, ok := c.protocol.wireFormats()
+	if !ok {
 		c.optErr(fmt.Errorf("client: WithProtocol(%d): unknown protocol; use client.GRPCWeb, client.GRPCWebText or client.Connect", c.protocol))
 	}
 	if codecFor(c.codec) == nil {
@@ -69,13 +73,14 @@ func New(target string, opts ...Option) (*Conn, error) {
 	if c.compressor != "" && encoding.GetCompressor(c.compressor) == nil {
 		c.optErr(fmt.Errorf("client: WithCompression(%q): no compressor of that name is registered (import its package, such as google.golang.org/grpc/encoding/gzip)", c.compressor))
 	}
-	if c.useGET && c.protocol != Connect {
+	if c.useGET && (!ok || !unary.allowsGET()) {
 		c.optErr(fmt.Errorf("client: WithConnectGET needs WithProtocol(client.Connect); with %s it would do nothing", c.protocol))
 	}
 	if err := errors.Join(c.optErrs...); err != nil {
 		return nil, err
 	}
 	c.optErrs = nil
+	c.unaryFormat, c.streamFormat = unary, stream
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: defaultTransport()}
 	}

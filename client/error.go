@@ -1,11 +1,17 @@
 package client
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
 // MessageTooLargeError is the error of a call whose response message
@@ -111,10 +117,94 @@ func IsWireError(err error) bool {
 // client's own errors, which are plain status errors.
 type wireError struct{ st *status.Status }
 
+// GRPCStatus returns the status the server sent.
 func (e *wireError) GRPCStatus() *status.Status { return e.st }
 
+// Error returns the status's text.
 func (e *wireError) Error() string { return e.st.Err().Error() }
 
 // Is compares as the status's own error does, so errors.Is against a
 // status error keeps working.
 func (e *wireError) Is(target error) bool { return errors.Is(e.st.Err(), target) }
+
+// lambdaAnswered reports whether Lambda itself produced resp, rather than
+// the function: a front door's error (X-Amzn-Errortype on a failure
+// status) or a function error reported by the Invoke API
+// (X-Amz-Function-Error, whatever the status). The headers are looked up
+// by their canonical keys, so the common answer costs two map lookups.
+func lambdaAnswered(resp *http.Response) bool {
+	if len(resp.Header["X-Amz-Function-Error"]) > 0 {
+		return true
+	}
+	return resp.StatusCode != http.StatusOK && len(resp.Header["X-Amzn-Errortype"]) > 0
+}
+
+// httpError explains an HTTP answer that carries no gRPC status, naming
+// Lambda when one of its front doors produced it.
+func httpError(resp *http.Response) error {
+	code := wire.CodeFromHTTP(resp.StatusCode)
+	errType := resp.Header.Get("X-Amzn-Errortype")
+	funcErr := resp.Header.Get("X-Amz-Function-Error")
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
+		var detail string
+		switch {
+		case funcErr != "":
+			code = codes.Unavailable
+			detail = "the function failed; see its logs"
+			if errType == "" {
+				errType = funcErr
+			}
+		case resp.StatusCode == http.StatusTooManyRequests:
+			code = codes.ResourceExhausted
+			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
+		case resp.StatusCode == http.StatusRequestEntityTooLarge:
+			code = codes.ResourceExhausted
+			switch {
+			case strings.Contains(errType, "Request"):
+				detail = "the request exceeded Lambda's invocation payload limit (6 MB of event, in which a binary body grows by a third as base64); send less"
+			case strings.Contains(errType, "Response"):
+				detail = "the response exceeded Lambda's buffered payload limit (6,291,556 bytes); send less, or run the function in RESPONSE_STREAM mode behind a streaming Function URL"
+			default:
+				detail = "the request or response exceeded Lambda's payload limit"
+			}
+		case resp.StatusCode == http.StatusBadGateway:
+			code = codes.Unavailable
+			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
+		case resp.StatusCode == http.StatusForbidden:
+			code = codes.PermissionDenied
+			detail = "Lambda refused the call (auth type or resource policy)"
+		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
+			code = codes.NotFound
+			detail = "no such function, version or alias"
+		default:
+			detail = http.StatusText(resp.StatusCode)
+		}
+		msg := lambdaMessage(b)
+		if msg == "" && errType == "" {
+			msg = strings.TrimSpace(string(b))
+		}
+		return &HTTPError{StatusCode: resp.StatusCode, LambdaType: errType, code: code, lambda: true,
+			Summary: fmt.Sprintf("Lambda answered HTTP %d: %s", resp.StatusCode, detail), Detail: msg}
+	}
+	return &HTTPError{StatusCode: resp.StatusCode, code: code,
+		Summary: fmt.Sprintf("HTTP %d %s without a gRPC status", resp.StatusCode, http.StatusText(resp.StatusCode)),
+		Detail:  strings.TrimSpace(string(b))}
+}
+
+// lambdaMessage is the message of one of Lambda's JSON error bodies:
+// {"Message"} from a Function URL, {"message"} from API Gateway,
+// {"errorMessage"} from the Invoke API.
+func lambdaMessage(body []byte) string {
+	var e struct {
+		Message      string `json:"message"` // matches "Message" too
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return e.Message
+}

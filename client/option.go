@@ -10,32 +10,6 @@ import (
 	_ "google.golang.org/protobuf/types/descriptorpb"
 )
 
-// Protocol is the wire protocol a Conn speaks.
-type Protocol int
-
-const (
-	// GRPCWeb is binary gRPC-Web (application/grpc-web+proto), the default.
-	GRPCWeb Protocol = iota
-	// GRPCWebText is base64 gRPC-Web (application/grpc-web-text).
-	GRPCWebText
-	// Connect is the Connect protocol: unary calls as plain HTTP, streams
-	// with enveloped messages.
-	Connect
-)
-
-// String returns the protocol's name, as errors and logs print it.
-func (p Protocol) String() string {
-	switch p {
-	case GRPCWeb:
-		return "gRPC-Web"
-	case GRPCWebText:
-		return "gRPC-Web text"
-	case Connect:
-		return "Connect"
-	}
-	return "unknown"
-}
-
 // Option configures a Conn.
 type Option interface{ apply(*Conn) }
 

@@ -132,6 +132,7 @@ type bodyReader struct {
 	err    error // what reads of a closed reader return; nil: errReadAfterClose
 }
 
+// Read reads the body; it fails once the reader is closed.
 func (r *bodyReader) Read(p []byte) (int, error) {
 	r.sb.mu.Lock()
 	defer r.sb.mu.Unlock()
@@ -149,6 +150,7 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Close releases the reader's hold on the body's bytes.
 func (r *bodyReader) Close() error {
 	r.sb.mu.Lock()
 	defer r.sb.mu.Unlock()

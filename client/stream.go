@@ -1,27 +1,16 @@
 package client
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"math"
-	"net"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -34,47 +23,18 @@ import (
 // User-Agent.
 const userAgent = "lambdagrpc-go-client"
 
-type codec interface {
-	Marshal(v any) ([]byte, error)
-	Unmarshal(data []byte, v any) error
-}
-
-type codecV2 struct{ c encoding.CodecV2 }
-
-func (c codecV2) Marshal(v any) ([]byte, error) {
-	b, err := c.c.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	out := b.Materialize()
-	b.Free() // back to grpc-go's buffer pool
-	return out, nil
-}
-
-func (c codecV2) Unmarshal(data []byte, v any) error {
-	return c.c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, v)
-}
-
-func codecFor(name string) codec {
-	if c := encoding.GetCodecV2(name); c != nil {
-		return codecV2{c}
-	}
-	if c := encoding.GetCodec(name); c != nil {
-		return c
-	}
-	return nil
-}
-
 // clientStream is one call: the request is built from SendMsg, sent in one
 // HTTP request when the stream half-closes, and the response read as it
-// arrives.
+// arrives. One is allocated per call: its bools sit together, not each
+// padded to a word, which keeps it in a smaller size class.
 type clientStream struct {
 	c       *Conn
+	format  wireFormat // the protocol's, for this kind of call
 	ctx     context.Context
 	cancel  context.CancelFunc
 	desc    *grpc.StreamDesc
 	method  string
-	unary   bool // neither side streams: Connect sends it as a plain request
+	unary   bool // neither side streams
 	codec   codec
 	subtype string
 	comp    string
@@ -84,10 +44,10 @@ type clientStream struct {
 	peerP   []*peer.Peer
 
 	body      []byte // the framed request (Connect unary: the bare message)
-	bodyOwned bool   // body is the stream's own, to recycle when done
 	shared    *sharedBody
-	recycle   bool // response frames go back to the pool once decoded
 	messages  int
+	bodyOwned bool // body is the stream's own, to recycle when done
+	recycle   bool // response frames go back to the pool once decoded
 
 	sendOnce     sync.Once
 	closed       atomic.Bool   // half-closed: no more SendMsg
@@ -97,11 +57,11 @@ type clientStream struct {
 	trailer      metadata.MD
 	frames       *wire.Reader
 	respComp     string
-	unaryMsg     []byte // a Connect unary response body
-	frameSeen    bool
+	unaryMsg     []byte      // a Connect unary response body
 	headerStatus http.Header // a gRPC-Web trailers-only status
-	unaryOK      bool
 	received     int
+	frameSeen    bool
+	unaryOK      bool
 	err          error // the call's final error; io.EOF for success
 	peer         peer.Peer
 }
@@ -113,6 +73,10 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 		unary:   !desc.ClientStreams && !desc.ServerStreams,
 		subtype: c.codec, comp: c.compressor, maxRecv: c.maxRecv,
 		sentCh: make(chan struct{}),
+	}
+	s.format = c.streamFormat
+	if s.unary {
+		s.format = c.unaryFormat
 	}
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -146,8 +110,11 @@ func (c *Conn) newStream(ctx context.Context, desc *grpc.StreamDesc, method stri
 	return s
 }
 
+// Context returns the call's context, canceled when the call ends.
 func (s *clientStream) Context() context.Context { return s.ctx }
 
+// SendMsg adds a request message to the request body, which goes out
+// when the stream half-closes.
 func (s *clientStream) SendMsg(m any) error {
 	if s.closed.Load() {
 		return io.EOF // the stream is half-closed: grpc-go's answer too
@@ -158,7 +125,7 @@ func (s *clientStream) SendMsg(m any) error {
 	if !s.desc.ClientStreams && s.messages > 0 {
 		return status.Error(codes.Internal, "this method takes one request message")
 	}
-	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && (!s.unary || s.c.protocol != Connect) {
+	if pm, ok := m.(proto.Message); ok && s.subtype == "proto" && s.comp == "" && s.format.framed() {
 		// The common case: marshal straight into the request body, after a
 		// frame header whose length is filled in once it is known.
 		size := proto.Size(pm)
@@ -188,7 +155,7 @@ func (s *clientStream) SendMsg(m any) error {
 		compressed = true
 	}
 	s.messages++
-	if s.unary && s.c.protocol == Connect {
+	if !s.format.framed() {
 		s.body, s.bodyOwned = b, false // the codec's: it may keep it
 		return nil
 	}
@@ -201,33 +168,6 @@ func (s *clientStream) SendMsg(m any) error {
 	}
 	s.body = wire.AppendFrame(s.body, flags, b)
 	return nil
-}
-
-func compress(name string, b []byte) ([]byte, error) {
-	comp := encoding.GetCompressor(name)
-	if comp == nil {
-		return nil, status.Errorf(codes.Internal, "no compressor named %q is registered", name)
-	}
-	out, err := wire.Compress(comp, b)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "compressing: %v", err)
-	}
-	return out, nil
-}
-
-func decompress(name string, b []byte, max int) ([]byte, error) {
-	comp := encoding.GetCompressor(name)
-	if comp == nil {
-		return nil, status.Errorf(codes.Internal, "the server used compression %q, which is not registered", name)
-	}
-	out, tooLarge, err := wire.Decompress(comp, b, max)
-	switch {
-	case err != nil:
-		return nil, status.Errorf(codes.Internal, "decompressing the response: %v", err)
-	case tooLarge:
-		return nil, &MessageTooLargeError{Size: -1, Limit: max}
-	}
-	return out, nil
 }
 
 // CloseSend half-closes the stream: the request goes out now, and
@@ -244,6 +184,8 @@ func (s *clientStream) start() {
 	})
 }
 
+// Header sends the request, if it has not gone yet, and returns the
+// response's header metadata once it is in.
 func (s *clientStream) Header() (metadata.MD, error) {
 	s.start()
 	<-s.sentCh
@@ -253,141 +195,9 @@ func (s *clientStream) Header() (metadata.MD, error) {
 	return s.header, nil
 }
 
+// Trailer returns the trailer metadata, once RecvMsg has returned an
+// error or io.EOF.
 func (s *clientStream) Trailer() metadata.MD { return s.trailer }
-
-// send issues the HTTP request and reads the response head.
-func (s *clientStream) send() {
-	defer close(s.sentCh)
-	if s.codec == nil {
-		s.fail(status.Errorf(codes.Internal, "no codec registered for content subtype %q", s.subtype))
-		return
-	}
-	if s.unary && s.messages != 1 {
-		s.fail(status.Errorf(codes.Internal, "a unary call sends one request message, not %d", s.messages))
-		return
-	}
-	req, err := s.request()
-	if err != nil {
-		s.fail(statusError(err))
-		return
-	}
-	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		s.peer = peer.Peer{Addr: info.Conn.RemoteAddr(), LocalAddr: info.Conn.LocalAddr()}
-	}}
-	req = req.WithContext(httptrace.WithClientTrace(s.ctx, trace))
-	resp, err := s.c.hc.Do(req)
-	if err != nil {
-		s.fail(statusError(ctxErr(s.ctx, err)))
-		return
-	}
-	s.resp = resp
-	for _, p := range s.peerP {
-		*p = s.peer
-	}
-	s.head(resp)
-}
-
-func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-func (s *clientStream) request() (*http.Request, error) {
-	u := s.c.base + s.method
-	method := http.MethodPost
-	var body io.Reader = bytes.NewReader(s.body)
-	h := make(http.Header, 8)
-	h.Set("User-Agent", userAgent)
-	md, _ := metadata.FromOutgoingContext(s.ctx)
-	for k, vs := range md {
-		lk := strings.ToLower(k)
-		if wire.IsHopHeader(lk) || wire.IsProtocolHeader(lk) {
-			continue
-		}
-		for _, v := range vs {
-			h.Add(k, wire.EncodeValue(lk, v))
-		}
-	}
-	deadline, hasDeadline := s.ctx.Deadline()
-	var left time.Duration
-	if hasDeadline {
-		if left = time.Until(deadline); left <= 0 {
-			return nil, context.DeadlineExceeded
-		}
-	}
-	switch s.c.protocol {
-	case GRPCWeb, GRPCWebText:
-		ct := "application/grpc-web+" + s.subtype
-		if s.c.protocol == GRPCWebText {
-			ct = "application/grpc-web-text+" + s.subtype
-			body = strings.NewReader(base64.StdEncoding.EncodeToString(s.body))
-			h.Set("Accept", "application/grpc-web-text")
-		}
-		h.Set("Content-Type", ct)
-		h.Set("X-Grpc-Web", "1")
-		h.Set("X-User-Agent", userAgent)
-		h.Set("Grpc-Accept-Encoding", "gzip")
-		if s.comp != "" {
-			h.Set("Grpc-Encoding", s.comp)
-		}
-		if hasDeadline {
-			h.Set("Grpc-Timeout", wire.FormatTimeout(left))
-		}
-	case Connect:
-		h.Set("Connect-Protocol-Version", "1")
-		if hasDeadline {
-			h.Set("Connect-Timeout-Ms", wire.FormatConnectTimeout(left))
-		}
-		if s.unary {
-			if s.c.useGET && wire.MethodIdempotency(s.method) == wire.NoSideEffects {
-				// The order the Connect spec recommends, so caches see one key.
-				q := "connect=v1&base64=1"
-				if s.comp != "" {
-					q += "&compression=" + url.QueryEscape(s.comp)
-				}
-				q += "&encoding=" + url.QueryEscape(s.subtype) + "&message=" + base64.RawURLEncoding.EncodeToString(s.body)
-				u += "?" + q
-				method, body = http.MethodGet, nil
-			} else {
-				h.Set("Content-Type", "application/"+s.subtype)
-				if s.comp != "" {
-					h.Set("Content-Encoding", s.comp)
-				}
-			}
-			h.Set("Accept-Encoding", "gzip")
-		} else {
-			h.Set("Content-Type", "application/connect+"+s.subtype)
-			h.Set("Connect-Accept-Encoding", "gzip")
-			if s.comp != "" {
-				h.Set("Connect-Content-Encoding", s.comp)
-			}
-		}
-	}
-	req, err := http.NewRequestWithContext(s.ctx, method, u, body)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "building the request: %v", err)
-	}
-	if s.bodyOwned && class(cap(s.body)) >= 0 { // small buffers are not worth recycling
-		if method == http.MethodPost && s.c.protocol != GRPCWebText {
-			// The body goes out as it is: lend the transport the stream's
-			// buffer, which is recycled once both are done with it.
-			sb := newSharedBody(s.body)
-			s.shared = sb
-			req.Body = sb.open()
-			req.GetBody = func() (io.ReadCloser, error) { return sb.open(), nil }
-		} else {
-			// Encoded into the URL or as text: the buffer is free now.
-			putBuf(s.body)
-		}
-		s.body, s.bodyOwned = nil, false
-	}
-	for k, vs := range h {
-		req.Header[k] = vs
-	}
-	return req, nil
-}
 
 // fail ends the call with err.
 func (s *clientStream) fail(err error) {
@@ -395,265 +205,6 @@ func (s *clientStream) fail(err error) {
 		s.err = err
 	}
 	s.cancel()
-}
-
-// head reads the response status line and headers.
-func (s *clientStream) head(resp *http.Response) {
-	s.header = headerMD(resp.Header)
-	for _, p := range s.headerP {
-		*p = s.header
-	}
-	if lambdaAnswered(resp) {
-		// Lambda's own answer (a front door's or the Invoke API's), whose
-		// JSON body must not be mistaken for a Connect error.
-		s.fail(httpError(resp))
-		resp.Body.Close()
-		return
-	}
-	ct := strings.ToLower(resp.Header.Get("Content-Type"))
-	if s.c.protocol == Connect && s.unary {
-		s.connectUnaryHead(resp, ct)
-		return
-	}
-	if resp.StatusCode != http.StatusOK {
-		// gRPC-Web may put the status in the headers of a trailers-only
-		// answer; otherwise the HTTP status says what went wrong.
-		if st, ok, serr := wire.StatusFromHeader(resp.Header); ok && s.c.protocol != Connect {
-			s.finish(st, resp.Header, serr == nil)
-		} else if s.c.protocol == Connect && strings.HasPrefix(ct, "application/json") {
-			st, fromServer := connectErrorStatus(resp)
-			s.finish(st, nil, fromServer)
-		} else {
-			s.fail(httpError(resp))
-		}
-		resp.Body.Close()
-		return
-	}
-	want := "application/grpc-web"
-	switch s.c.protocol {
-	case GRPCWebText:
-		want = "application/grpc-web-text"
-	case Connect:
-		want = "application/connect+"
-	}
-	if !strings.HasPrefix(ct, want) {
-		s.fail(status.Errorf(contentTypeCode(ct, want), "the server answered with content type %q, not %s: is the URL a gRPC-Web or Connect server?", ct, want))
-		resp.Body.Close()
-		return
-	}
-	var r io.Reader = resp.Body
-	length := resp.ContentLength
-	if s.c.protocol == GRPCWebText {
-		r = wire.NewTextReader(resp.Body)
-		length = wire.DecodedTextLen(length)
-	}
-	// The server is the one the caller chose: its frame lengths are trusted,
-	// up to the default receive limit. A larger limit (the bridge's is
-	// Lambda's 200 MiB streaming cap) grows longer frames' buffers as their
-	// bytes arrive, so a lying length prefix costs no more than that.
-	s.frames = wire.NewReader(r, max(s.maxRecv, 0)+64<<10).WithLength(length).TrustLengthsUpTo(defaultMaxRecv + 64<<10)
-	if s.recycle {
-		s.frames.AllocWith(getBuf)
-	}
-	if s.c.protocol == Connect {
-		s.respComp = resp.Header.Get("Connect-Content-Encoding")
-	} else {
-		s.respComp = resp.Header.Get("Grpc-Encoding")
-		if _, ok, _ := wire.StatusFromHeader(resp.Header); ok {
-			// A trailers-only answer: the status is in the headers, unless a
-			// body follows after all, whose trailers then win.
-			s.headerStatus = resp.Header
-		}
-	}
-}
-
-func (s *clientStream) connectUnaryHead(resp *http.Response, ct string) {
-	defer resp.Body.Close()
-	trailer := make(http.Header)
-	for k, vs := range resp.Header {
-		if t, ok := strings.CutPrefix(k, "Trailer-"); ok {
-			trailer[t] = vs
-		}
-	}
-	if resp.StatusCode != http.StatusOK {
-		if strings.HasPrefix(ct, "application/json") {
-			st, fromServer := connectErrorStatus(resp)
-			s.finish(st, trailer, fromServer)
-		} else {
-			s.fail(httpError(resp))
-		}
-		return
-	}
-	if !strings.HasPrefix(ct, "application/"+s.subtype) {
-		s.fail(status.Errorf(contentTypeCode(ct, "application/"), "the server answered with content type %q, not application/%s", ct, s.subtype))
-		return
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(s.maxRecv)+1))
-	if err != nil {
-		s.fail(statusError(ctxErr(s.ctx, err)))
-		return
-	}
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		if b, err = decompress(enc, b, s.maxRecv); err != nil {
-			s.fail(err)
-			return
-		}
-	}
-	if len(b) > s.maxRecv {
-		size := len(b) // the limit+1 bytes read
-		if resp.ContentLength > int64(size) && resp.Header.Get("Content-Encoding") == "" {
-			size = int(min(resp.ContentLength, math.MaxInt))
-		}
-		s.fail(&MessageTooLargeError{Size: size, Limit: s.maxRecv})
-		return
-	}
-	s.unaryMsg, s.unaryOK = b, true
-	s.finish(status.New(codes.OK, ""), trailer, true)
-}
-
-// contentTypeCode is the code for an answer of the wrong content type: a
-// server of the protocol that chose another codec has a bug (INTERNAL);
-// anything else is not a server of the protocol at all (UNKNOWN).
-func contentTypeCode(ct, protocolPrefix string) codes.Code {
-	if strings.HasPrefix(ct, protocolPrefix) {
-		return codes.Internal
-	}
-	return codes.Unknown
-}
-
-// connectErrorStatus reads a Connect error body; fromServer is false when
-// the status is the client's own, describing a body it could not read.
-func connectErrorStatus(resp *http.Response) (st *status.Status, fromServer bool) {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		var err error
-		if b, err = decompress(enc, b, 1<<20); err != nil {
-			return status.Convert(err), false
-		}
-	}
-	fromHTTP := wire.CodeFromHTTP(resp.StatusCode)
-	var ce wire.ConnectError
-	if err := json.Unmarshal(b, &ce); err != nil {
-		return status.New(fromHTTP, fmt.Sprintf("HTTP %d with an unreadable Connect error body", resp.StatusCode)), false
-	}
-	if _, ok := wire.ParseConnectCode(ce.Code); !ok {
-		// A missing or unknown code: the HTTP status is the better guide.
-		ce.Code = wire.ConnectCodeName(fromHTTP)
-	}
-	st, err := ce.Status()
-	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), false
-	}
-	return st, true
-}
-
-// lambdaAnswered reports whether Lambda itself produced resp, rather than
-// the function: a front door's error (X-Amzn-Errortype on a failure
-// status) or a function error reported by the Invoke API
-// (X-Amz-Function-Error, whatever the status). The headers are looked up
-// by their canonical keys, so the common answer costs two map lookups.
-func lambdaAnswered(resp *http.Response) bool {
-	if len(resp.Header["X-Amz-Function-Error"]) > 0 {
-		return true
-	}
-	return resp.StatusCode != http.StatusOK && len(resp.Header["X-Amzn-Errortype"]) > 0
-}
-
-// httpError explains an HTTP answer that carries no gRPC status, naming
-// Lambda when one of its front doors produced it.
-func httpError(resp *http.Response) error {
-	code := wire.CodeFromHTTP(resp.StatusCode)
-	errType := resp.Header.Get("X-Amzn-Errortype")
-	funcErr := resp.Header.Get("X-Amz-Function-Error")
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if errType != "" || funcErr != "" || resp.Header.Get("X-Amzn-Requestid") != "" {
-		var detail string
-		switch {
-		case funcErr != "":
-			code = codes.Unavailable
-			detail = "the function failed; see its logs"
-			if errType == "" {
-				errType = funcErr
-			}
-		case resp.StatusCode == http.StatusTooManyRequests:
-			code = codes.ResourceExhausted
-			detail = "Lambda throttled the call (its concurrency is exhausted); retry later"
-		case resp.StatusCode == http.StatusRequestEntityTooLarge:
-			code = codes.ResourceExhausted
-			switch {
-			case strings.Contains(errType, "Request"):
-				detail = "the request exceeded Lambda's invocation payload limit (6 MB of event, in which a binary body grows by a third as base64); send less"
-			case strings.Contains(errType, "Response"):
-				detail = "the response exceeded Lambda's buffered payload limit (6,291,556 bytes); send less, or run the function in RESPONSE_STREAM mode behind a streaming Function URL"
-			default:
-				detail = "the request or response exceeded Lambda's payload limit"
-			}
-		case resp.StatusCode == http.StatusBadGateway:
-			code = codes.Unavailable
-			detail = "the function failed, timed out or answered something Lambda could not use; see its logs"
-		case resp.StatusCode == http.StatusForbidden:
-			code = codes.PermissionDenied
-			detail = "Lambda refused the call (auth type or resource policy)"
-		case resp.StatusCode == http.StatusNotFound && errType == "ResourceNotFoundException":
-			code = codes.NotFound
-			detail = "no such function, version or alias"
-		default:
-			detail = http.StatusText(resp.StatusCode)
-		}
-		msg := lambdaMessage(b)
-		if msg == "" && errType == "" {
-			msg = strings.TrimSpace(string(b))
-		}
-		return &HTTPError{StatusCode: resp.StatusCode, LambdaType: errType, code: code, lambda: true,
-			Summary: fmt.Sprintf("Lambda answered HTTP %d: %s", resp.StatusCode, detail), Detail: msg}
-	}
-	return &HTTPError{StatusCode: resp.StatusCode, code: code,
-		Summary: fmt.Sprintf("HTTP %d %s without a gRPC status", resp.StatusCode, http.StatusText(resp.StatusCode)),
-		Detail:  strings.TrimSpace(string(b))}
-}
-
-// lambdaMessage is the message of one of Lambda's JSON error bodies:
-// {"Message"} from a Function URL, {"message"} from API Gateway,
-// {"errorMessage"} from the Invoke API.
-func lambdaMessage(body []byte) string {
-	var e struct {
-		Message      string `json:"message"` // matches "Message" too
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal(body, &e) != nil {
-		return ""
-	}
-	if e.ErrorMessage != "" {
-		return e.ErrorMessage
-	}
-	return e.Message
-}
-
-// headerMD converts response headers to metadata, leaving out the
-// protocols' own.
-func headerMD(h http.Header) metadata.MD {
-	md := make(metadata.MD, len(h))
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if wire.IsProtocolHeader(lk) || wire.IsHopHeader(lk) || strings.HasPrefix(lk, "trailer-") || lk == "date" {
-			continue
-		}
-		md[lk] = decodeValues(lk, vs)
-	}
-	return md
-}
-
-func decodeValues(lk string, vs []string) []string {
-	if !wire.IsBinaryKey(lk) {
-		return vs
-	}
-	out := make([]string, 0, len(vs))
-	for _, v := range wire.SplitBinary(vs) {
-		if b, err := wire.DecodeBinary(v); err == nil {
-			out = append(out, string(b))
-		}
-	}
-	return out
 }
 
 // finish records the call's status and trailers; fromServer says the
@@ -682,6 +233,8 @@ func (s *clientStream) finish(st *status.Status, trailer http.Header, fromServer
 	}
 }
 
+// RecvMsg sends the request, if it has not gone yet, and reads the next
+// response message into m; io.EOF ends a successful call.
 func (s *clientStream) RecvMsg(m any) error {
 	s.start()
 	<-s.sentCh
@@ -707,7 +260,7 @@ func (s *clientStream) RecvMsg(m any) error {
 		}
 		s.frameSeen = true
 		frame := payload // recycled once decoded, if the codec copies
-		final := (s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0) || (s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0)
+		final := flags&s.format.endFlag() != 0
 		if final && flags&wire.FlagCompressed != 0 {
 			// Trailers and end-of-stream messages may be compressed like any
 			// message.
@@ -721,22 +274,8 @@ func (s *clientStream) RecvMsg(m any) error {
 			}
 		}
 		switch {
-		case s.c.protocol != Connect && flags&wire.FlagWebTrailer != 0:
-			h, perr := wire.ParseTrailerBlock(payload)
-			if perr != nil {
-				s.fail(status.Errorf(codes.Internal, "malformed gRPC-Web trailers: %v", perr))
-				break
-			}
-			st, ok, serr := wire.StatusFromHeader(h)
-			if !ok {
-				st = status.New(codes.Internal, "the gRPC-Web trailers carry no grpc-status")
-			} else if serr != nil {
-				st = status.New(codes.Internal, serr.Error())
-			}
-			s.finish(st, h, ok && serr == nil)
-			s.recycleFrame(frame)
-		case s.c.protocol == Connect && flags&wire.FlagConnectEndStream != 0:
-			s.finish(endStream(payload))
+		case final:
+			s.format.end(s, payload)
 			s.recycleFrame(frame)
 		default:
 			if s.received > 0 && !s.desc.ServerStreams {
@@ -786,68 +325,12 @@ func (s *clientStream) RecvMsg(m any) error {
 	return s.err
 }
 
-// recycleFrame returns a decoded frame's buffer to the pool when the codec
-// keeps nothing of it.
-func (s *clientStream) recycleFrame(b []byte) {
-	if s.recycle {
-		putBuf(b)
-	}
-}
-
 // releaseBody gives up the call's hold on the request body's buffer.
 func (s *clientStream) releaseBody() {
 	if s.shared != nil {
 		s.shared.release()
 		s.shared = nil
 	}
-}
-
-// readError explains why reading frames stopped.
-func (s *clientStream) readError(err error) error {
-	if ctx := s.ctx.Err(); ctx != nil {
-		return status.FromContextError(ctx).Err()
-	}
-	var tl *wire.FrameTooLargeError
-	switch {
-	case errors.As(err, &tl):
-		return &MessageTooLargeError{Size: tl.Length, Limit: s.maxRecv}
-	case errors.Is(err, io.EOF):
-		if s.c.protocol == Connect {
-			return status.Error(codes.Internal, "the stream ended without a Connect end-of-stream message")
-		}
-		return status.Error(codes.Internal, "the stream ended without gRPC-Web trailers")
-	case errors.Is(err, wire.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
-		return status.Error(codes.Internal, "the stream was cut off in the middle of a message")
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		// Without the socket addresses (grpc.Peer has them), which a
-		// bridge would otherwise hand its callers.
-		return status.Errorf(codes.Unavailable, "reading the response: %v", op.Err)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return status.Errorf(codes.Unavailable, "reading the response: %v", err)
-	}
-	return status.Errorf(codes.Internal, "reading the response: %v", err)
-}
-
-// endStream reads a Connect end-of-stream message; fromServer is false
-// when the status is the client's own, describing a malformed message.
-func endStream(payload []byte) (st *status.Status, trailer http.Header, fromServer bool) {
-	var es wire.EndStream
-	if err := json.Unmarshal(payload, &es); err != nil {
-		return status.New(codes.Internal, "malformed Connect end-of-stream message: "+err.Error()), nil, false
-	}
-	h := http.Header(es.Metadata)
-	if es.Error == nil {
-		return status.New(codes.OK, ""), h, true
-	}
-	st, err := es.Error.Status()
-	if err != nil {
-		return status.New(codes.Internal, "malformed Connect error details: "+err.Error()), h, false
-	}
-	return st, h, true
 }
 
 // finishUnary drains a unary call after its message, to learn its status
