@@ -216,7 +216,7 @@ func TestDirectMatchesServeHTTP(t *testing.T) {
 	t.Parallel()
 	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(4096), grpc.MaxSendMsgSize(8192), grpc.UnknownServiceHandler(echoMetadata)}
 	direct := startHandler(t, newTestServer(t, opts...))
-	viaHTTP := startHandler(t, newTestServer(t, opts...), lambdagrpc.ViaServeHTTP())
+	viaHTTP := startHandler(t, newTestServer(t, opts...), lambdagrpc.WithServeHTTP())
 	for _, tc := range diffCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -553,7 +553,7 @@ func TestFullDuplexHTTP1(t *testing.T) {
 	for _, viaHTTP := range []bool{false, true} {
 		var opts []lambdagrpc.Option
 		if viaHTTP {
-			opts = append(opts, lambdagrpc.ViaServeHTTP())
+			opts = append(opts, lambdagrpc.WithServeHTTP())
 		}
 		url := startHandler(t, grpc.NewServer(grpc.UnknownServiceHandler(handler), grpc.ForceServerCodecV2(rawCodec{})), opts...)
 		// Without full duplex the server holds its response until the body
@@ -678,7 +678,7 @@ func TestExpiredDeadline(t *testing.T) {
 		return handler(ctx, req)
 	})
 	small := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}}
-	for _, opts := range [][]lambdagrpc.Option{nil, {lambdagrpc.ViaServeHTTP()}} {
+	for _, opts := range [][]lambdagrpc.Option{nil, {lambdagrpc.WithServeHTTP()}} {
 		url := startHandler(t, newTestServer(t, count), opts...)
 		for _, v := range []string{"1n", "0n", "0S"} {
 			r := parseWeb(t, second(do(t, "POST", url+unaryPath, "application/grpc-web", frame(t, 0, small), map[string]string{"grpc-timeout": v})))
@@ -718,7 +718,7 @@ func TestDirectClientSupportedCompressorsLimitation(t *testing.T) {
 		if viaHTTP {
 			// grpc-go's ServeHTTP transport does not record them: an
 			// empty list, without an error.
-			opts, want = []lambdagrpc.Option{lambdagrpc.ViaServeHTTP()}, ""
+			opts, want = []lambdagrpc.Option{lambdagrpc.WithServeHTTP()}, ""
 		}
 		url := startHandler(t, grpc.NewServer(grpc.UnknownServiceHandler(handler)), opts...)
 		r := parseWeb(t, second(do(t, "POST", url+"/any.Service/Any", "application/grpc-web", frame(t, 0, &emptypb.Empty{}), map[string]string{"grpc-accept-encoding": "gzip"})))

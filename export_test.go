@@ -9,9 +9,6 @@ func init() {
 	flag.BoolVar(&forceServeHTTP, "servehttp", false, "send every call through grpc.Server.ServeHTTP instead of the direct path")
 }
 
-// ViaServeHTTP is WithServeHTTP, under the name the tests knew it by.
-func ViaServeHTTP() Option { return WithServeHTTP() }
-
 // UsesDirectPath reports whether h, from NewHandler, calls the server's
 // handlers directly.
 func UsesDirectPath(h http.Handler) bool { return h.(*handler).dispatch.Direct() }

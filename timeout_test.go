@@ -23,7 +23,7 @@ func TestLongestGRPCTimeout(t *testing.T) {
 		opts []lambdagrpc.Option
 	}{
 		{"default", nil},
-		{"ServeHTTP", []lambdagrpc.Option{lambdagrpc.ViaServeHTTP()}},
+		{"ServeHTTP", []lambdagrpc.Option{lambdagrpc.WithServeHTTP()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := startHandler(t, newTestServer(t), tc.opts...)
