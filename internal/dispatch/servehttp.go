@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -20,7 +19,7 @@ import (
 
 // viaServeHTTP runs calls through (*grpc.Server).ServeHTTP: it hands the
 // server a native gRPC request and reads the native response the server
-// writes, frame by frame, into the Conn.
+// writes into the Conn as it comes.
 type viaServeHTTP struct {
 	srv *grpc.Server
 	log *slog.Logger
@@ -77,7 +76,6 @@ type nativeWriter struct {
 	headerOut bool   // the header metadata went to c
 	httpErr   int    // a status other than 200: the server rejected the request
 	errBody   []byte // its body
-	part      []byte // a frame not yet whole
 }
 
 // Header implements http.ResponseWriter.
@@ -119,45 +117,14 @@ func (w *nativeWriter) header() {
 }
 
 // Write implements http.ResponseWriter: p is part of the native response
-// body, a sequence of length-prefixed messages.
+// body, which goes on to the Conn as it comes.
 func (w *nativeWriter) Write(p []byte) (int, error) {
 	if w.httpErr != 0 {
 		w.errBody = append(w.errBody, p...)
 		return len(p), nil
 	}
 	w.header()
-	n := len(p)
-	for len(p) > 0 {
-		if len(w.part) == 0 && len(p) >= wire.HeaderLen {
-			// A whole frame in p goes on without a copy.
-			if _, size := wire.ParseHeader(p); len(p)-wire.HeaderLen >= size {
-				if err := w.send(p[:wire.HeaderLen], p[wire.HeaderLen:wire.HeaderLen+size]); err != nil {
-					return 0, err
-				}
-				p = p[wire.HeaderLen+size:]
-				continue
-			}
-		}
-		w.part = append(w.part, p...)
-		p = nil
-		for len(w.part) >= wire.HeaderLen {
-			_, size := wire.ParseHeader(w.part)
-			if len(w.part)-wire.HeaderLen < size {
-				break
-			}
-			err := w.send(w.part[:wire.HeaderLen], w.part[wire.HeaderLen:wire.HeaderLen+size])
-			rest := copy(w.part, w.part[wire.HeaderLen+size:])
-			w.part = w.part[:rest]
-			if err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *nativeWriter) send(hdr, msg []byte) error {
-	return w.c.SendMessage(hdr, mem.BufferSlice{mem.SliceBuffer(msg)})
+	return w.c.Write(p)
 }
 
 // Flush implements http.Flusher for the server, which flushes after every

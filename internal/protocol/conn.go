@@ -307,7 +307,28 @@ func (c *Conn) SendMessage(hdr []byte, payload mem.BufferSlice) error {
 	if c.overflow {
 		return ErrResponseTooLarge
 	}
-	return c.p.send(c, hdr, payload)
+	if err := c.p.write(c, hdr); err != nil {
+		return err
+	}
+	for _, b := range payload {
+		if err := c.p.write(c, b.ReadOnlyData()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Write writes p, a piece of a native gRPC response body (length-prefixed
+// messages, cut anywhere), as SendMessage writes whole messages: for a
+// server that writes its native response itself.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.overflow {
+		return 0, ErrResponseTooLarge
+	}
+	if err := c.p.write(c, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Flush hands what was written to the client.

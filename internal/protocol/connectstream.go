@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -50,9 +49,7 @@ func (*connectStreaming) commit(c *Conn) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-func (*connectStreaming) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
-	return c.writeFrame(hdr, payload)
-}
+func (*connectStreaming) write(c *Conn, p []byte) error { return c.writeFrame(p) }
 
 func (p *connectStreaming) flush(c *Conn) {
 	p.commit(c)

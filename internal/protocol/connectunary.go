@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
@@ -122,8 +121,8 @@ func (*connectUnaryProtocol) openBody(c *Conn) *status.Status {
 // commit does nothing: the status line depends on the call's outcome.
 func (*connectUnaryProtocol) commit(*Conn) {}
 
-func (*connectUnaryProtocol) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
-	c.hold(hdr, payload)
+func (*connectUnaryProtocol) write(c *Conn, p []byte) error {
+	c.hold(p)
 	if !c.fits(c.pending) {
 		return c.tooLarge()
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -71,13 +70,13 @@ func (p *grpcWeb) commit(c *Conn) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-func (p *grpcWeb) send(c *Conn, hdr []byte, payload mem.BufferSlice) error {
+func (p *grpcWeb) write(c *Conn, b []byte) error {
 	if p.text {
 		// Base64 goes out whole at each flush.
-		c.hold(hdr, payload)
+		c.hold(b)
 		return nil
 	}
-	return c.writeFrame(hdr, payload)
+	return c.writeFrame(b)
 }
 
 func (p *grpcWeb) flush(c *Conn) {

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 )
 
@@ -42,8 +41,9 @@ type wireFormat interface {
 	// messages' encoding, and sends the headers, unless the protocol holds
 	// them until the end.
 	commit(c *Conn)
-	// send writes one message: its frame header and payload.
-	send(c *Conn, hdr []byte, payload mem.BufferSlice) error
+	// write writes p, a piece of the response's native gRPC frames: a
+	// frame header, a message's bytes, or several whole frames.
+	write(c *Conn, p []byte) error
 	// flush hands what was written to the client.
 	flush(c *Conn)
 	// end writes the status and trailers that end the response.

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
@@ -45,35 +44,19 @@ func (c *Conn) tooLarge() error {
 	return ErrResponseTooLarge
 }
 
-// writeFrame writes a frame's header and payload straight to the client,
-// sending the headers first.
-func (c *Conn) writeFrame(hdr []byte, payload mem.BufferSlice) error {
-	if !c.fits(hdr) {
+// writeFrame writes p, a piece of the response's frames, straight to the
+// client, sending the headers first.
+func (c *Conn) writeFrame(p []byte) error {
+	if !c.fits(p) {
 		return c.tooLarge()
 	}
 	c.p.commit(c)
-	if _, err := c.w.Write(hdr); err != nil {
-		return err
-	}
-	for _, buf := range payload {
-		b := buf.ReadOnlyData()
-		if !c.fits(b) {
-			return c.tooLarge()
-		}
-		if _, err := c.w.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := c.w.Write(p)
+	return err
 }
 
-// hold appends a frame to the bytes written at the next flush or the end.
-func (c *Conn) hold(hdr []byte, payload mem.BufferSlice) {
-	c.pending = append(c.pending, hdr...)
-	for _, b := range payload {
-		c.pending = append(c.pending, b.ReadOnlyData()...)
-	}
-}
+// hold keeps p for the next flush or the end.
+func (c *Conn) hold(p []byte) { c.pending = append(c.pending, p...) }
 
 // writeHeaders sets the response's header metadata and content type on
 // out, and the messages' encoding under encHeader unless that is "".
