@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -252,9 +253,12 @@ func callHint(ctx context.Context, w, stderr io.Writer, name, url string, probe 
 		fmt.Fprintf(stderr, "lambdagrpc: probing %s through gRPC reflection for a ready-made call; this cold-starts it, and its log lines up to \"probe done\" are the probe's (--probe=false skips this)\n", name)
 		s, m, b, err := firstUnary(ctx, url)
 		fmt.Fprintf(stderr, "lambdagrpc: probe done\n")
-		if err != nil {
+		switch {
+		case errors.Is(err, errNoUnary):
+			why = "(" + err.Error() + ")"
+		case err != nil:
 			why = "(register google.golang.org/grpc/reflection in the function to get a ready-made call: " + err.Error() + ")"
-		} else {
+		default:
 			svc, method, body = s, m, b
 		}
 	} else {
@@ -340,7 +344,7 @@ func firstUnary(ctx context.Context, url string) (service, method, body string, 
 	}
 	for _, s := range list.GetListServicesResponse().GetService() {
 		name := s.GetName()
-		if strings.HasPrefix(name, "grpc.") {
+		if infrastructure(name) {
 			continue
 		}
 		files, err := reflect(ctx, url, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: name}})
@@ -367,7 +371,28 @@ func firstUnary(ctx context.Context, url string) (service, method, body string, 
 			return name, string(m.Name()), sampleJSON(m.Input()), nil
 		}
 	}
-	return "", "", "", errors.New("no unary method found")
+	return "", "", "", errNoUnary
+}
+
+// errNoUnary: reflection answered, and no application service has a unary
+// method to fill in.
+var errNoUnary = errors.New("the function's services have no unary method to fill in")
+
+// infrastructurePackages are the proto packages of the services grpc-go
+// itself provides (reflection, health, channelz, load reporting, ALTS,
+// RLS, the admin package's CSDS): a server that registers them still has
+// its application's services to call. Other grpc.* packages, such as
+// grpc.testing, are applications'.
+var infrastructurePackages = []string{
+	"grpc.reflection.v1", "grpc.reflection.v1alpha", "grpc.health.v1", "grpc.channelz.v1",
+	"grpc.lb.v1", "grpc.gcp", "grpc.lookup.v1", "envoy.service.status.v3",
+}
+
+// infrastructure reports whether the fully qualified service name is one
+// of grpc-go's own services rather than the application's.
+func infrastructure(service string) bool {
+	i := strings.LastIndexByte(service, '.')
+	return i > 0 && slices.Contains(infrastructurePackages, service[:i])
 }
 
 func registry(raw [][]byte) (*protoregistry.Files, error) {

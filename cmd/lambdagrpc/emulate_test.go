@@ -250,3 +250,40 @@ func TestEmulateConfigPrintsCalls(t *testing.T) {
 		t.Errorf("emulate --config printed:\n%s\nwant a ready-made call for each of the two functions", out)
 	}
 }
+
+// TestEmulateHintForGRPCNamedService: a function whose service is named
+// grpc.* (gRPC's own grpc.testing.TestService) gets a ready-made call of
+// it, not the advice to register reflection it has registered; grpc-go's
+// infrastructure services (reflection, health, channelz...) are passed
+// over.
+func TestEmulateHintForGRPCNamedService(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	out, _, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "./testdata/testservice")
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	if !strings.Contains(out, "-d '{}' http://") || !strings.Contains(out, "/grpc.testing.TestService/EmptyCall\n") || strings.Contains(out, "register google.golang.org/grpc/reflection") {
+		t.Errorf("emulate printed:\n%s\nwant a ready-made call of grpc.testing.TestService/EmptyCall", out)
+	}
+}
+
+func TestInfrastructureService(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"grpc.reflection.v1.ServerReflection":                  true,
+		"grpc.reflection.v1alpha.ServerReflection":             true,
+		"grpc.health.v1.Health":                                true,
+		"grpc.channelz.v1.Channelz":                            true,
+		"envoy.service.status.v3.ClientStatusDiscoveryService": true,
+		"grpc.testing.TestService":                             false,
+		"grpc.examples.echo.Echo":                              false,
+		"grpc.healthier.Svc":                                   false,
+		"lambdagrpc.examples.greeter.v1.Greeter":               false,
+	} {
+		if got := infrastructure(name); got != want {
+			t.Errorf("infrastructure(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
