@@ -53,7 +53,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rtAddr := fs.String("runtime-api-addr", "127.0.0.1:0", "where the Runtime API listens")
 	mode := fs.String("invoke-mode", "BUFFERED", "the Function URL's invoke mode: BUFFERED or RESPONSE_STREAM")
 	name := fs.String("name", "", "the function's name (default: the package or binary's base name)")
-	timeout := fs.Duration("timeout", 30*time.Second, "the function timeout")
+	timeout := fs.Duration("timeout", 3*time.Second, "the function timeout, Lambda's default unless given (a debugger session needs more, e.g. --timeout 15m)")
 	concurrency := fs.Int("concurrency", 1, "Managed Instances concurrency: invocations in flight at once")
 	memory := fs.Int("memory", 128, "the function's memory size in MB, as reported to it")
 	reserved := fs.Int("reserved-concurrency", 0, "throttle (429) beyond this many invocations in flight or queued; 0 means no limit")
@@ -212,7 +212,7 @@ func describe(w io.Writer, e *emulator.Emulator, target string) {
 	if target == "" {
 		target = cfg.Package + strings.Join(cfg.Command, " ")
 	}
-	fmt.Fprintf(w, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, cfg.InvokeMode)
+	fmt.Fprintf(w, "\nfunction %q (%s), invoke mode %s, timeout %s\n", cfg.Name, target, cfg.InvokeMode, cfg.Timeout)
 	fmt.Fprintf(w, "  Function URL    %s\n", e.URL())
 	for _, d := range cfg.FrontDoors {
 		fmt.Fprintf(w, "  %-15s %s\n", d.Kind, e.FrontDoorURL(d.Kind))

@@ -287,3 +287,30 @@ func TestInfrastructureService(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulateDefaultTimeout: the function timeout is Lambda's default, 3
+// seconds, unless --timeout says otherwise, and emulate says which it is.
+func TestEmulateDefaultTimeout(t *testing.T) {
+	t.Parallel()
+	var help strings.Builder
+	if err := run(context.Background(), []string{"emulate", "-h"}, &help, io.Discard); err == nil || !strings.Contains(help.String(), "(default 3s)") {
+		t.Errorf("emulate -h printed:\n%s\nwant a --timeout default of 3s", help.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "timeout 3s"},
+		{[]string{"--timeout", "45s"}, "timeout 45s"},
+	} {
+		out, _, stop := startEmulate(t, ctx, append(c.args, "--addr", "127.0.0.1:0", "--probe=false", "./testdata/hello")...)
+		if err := stop(); err != nil {
+			t.Fatalf("emulate: %v", err)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("emulate %q printed:\n%s\nwant %q", c.args, out, c.want)
+		}
+	}
+}
