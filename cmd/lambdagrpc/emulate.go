@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -164,6 +165,18 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if cfg.Name == "" {
 		cfg.Name = baseName(target)
 	}
+	addrGiven := false
+	fs.Visit(func(f *flag.Flag) { addrGiven = addrGiven || f.Name == "addr" })
+	if !addrGiven {
+		// The default port may be another emulator's: say so before the
+		// build, and never start beside it.
+		if err := cfg.Check(ctx); err != nil {
+			return err
+		}
+		if err := portFree(ctx, cfg.Addr); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
 	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
@@ -186,9 +199,37 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // field) that chooses another address.
 func portHint(err error, flag string) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w\nanother program uses that port: choose another with %s", err, flag)
+		return fmt.Errorf("%w\nanother program uses that port, so nothing was started: choose another with %s", err, flag)
 	}
 	return err
+}
+
+// portFree checks that no program holds the port of the default address
+// addr, on that address or on any other (a server on 0.0.0.0 or [::]
+// holds 127.0.0.1's port too, though some systems would let a more
+// specific bind succeed beside it and split the callers between the two).
+// It binds and releases; it never connects to what holds the port.
+func portFree(ctx context.Context, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" {
+		return nil // Start reports a malformed address; port 0 is always free
+	}
+	var lc net.ListenConfig
+	for i, a := range []string{addr, net.JoinHostPort("0.0.0.0", port), net.JoinHostPort("::", port)} {
+		ln, err := lc.Listen(ctx, "tcp", a)
+		if err == nil {
+			_ = ln.Close()
+			continue
+		}
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
+			return fmt.Errorf("%w\nthe default address %s is taken (another lambdagrpc emulate, or `make run`?): this emulator did not start; choose another address with --addr (--addr 127.0.0.1:0 picks a free port)", err, addr)
+		case i == 0:
+			return fmt.Errorf("--addr %s: %w", addr, err)
+		}
+		// A system without IPv6, say: nothing holds the port there.
+	}
+	return nil
 }
 
 // emulateFlag names the emulate flag that sets the address err failed to

@@ -314,3 +314,74 @@ func TestEmulateDefaultTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulateDefaultPortBusy: when another program holds the default
+// address, emulate says so, naming the address and the flag that chooses
+// another, and fails: it prints no URL, starts no function and never
+// talks to the program on that port, so nothing of it can be taken for a
+// working emulator. It changes the default address, so it does not run in
+// parallel.
+func TestEmulateDefaultPortBusy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := busy.Accept(); err == nil {
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	saved := defaultAddr
+	defaultAddr = busy.Addr().String()
+	defer func() { defaultAddr = saved }()
+	// -v shows a build: the port is checked before the package is built,
+	// so a second copy says at once that it cannot start.
+	for _, args := range [][]string{
+		{"emulate", "-v", "./testdata/testservice"},
+		{"emulate", "-v", "--front-door", "rest", "--front-door", "alb", "./testdata/testservice"},
+	} {
+		var stdout, stderr syncbuf.Buffer
+		err := run(ctx, args, &stdout, &stderr)
+		if err == nil {
+			t.Fatalf("run(%q) succeeded with the default address taken", args)
+		}
+		for _, want := range []string{busy.Addr().String(), "already in use", "--addr"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("run(%q) = %v, want an error naming %q", args, err, want)
+			}
+		}
+		if stdout.String() != "" {
+			t.Errorf("run(%q) printed, on a port it could not take:\n%s", args, stdout.String())
+		}
+		if log := stderr.String(); strings.Contains(log, "START RequestId") || strings.Contains(log, "building") || strings.Contains(log, "probing") {
+			t.Errorf("run(%q) built or ran the function for a port it could not take:\n%s", args, log)
+		}
+	}
+	select {
+	case <-accepted:
+		t.Error("emulate connected to the program that holds the default address")
+	default:
+	}
+
+	// A program that holds the port on every address (0.0.0.0) holds the
+	// default address too, whatever the system lets a more specific bind do.
+	wild, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wild.Close()
+	_, port, _ := net.SplitHostPort(wild.Addr().String())
+	defaultAddr = "127.0.0.1:" + port
+	var stdout syncbuf.Buffer
+	if err := run(ctx, []string{"emulate", "--probe=false", "./testdata/testservice"}, &stdout, io.Discard); err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("with port %s taken on 0.0.0.0: run = %v, want \"already in use\"", port, err)
+	}
+	if stdout.String() != "" {
+		t.Errorf("with port %s taken on 0.0.0.0, emulate printed:\n%s", port, stdout.String())
+	}
+}
