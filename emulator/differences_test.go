@@ -298,3 +298,28 @@ func TestReportLine(t *testing.T) {
 		t.Errorf("output:\n%s\nwant Init Duration on the cold start's REPORT only", out.String())
 	}
 }
+
+// TestStreamedErrorTrailerType: a streamed response that ends with an error
+// body trailer and no error type trailer is a function error of type
+// Runtime.Unknown, as a buffered /error without the header is.
+func TestStreamedErrorTrailerType(t *testing.T) {
+	t.Parallel()
+	e := emulatortest.Start(t, emulator.Config{Name: "fn", Timeout: 5 * time.Second})
+	rt := newRaw(t, e)
+	sc := invokeAPI(t, e, true, "{}", nil)
+	d := rt.next()
+	body := `{"errorMessage":"boom","errorType":"errorString"}`
+	trailer := http.Header{"Lambda-Runtime-Function-Error-Body": nil}
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte("partial"))
+		trailer.Set("Lambda-Runtime-Function-Error-Body", base64.StdEncoding.EncodeToString([]byte(body)))
+		pw.Close()
+	}()
+	rt.post("invocation/"+d.header.Get("Lambda-Runtime-Aws-Request-Id")+"/response",
+		map[string]string{"Lambda-Runtime-Function-Response-Mode": "streaming", "Content-Type": "text/plain"}, pr, trailer)
+	r := <-sc
+	if c := invokeComplete(t, r.Body); c["ErrorCode"] != "Runtime.Unknown" || c["ErrorDetails"] != body {
+		t.Errorf("InvokeComplete = %v, want ErrorCode Runtime.Unknown with the body", c)
+	}
+}

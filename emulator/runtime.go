@@ -538,8 +538,11 @@ func (rt *runtimeAPI) streamResponse(w http.ResponseWriter, r *http.Request, inv
 // trailerError decodes a streamed response's error trailers.
 func trailerError(t http.Header) *outcome {
 	typ := t.Get(runtimeapi.HeaderErrorType)
-	if typ == "" {
+	if typ == "" && t.Get(runtimeapi.HeaderErrorBody) == "" {
 		return nil
+	}
+	if typ == "" {
+		typ = "Runtime.Unknown" // as /error without its header
 	}
 	body, err := base64.StdEncoding.DecodeString(t.Get(runtimeapi.HeaderErrorBody))
 	if err != nil {
