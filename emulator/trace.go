@@ -59,7 +59,7 @@ func validSegmentID(s string) bool { return len(s) == 16 && isHex(s) }
 
 func isHex(s string) bool {
 	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -211,8 +211,11 @@ func portHint(err error, flag string) error {
 // It binds and releases; it never connects to what holds the port.
 func portFree(ctx context.Context, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "0" {
-		return nil // Start reports a malformed address; port 0 is always free
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", addr, err)
+	}
+	if port == "0" {
+		return nil // a free port, whichever it turns out to be
 	}
 	var lc net.ListenConfig
 	for i, a := range []string{addr, net.JoinHostPort("0.0.0.0", port), net.JoinHostPort("::", port)} {
