@@ -23,7 +23,7 @@ func albTextual(ct string) bool {
 // eventV1 builds a payload format 1.0 event: a REST API proxy integration,
 // or an HTTP API with payload format 1.0 (which says "version":"1.0" and
 // lower-cases header names).
-func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
+func (f *frontDoor) eventV1(r *http.Request, body []byte, tr trace) ([]byte, error) {
 	cfg := &f.e.cfg
 	now := time.Now().UTC()
 	domain := f.apiID + ".execute-api." + cfg.Region + ".amazonaws.com"
@@ -48,6 +48,10 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 		multi[name(k)] = vs
 	}
 	single[name("Host")], multi[name("Host")] = domain, []string{domain}
+	// API Gateway passes the caller's trace header on, or adds the one it
+	// started, which is the function's.
+	trace := name("X-Amzn-Trace-Id")
+	single[trace], multi[trace] = tr.header(), []string{tr.header()}
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	var qs map[string]string
 	var mqs map[string][]string
@@ -100,7 +104,7 @@ func (f *frontDoor) eventV1(r *http.Request, body []byte) ([]byte, error) {
 }
 
 // eventALB builds an ALB target group event.
-func (f *frontDoor) eventALB(r *http.Request, body []byte) ([]byte, error) {
+func (f *frontDoor) eventALB(r *http.Request, body []byte, tr trace) ([]byte, error) {
 	// An ALB passes the path on as the client sent it, still encoded.
 	ev := events.ALBRequest{HTTPMethod: r.Method, Path: events.SentPath(r)}
 	ev.RequestContext.ELB.TargetGroupARN = "arn:aws:elasticloadbalancing:" + f.e.cfg.Region + ":123456789012:targetgroup/" + f.e.cfg.Name + "/" + f.apiID
@@ -116,10 +120,15 @@ func (f *frontDoor) eventALB(r *http.Request, body []byte) ([]byte, error) {
 	}
 	headers := func(add func(k, v string)) {
 		for k, vs := range r.Header {
+			if k == "X-Amzn-Trace-Id" {
+				continue
+			}
 			for _, v := range vs {
 				add(strings.ToLower(k), v)
 			}
 		}
+		// An ALB passes the caller's trace header on, or adds one.
+		add("x-amzn-trace-id", tr.header())
 		add("host", r.Host)
 		add("x-forwarded-for", sourceIP)
 		add("x-forwarded-proto", "http")

@@ -161,12 +161,13 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	event, err := f.event(r, body, caller)
+	tr := newTrace(r.Header.Get("X-Amzn-Trace-Id"))
+	event, err := f.event(r, body, caller, tr)
 	if err != nil || len(event) > maxRequest {
 		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
 		return
 	}
-	inv, err := rt.invoke(event, traceID(), invokeOptions{stream: f.stream})
+	inv, err := rt.invoke(event, tr.runtime(), invokeOptions{stream: f.stream})
 	if errors.Is(err, errThrottled) {
 		code := http.StatusTooManyRequests
 		if f.kind == REST || f.kind == RESTStream {
@@ -374,22 +375,18 @@ func (f *frontDoor) copyStream(w http.ResponseWriter, r *http.Request, s *stream
 // response (the bytes before the eight NUL delimiter).
 func ParsePrelude(b []byte) (*events.StreamPrelude, error) { return events.ParsePrelude(b) }
 
-func traceID() string {
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), randomHex(12), randomHex(8))
-}
-
 func randomHex(n int) string {
 	return strings.ReplaceAll(uuid(), "-", "")[:2*n]
 }
 
 // event builds the event of a request through the door: payload format
 // 2.0 for Function URLs and HTTP APIs.
-func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, error) {
+func (f *frontDoor) event(r *http.Request, body []byte, caller string, tr trace) ([]byte, error) {
 	switch f.kind {
 	case REST, RESTStream, HTTPAPIv1:
-		return f.eventV1(r, body)
+		return f.eventV1(r, body, tr)
 	case ALB, ALBMultiValue:
-		return f.eventALB(r, body)
+		return f.eventALB(r, body, tr)
 	}
 	cfg := &f.e.cfg
 	domain := f.apiID + ".lambda-url." + cfg.Region + ".on.aws"
@@ -416,7 +413,7 @@ func (f *frontDoor) event(r *http.Request, body []byte, caller string) ([]byte, 
 		ev.Headers["x-forwarded-port"] = hostPort
 	}
 	ev.Headers["x-forwarded-for"] = sourceIP
-	ev.Headers["x-amzn-trace-id"] = "Root=1-" + randomHex(4) + "-" + randomHex(12)
+	ev.Headers["x-amzn-trace-id"] = tr.header()
 	if caller != "" {
 		ev.RequestContext.AccountID = "123456789012"
 		ev.RequestContext.Authorizer = &events.V2Authorizer{IAM: &events.IAMIdentity{

@@ -43,7 +43,12 @@ func functionName(s string) string {
 	return s
 }
 
+// apiError answers as the Lambda API does for errors of its own. Every
+// answer carries a request id, as the API's do; an invocation's is its own.
 func apiError(w http.ResponseWriter, code int, errType, msg string) {
+	if w.Header().Get("X-Amzn-Requestid") == "" {
+		w.Header().Set("X-Amzn-Requestid", uuid())
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Errortype", errType)
 	w.WriteHeader(code)
@@ -81,6 +86,13 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequest))
 		return
 	}
+	// Lambda parses the payload before it invokes anything; an empty one is
+	// no payload at all.
+	if len(payload) > 0 && !json.Valid(payload) {
+		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "Could not parse request body into json: the payload is not a JSON document")
+		return
+	}
+	trace := newTrace(r.Header.Get("X-Amzn-Trace-Id"))
 	opts := invokeOptions{stream: streaming, tenantID: r.Header.Get("X-Amz-Tenant-Id")}
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		b, err := base64.StdEncoding.DecodeString(cc)
@@ -94,6 +106,7 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
 	case "", "RequestResponse":
 	case "DryRun":
+		w.Header().Set("X-Amzn-Requestid", uuid())
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
@@ -105,17 +118,19 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", fmt.Sprintf("Request must be smaller than %d bytes for an asynchronous invocation", maxAsyncPayload))
 			return
 		}
-		if _, err := e.rt.invoke(payload, traceID(), opts); err != nil {
+		inv, err := e.rt.invoke(payload, trace.runtime(), opts)
+		if err != nil {
 			apiError(w, http.StatusTooManyRequests, "TooManyRequestsException", err.Error())
 			return
 		}
+		w.Header().Set("X-Amzn-Requestid", inv.id)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	default:
 		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "unknown X-Amz-Invocation-Type "+typ)
 		return
 	}
-	inv, err := e.rt.invoke(payload, traceID(), opts)
+	inv, err := e.rt.invoke(payload, trace.runtime(), opts)
 	if errors.Is(err, errThrottled) {
 		apiError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")
 		return
@@ -124,6 +139,7 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		return
 	}
+	w.Header().Set("X-Amzn-Requestid", inv.id)
 	tail := r.Header.Get("X-Amz-Log-Type") == "Tail"
 	if streaming {
 		a.stream(w, r, e, inv, tail)

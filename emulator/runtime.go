@@ -50,6 +50,7 @@ type invocation struct {
 	opts         invokeOptions
 	delivery     time.Time
 	logStart     int64
+	usage        usage // for the REPORT line
 
 	streams chan *stream  // stream mode: the response body, once it starts
 	done    chan struct{} // closed when result is set
@@ -88,6 +89,9 @@ type runtimeAPI struct {
 	// waits in held, first in line for the new process.
 	hold chan struct{}
 	held []*invocation
+	// initReported is the start time of the process whose init a REPORT
+	// line has reported.
+	initReported time.Time
 }
 
 // holdDeliveries stops handing invocations to the runtime until
@@ -239,13 +243,17 @@ func (rt *runtimeAPI) finishLocked(inv *invocation, o *outcome) {
 		inv.timer.Stop()
 	}
 	inv.result = o
+	// END and REPORT are logged before the caller learns the outcome, so
+	// that its log tail has them, as Lambda's has.
+	if inv.delivered {
+		d := time.Since(inv.delivery)
+		rt.logs.printf("END RequestId: %s", inv.id)
+		rt.logs.printf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB%s",
+			inv.id, float64(d)/float64(time.Millisecond), (d+time.Millisecond-1)/time.Millisecond, rt.cfg.MemoryMB, reportDetails(inv))
+	}
 	close(inv.done)
 	if inv.delivered {
 		rt.slots <- struct{}{}
-		d := time.Since(inv.delivery)
-		rt.logs.printf("END RequestId: %s", inv.id)
-		rt.logs.printf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
-			inv.id, float64(d)/float64(time.Millisecond), (d+time.Millisecond-1)/time.Millisecond, rt.cfg.MemoryMB)
 	}
 }
 
@@ -257,6 +265,7 @@ func (rt *runtimeAPI) timeout(inv *invocation) {
 	}
 	inv.timedOut = true
 	secs := strconv.FormatFloat(rt.cfg.Timeout.Seconds(), 'f', 2, 64)
+	rt.logs.printf("%s %s Task timed out after %s seconds", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, secs)
 	rt.finishLocked(inv, errorOutcome("Sandbox.Timedout", "Task timed out after "+secs+" seconds"))
 	rt.mu.Unlock()
 	rt.cfg.Logger.Warn("emulator: invocation timed out", "function", rt.cfg.Name, "requestId", inv.id, "timeout", rt.cfg.Timeout)
@@ -383,6 +392,7 @@ func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 		inv.timer = time.AfterFunc(rt.cfg.Timeout, func() { rt.timeout(inv) })
 		rt.mu.Unlock()
 		if rt.starter != nil {
+			rt.noteDelivery(inv)
 			rt.starter.delivered()
 		}
 		h := w.Header()
@@ -528,8 +538,11 @@ func (rt *runtimeAPI) streamResponse(w http.ResponseWriter, r *http.Request, inv
 // trailerError decodes a streamed response's error trailers.
 func trailerError(t http.Header) *outcome {
 	typ := t.Get(runtimeapi.HeaderErrorType)
-	if typ == "" {
+	if typ == "" && t.Get(runtimeapi.HeaderErrorBody) == "" {
 		return nil
+	}
+	if typ == "" {
+		typ = "Runtime.Unknown" // as /error without its header
 	}
 	body, err := base64.StdEncoding.DecodeString(t.Get(runtimeapi.HeaderErrorBody))
 	if err != nil {
@@ -563,11 +576,9 @@ func (rt *runtimeAPI) functionError(w http.ResponseWriter, r *http.Request, id s
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	// The type is the header's, any string (the Runtime API reference);
+	// without it the type is unknown, whatever the body says.
 	typ := r.Header.Get(runtimeapi.HeaderErrorType)
-	var er runtimeapi.ErrorResponse
-	if json.Unmarshal(body, &er) == nil && typ == "" {
-		typ = er.ErrorType
-	}
 	if typ == "" {
 		typ = "Runtime.Unknown"
 	}

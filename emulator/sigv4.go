@@ -105,16 +105,23 @@ func (s *sigv4) verify(r *http.Request, body []byte) (accessKey string, err erro
 			return "", fmt.Errorf("%s is not signed", name)
 		}
 	}
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
+	// The body is always part of the signature: UNSIGNED-PAYLOAD is an S3
+	// option, and a Function URL hashes the body it received.
 	sum := sha256.Sum256(body)
-	actual := hex.EncodeToString(sum[:])
-	switch payloadHash {
-	case "":
-		payloadHash = actual
+	payloadHash := hex.EncodeToString(sum[:])
+	switch sent := r.Header.Get("X-Amz-Content-Sha256"); sent {
+	case "", payloadHash:
 	case "UNSIGNED-PAYLOAD":
+		return "", errors.New("X-Amz-Content-Sha256 is UNSIGNED-PAYLOAD: a Function URL verifies the body's hash")
 	default:
-		if payloadHash != actual {
-			return "", errors.New("X-Amz-Content-Sha256 does not match the body")
+		return "", errors.New("X-Amz-Content-Sha256 does not match the body")
+	}
+	// Every x-amz-* header the request carries is signed (the IAM User
+	// Guide's SigV4 rules): an unsigned one could be added on the way.
+	for name := range r.Header {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "x-amz-") && !slices.Contains(a.signedHeaders, lower) {
+			return "", fmt.Errorf("the request's %s header is not signed", name)
 		}
 	}
 	signed, err := signedPart(r, a.signedHeaders)

@@ -141,7 +141,8 @@ func TestSigV4Refusals(t *testing.T) {
 		"zero length":       {withAuth("host;x-amz-date", "content-length;host;x-amz-date"), "", "content-length is signed for a request with a body of 0 bytes"},
 		"payload hash":      {func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)) }, "", "X-Amz-Content-Sha256 does not match the body"},
 		"body not signed":   {func(*http.Request) {}, "a body", "the signature does not match"},
-		"unsigned payload":  {func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD") }, "", "the signature does not match"},
+		"unsigned payload":  {func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD") }, "", "X-Amz-Content-Sha256 is UNSIGNED-PAYLOAD"},
+		"unsigned x-amz-*":  {func(r *http.Request) { r.Header.Set("X-Amz-Security-Token", "t") }, "", "the request's X-Amz-Security-Token header is not signed"},
 		"signature in case": {withAuth("5fa00fa3", "5FA00FA3"), "", "the signature does not match"},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, "http://example.amazonaws.com/", nil)
@@ -174,9 +175,31 @@ func TestSigV4SDKSigned(t *testing.T) {
 		if key, err := v.verify(req, []byte(body)); err != nil || key != suiteKey {
 			t.Errorf("body %q: verify = %q, %v (%s)", body, key, err, req.Header.Get("Authorization"))
 		}
+		req.Header.Set("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793")
+		if _, err := v.verify(req, []byte(body)); err != nil {
+			t.Errorf("body %q: an unsigned X-Amzn-Trace-Id, which signers skip, made verify fail: %v", body, err)
+		}
+		req.Header.Set("X-Amz-Meta-Role", "admin")
+		if _, err := v.verify(req, []byte(body)); err == nil || !strings.Contains(err.Error(), "X-Amz-Meta-Role header is not signed") {
+			t.Errorf("body %q: an unsigned x-amz-* header: verify = %v", body, err)
+		}
+		req.Header.Del("X-Amz-Meta-Role")
 		req.Header.Set("X-Custom", "other")
 		if _, err := v.verify(req, []byte(body)); err == nil {
 			t.Errorf("body %q: a changed signed header verified", body)
+		}
+	}
+	// UNSIGNED-PAYLOAD, signed as such, with the body it was sent with or
+	// another: refused either way.
+	for _, sent := range []string{`{"hello":"signed"}`, `{"hello":"FORGED"}`} {
+		req, _ := http.NewRequest(http.MethodPost, "http://abc.lambda-url.us-east-1.on.aws/p", strings.NewReader(sent))
+		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		creds := aws.Credentials{AccessKeyID: suiteKey, SecretAccessKey: suiteSecret}
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "lambda", "us-east-1", at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.verify(req, []byte(sent)); err == nil || !strings.Contains(err.Error(), "UNSIGNED-PAYLOAD") {
+			t.Errorf("UNSIGNED-PAYLOAD with body %s: verify = %v", sent, err)
 		}
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +54,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rtAddr := fs.String("runtime-api-addr", "127.0.0.1:0", "where the Runtime API listens")
 	mode := fs.String("invoke-mode", "BUFFERED", "the Function URL's invoke mode: BUFFERED or RESPONSE_STREAM")
 	name := fs.String("name", "", "the function's name (default: the package or binary's base name)")
-	timeout := fs.Duration("timeout", 30*time.Second, "the function timeout")
+	timeout := fs.Duration("timeout", 3*time.Second, "the function timeout, Lambda's default unless given (a debugger session needs more, e.g. --timeout 15m)")
 	concurrency := fs.Int("concurrency", 1, "Managed Instances concurrency: invocations in flight at once")
 	memory := fs.Int("memory", 128, "the function's memory size in MB, as reported to it")
 	reserved := fs.Int("reserved-concurrency", 0, "throttle (429) beyond this many invocations in flight or queued; 0 means no limit")
@@ -163,6 +165,18 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if cfg.Name == "" {
 		cfg.Name = baseName(target)
 	}
+	addrGiven := false
+	fs.Visit(func(f *flag.Flag) { addrGiven = addrGiven || f.Name == "addr" })
+	if !addrGiven {
+		// The default port may be another emulator's: say so before the
+		// build, and never start beside it.
+		if err := cfg.Check(ctx); err != nil {
+			return err
+		}
+		if err := portFree(ctx, cfg.Addr); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stderr, "lambdagrpc: starting %s…\n", target)
 	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
@@ -185,9 +199,40 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // field) that chooses another address.
 func portHint(err error, flag string) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w\nanother program uses that port: choose another with %s", err, flag)
+		return fmt.Errorf("%w\nanother program uses that port, so nothing was started: choose another with %s", err, flag)
 	}
 	return err
+}
+
+// portFree checks that no program holds the port of the default address
+// addr, on that address or on any other (a server on 0.0.0.0 or [::]
+// holds 127.0.0.1's port too, though some systems would let a more
+// specific bind succeed beside it and split the callers between the two).
+// It binds and releases; it never connects to what holds the port.
+func portFree(ctx context.Context, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", addr, err)
+	}
+	if port == "0" {
+		return nil // a free port, whichever it turns out to be
+	}
+	var lc net.ListenConfig
+	for i, a := range []string{addr, net.JoinHostPort("0.0.0.0", port), net.JoinHostPort("::", port)} {
+		ln, err := lc.Listen(ctx, "tcp", a)
+		if err == nil {
+			_ = ln.Close()
+			continue
+		}
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
+			return fmt.Errorf("%w\nthe default address %s is taken (another lambdagrpc emulate, or `make run`?): this emulator did not start; choose another address with --addr (--addr 127.0.0.1:0 picks a free port)", err, addr)
+		case i == 0:
+			return fmt.Errorf("--addr %s: %w", addr, err)
+		}
+		// A system without IPv6, say: nothing holds the port there.
+	}
+	return nil
 }
 
 // emulateFlag names the emulate flag that sets the address err failed to
@@ -211,7 +256,7 @@ func describe(w io.Writer, e *emulator.Emulator, target string) {
 	if target == "" {
 		target = cfg.Package + strings.Join(cfg.Command, " ")
 	}
-	fmt.Fprintf(w, "\nfunction %q (%s), invoke mode %s\n", cfg.Name, target, cfg.InvokeMode)
+	fmt.Fprintf(w, "\nfunction %q (%s), invoke mode %s, timeout %s\n", cfg.Name, target, cfg.InvokeMode, cfg.Timeout)
 	fmt.Fprintf(w, "  Function URL    %s\n", e.URL())
 	for _, d := range cfg.FrontDoors {
 		fmt.Fprintf(w, "  %-15s %s\n", d.Kind, e.FrontDoorURL(d.Kind))
@@ -252,9 +297,12 @@ func callHint(ctx context.Context, w, stderr io.Writer, name, url string, probe 
 		fmt.Fprintf(stderr, "lambdagrpc: probing %s through gRPC reflection for a ready-made call; this cold-starts it, and its log lines up to \"probe done\" are the probe's (--probe=false skips this)\n", name)
 		s, m, b, err := firstUnary(ctx, url)
 		fmt.Fprintf(stderr, "lambdagrpc: probe done\n")
-		if err != nil {
+		switch {
+		case errors.Is(err, errNoUnary):
+			why = "(" + err.Error() + ")"
+		case err != nil:
 			why = "(register google.golang.org/grpc/reflection in the function to get a ready-made call: " + err.Error() + ")"
-		} else {
+		default:
 			svc, method, body = s, m, b
 		}
 	} else {
@@ -340,7 +388,7 @@ func firstUnary(ctx context.Context, url string) (service, method, body string, 
 	}
 	for _, s := range list.GetListServicesResponse().GetService() {
 		name := s.GetName()
-		if strings.HasPrefix(name, "grpc.") {
+		if infrastructure(name) {
 			continue
 		}
 		files, err := reflect(ctx, url, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: name}})
@@ -367,7 +415,28 @@ func firstUnary(ctx context.Context, url string) (service, method, body string, 
 			return name, string(m.Name()), sampleJSON(m.Input()), nil
 		}
 	}
-	return "", "", "", errors.New("no unary method found")
+	return "", "", "", errNoUnary
+}
+
+// errNoUnary: reflection answered, and no application service has a unary
+// method to fill in.
+var errNoUnary = errors.New("the function's services have no unary method to fill in")
+
+// infrastructurePackages are the proto packages of the services grpc-go
+// itself provides (reflection, health, channelz, load reporting, ALTS,
+// RLS, the admin package's CSDS): a server that registers them still has
+// its application's services to call. Other grpc.* packages, such as
+// grpc.testing, are applications'.
+var infrastructurePackages = []string{
+	"grpc.reflection.v1", "grpc.reflection.v1alpha", "grpc.health.v1", "grpc.channelz.v1",
+	"grpc.lb.v1", "grpc.gcp", "grpc.lookup.v1", "envoy.service.status.v3",
+}
+
+// infrastructure reports whether the fully qualified service name is one
+// of grpc-go's own services rather than the application's.
+func infrastructure(service string) bool {
+	i := strings.LastIndexByte(service, '.')
+	return i > 0 && slices.Contains(infrastructurePackages, service[:i])
 }
 
 func registry(raw [][]byte) (*protoregistry.Files, error) {

@@ -250,3 +250,138 @@ func TestEmulateConfigPrintsCalls(t *testing.T) {
 		t.Errorf("emulate --config printed:\n%s\nwant a ready-made call for each of the two functions", out)
 	}
 }
+
+// TestEmulateHintForGRPCNamedService: a function whose service is named
+// grpc.* (gRPC's own grpc.testing.TestService) gets a ready-made call of
+// it, not the advice to register reflection it has registered; grpc-go's
+// infrastructure services (reflection, health, channelz...) are passed
+// over.
+func TestEmulateHintForGRPCNamedService(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	out, _, stop := startEmulate(t, ctx, "--addr", "127.0.0.1:0", "./testdata/testservice")
+	if err := stop(); err != nil {
+		t.Fatalf("emulate: %v", err)
+	}
+	if !strings.Contains(out, "-d '{}' http://") || !strings.Contains(out, "/grpc.testing.TestService/EmptyCall\n") || strings.Contains(out, "register google.golang.org/grpc/reflection") {
+		t.Errorf("emulate printed:\n%s\nwant a ready-made call of grpc.testing.TestService/EmptyCall", out)
+	}
+}
+
+func TestInfrastructureService(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"grpc.reflection.v1.ServerReflection":                  true,
+		"grpc.reflection.v1alpha.ServerReflection":             true,
+		"grpc.health.v1.Health":                                true,
+		"grpc.channelz.v1.Channelz":                            true,
+		"envoy.service.status.v3.ClientStatusDiscoveryService": true,
+		"grpc.testing.TestService":                             false,
+		"grpc.examples.echo.Echo":                              false,
+		"grpc.healthier.Svc":                                   false,
+		"lambdagrpc.examples.greeter.v1.Greeter":               false,
+	} {
+		if got := infrastructure(name); got != want {
+			t.Errorf("infrastructure(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestEmulateDefaultTimeout: the function timeout is Lambda's default, 3
+// seconds, unless --timeout says otherwise, and emulate says which it is.
+func TestEmulateDefaultTimeout(t *testing.T) {
+	t.Parallel()
+	var help strings.Builder
+	if err := run(context.Background(), []string{"emulate", "-h"}, &help, io.Discard); err == nil || !strings.Contains(help.String(), "(default 3s)") {
+		t.Errorf("emulate -h printed:\n%s\nwant a --timeout default of 3s", help.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "timeout 3s"},
+		{[]string{"--timeout", "45s"}, "timeout 45s"},
+	} {
+		out, _, stop := startEmulate(t, ctx, append(c.args, "--addr", "127.0.0.1:0", "--probe=false", "./testdata/hello")...)
+		if err := stop(); err != nil {
+			t.Fatalf("emulate: %v", err)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("emulate %q printed:\n%s\nwant %q", c.args, out, c.want)
+		}
+	}
+}
+
+// TestEmulateDefaultPortBusy: when another program holds the default
+// address, emulate says so, naming the address and the flag that chooses
+// another, and fails: it prints no URL, starts no function and never
+// talks to the program on that port, so nothing of it can be taken for a
+// working emulator. It changes the default address, so it does not run in
+// parallel.
+func TestEmulateDefaultPortBusy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := busy.Accept(); err == nil {
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	saved := defaultAddr
+	defaultAddr = busy.Addr().String()
+	defer func() { defaultAddr = saved }()
+	// -v shows a build: the port is checked before the package is built,
+	// so a second copy says at once that it cannot start.
+	for _, args := range [][]string{
+		{"emulate", "-v", "./testdata/testservice"},
+		{"emulate", "-v", "--front-door", "rest", "--front-door", "alb", "./testdata/testservice"},
+	} {
+		var stdout, stderr syncbuf.Buffer
+		err := run(ctx, args, &stdout, &stderr)
+		if err == nil {
+			t.Fatalf("run(%q) succeeded with the default address taken", args)
+		}
+		for _, want := range []string{busy.Addr().String(), "already in use", "--addr"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("run(%q) = %v, want an error naming %q", args, err, want)
+			}
+		}
+		if stdout.String() != "" {
+			t.Errorf("run(%q) printed, on a port it could not take:\n%s", args, stdout.String())
+		}
+		if log := stderr.String(); strings.Contains(log, "START RequestId") || strings.Contains(log, "building") || strings.Contains(log, "probing") {
+			t.Errorf("run(%q) built or ran the function for a port it could not take:\n%s", args, log)
+		}
+	}
+	select {
+	case <-accepted:
+		t.Error("emulate connected to the program that holds the default address")
+	default:
+	}
+
+	// A program that holds the port on every address (0.0.0.0) holds the
+	// default address too, whatever the system lets a more specific bind do.
+	wild, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wild.Close()
+	_, port, _ := net.SplitHostPort(wild.Addr().String())
+	defaultAddr = "127.0.0.1:" + port
+	var stdout syncbuf.Buffer
+	if err := run(ctx, []string{"emulate", "--probe=false", "./testdata/testservice"}, &stdout, io.Discard); err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("with port %s taken on 0.0.0.0: run = %v, want \"already in use\"", port, err)
+	}
+	if stdout.String() != "" {
+		t.Errorf("with port %s taken on 0.0.0.0, emulate printed:\n%s", port, stdout.String())
+	}
+}

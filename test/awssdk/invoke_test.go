@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -159,5 +160,33 @@ func TestSDKInvokeWithResponseStream(t *testing.T) {
 	}
 	if aws.ToString(out.ResponseStreamContentType) != "text/plain" {
 		t.Errorf("content type %q", aws.ToString(out.ResponseStreamContentType))
+	}
+}
+
+// TestSDKInvokeAsLambda: through the AWS SDK, a payload that is not JSON is
+// InvalidRequestContentException, as on Lambda, and the SDK finds each
+// answer's request id (x-amzn-RequestId) and a log tail that ends with the
+// invocation's END and REPORT lines.
+func TestSDKInvokeAsLambda(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e := emulatortest.Start(t, emulator.Config{Name: "echo", Timeout: 5 * time.Second})
+	echoRuntime(t, ctx, e.RuntimeAPIAddr())
+	c := sdkClient(e)
+
+	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`not json`)})
+	var bad *types.InvalidRequestContentException
+	if !errors.As(err, &bad) {
+		t.Fatalf("payload that is not JSON: %v, want InvalidRequestContentException", err)
+	}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"hello":1}`), LogType: types.LogTypeTail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if !ok || id == "" || !strings.Contains(string(logs), "END RequestId: "+id+"\nREPORT RequestId: "+id+"\t") {
+		t.Errorf("request id %q (%v); log tail:\n%s\nwant the request id, and the invocation's END and REPORT lines in the tail", id, ok, logs)
 	}
 }

@@ -69,9 +69,46 @@ func TestFunctionURLIAM(t *testing.T) {
 		t.Fatalf("the event does not name the caller: %s", out)
 	}
 
+	// UNSIGNED-PAYLOAD is S3's: a Function URL checks the body against the
+	// signature, so a body that is not signed is refused, changed or not.
+	unsignedPayload := func(sent []byte) *http.Request {
+		r := newReq()
+		r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, r, "UNSIGNED-PAYLOAD", "lambda", "eu-west-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(sent)), int64(len(sent))
+		return r
+	}
+	// Every x-amz-* header a request carries must be signed; other headers
+	// (X-Amzn-Trace-Id, which signers leave out, among them) need not be.
+	for name, c := range map[string]struct {
+		header, value string
+		code          int
+	}{
+		"unsigned X-Amz-* header":  {"X-Amz-Meta-Role", "admin", http.StatusForbidden},
+		"unsigned X-Amz-Target":    {"X-Amz-Target", "Other", http.StatusForbidden},
+		"unsigned X-Amzn-Trace-Id": {"X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793", http.StatusOK},
+		"unsigned other header":    {"X-Other", "1", http.StatusOK},
+	} {
+		r := newReq()
+		sign(r, body, "secret")
+		r.Header.Set(c.header, c.value)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("%s: %d, want %d", name, resp.StatusCode, c.code)
+		}
+	}
+
 	for name, req := range map[string]*http.Request{
-		"unsigned":   newReq(),
-		"bad secret": func() *http.Request { r := newReq(); sign(r, body, "wrong"); return r }(),
+		"unsigned payload":           unsignedPayload(body),
+		"unsigned payload, new body": unsignedPayload([]byte(`{"hello":"FORGED"}`)), // same length: content-length still matches
+		"unsigned":                   newReq(),
+		"bad secret":                 func() *http.Request { r := newReq(); sign(r, body, "wrong"); return r }(),
 		"tampered body": func() *http.Request {
 			r := newReq()
 			sign(r, body, "secret")
