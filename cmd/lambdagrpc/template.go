@@ -769,7 +769,7 @@ func (r *resolver) event(fn *samFunction, name string, raw any, t *samTemplate) 
 	)
 	switch typ {
 	case "HttpApi":
-		unapplied(t, fn.LogicalID+" "+where, rawProps, []string{"ApiId", "Method", "Path", "PayloadFormatVersion"})
+		unapplied(t, fn.LogicalID+", "+where, rawProps, []string{"ApiId", "Method", "Path", "PayloadFormatVersion"})
 		props, err := r.resolveProps(fn.LogicalID, rawProps, "ApiId", "Method", "Path", "PayloadFormatVersion")
 		if err != nil {
 			return err
@@ -798,7 +798,7 @@ func (r *resolver) event(fn *samFunction, name string, raw any, t *samTemplate) 
 			path = *ev.Path
 		}
 	case "Api":
-		unapplied(t, fn.LogicalID+" "+where, rawProps, []string{"RestApiId", "Method", "Path"})
+		unapplied(t, fn.LogicalID+", "+where, rawProps, []string{"RestApiId", "Method", "Path"})
 		props, err := r.resolveProps(fn.LogicalID, rawProps, "RestApiId", "Method", "Path")
 		if err != nil {
 			return err
@@ -919,8 +919,9 @@ func (r *resolver) resolveProps(id string, props map[string]any, keys ...string)
 	if env, ok := out["Environment"].(map[string]any); ok {
 		if vars, ok := env["Variables"].(map[string]any); ok {
 			for k, v := range vars {
-				if s, ok := scalarString(v).(string); ok {
-					vars[k] = s
+				switch v.(type) {
+				case float64, bool:
+					vars[k] = scalarString(v)
 				}
 			}
 		}
@@ -1014,7 +1015,27 @@ func (r *resolver) resolve(id, prop string, v any) (any, error) {
 	if path, desc := r.findMarker(resolved, prop); desc != "" {
 		return nil, fmt.Errorf("%s: resource %s, property %s: %s", r.file, id, path, desc)
 	}
-	return resolved, nil
+	return dropNoValue(resolved), nil
+}
+
+// dropNoValue removes the keys whose value is null, as CloudFormation
+// removes a property set to AWS::NoValue.
+func dropNoValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil {
+				delete(v, k)
+			} else {
+				v[k] = dropNoValue(e)
+			}
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = dropNoValue(e)
+		}
+	}
+	return v
 }
 
 // findMarker finds a refused intrinsic in v and returns where it is and

@@ -273,8 +273,11 @@ func prepareCode(ctx context.Context, fn *samFunction, dir string, builds map[st
 	}
 	rel := fn.Code
 	if wd, err := os.Getwd(); err == nil {
-		if r, err := filepath.Rel(wd, fn.Code); err == nil && !strings.HasPrefix(r, "..") {
-			rel = "./" + filepath.ToSlash(r)
+		if r, err := filepath.Rel(wd, fn.Code); err == nil {
+			rel = filepath.ToSlash(r)
+			if !strings.HasPrefix(rel, "../") {
+				rel = "./" + rel
+			}
 		}
 	}
 	switch {
