@@ -31,8 +31,8 @@ type templateFlags struct {
 // addTemplateFlags adds --template and --parameter to emulate's flags.
 func addTemplateFlags(fs *flag.FlagSet) *templateFlags {
 	t := &templateFlags{}
-	fs.StringVar(&t.file, "template", "", "run the functions of this SAM or CloudFormation template (YAML or JSON; see docs/emulator.md), each with the front doors it declares, on ports from --addr's up (port 0: free ports); no PACKAGE_OR_BINARY then")
-	fs.Var(&t.params, "parameter", "NAME=VALUE: the value of a template parameter, over its Default (repeatable; with --template)")
+	fs.StringVar(&t.file, "template", "", "run the functions of the SAM or CloudFormation template `FILE` (YAML or JSON; see docs/emulator.md), each with the front doors it declares, on consecutive ports from --addr's (port 0: free ports); the template sets everything else, so only --addr, --invoke-addr, --concurrency, --parameter, --probe and -v go with it, and no PACKAGE_OR_BINARY")
+	fs.Var(&t.params, "parameter", "the value of a template parameter, `NAME=VALUE`, over its Default (repeatable; with --template)")
 	return t
 }
 
