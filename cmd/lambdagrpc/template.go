@@ -71,6 +71,11 @@ type samFunction struct {
 	// URL is the function's Function URL; nil when the template gives it
 	// none.
 	URL *samURL
+	// URLID is the logical id of the URL's resource (<Function>Url for a
+	// FunctionUrlConfig), and URLReferenced whether Environment.Variables
+	// of a function take its address with Fn::GetAtt, as urlMarker.
+	URLID         string
+	URLReferenced bool
 	// Doors are its API Gateway front doors, one per API it is attached to.
 	Doors []*samDoor
 }
@@ -115,8 +120,9 @@ type rawResource struct {
 
 // templateParam is a template parameter and the value Ref gives it.
 type templateParam struct {
-	Type  string
-	Value any // nil: no Default and no --parameter
+	Type    string
+	Allowed []any // AllowedValues
+	Value   any   // nil: no Default and no --parameter
 }
 
 // goformationYAML guards goformation's YAML reader, which registers its
@@ -250,6 +256,9 @@ func parseTemplate(path, dir string, data []byte, params map[string]string) (*sa
 			}
 		}
 	}
+	if err := linkURLs(r.file, t); err != nil {
+		return nil, err
+	}
 	for _, fn := range t.Functions {
 		if err := checkInvokeModeEnv(r.file, fn, t); err != nil {
 			return nil, err
@@ -264,6 +273,30 @@ func parseTemplate(path, dir string, data []byte, params map[string]string) (*sa
 		t.Notes = append(t.Notes, "resources the emulator does not run: "+strings.Join(skipped, ", "))
 	}
 	return t, nil
+}
+
+// linkURLs finds the functions whose Function URL an environment variable
+// takes with Fn::GetAtt.
+func linkURLs(file string, t *samTemplate) error {
+	for _, fn := range t.Functions {
+		for k, v := range fn.Env {
+			for _, m := range urlMarkerRE.FindAllStringSubmatch(v, -1) {
+				i := slices.IndexFunc(t.Functions, func(f *samFunction) bool { return f.URLID == m[1] })
+				if i < 0 {
+					return fmt.Errorf("%s: resource %s, property Environment.Variables.%s: !GetAtt %s.FunctionUrl: not the Function URL of a function of the template", file, fn.LogicalID, k, m[1])
+				}
+				t.Functions[i].URLReferenced = true
+			}
+		}
+	}
+	return nil
+}
+
+// withURLs replaces the urlMarkers of s with the URLs they stand for.
+func withURLs(s string, urls map[string]string) string {
+	return urlMarkerRE.ReplaceAllStringFunc(s, func(m string) string {
+		return urls[urlMarkerRE.FindStringSubmatch(m)[1]]
+	})
 }
 
 // checkInvokeModeEnv checks that a LAMBDAGRPC_INVOKE_MODE the template
@@ -295,6 +328,7 @@ func (r *resolver) readParams(doc map[string]any, overrides map[string]string) e
 		m, _ := v.(map[string]any)
 		p := &templateParam{}
 		p.Type, _ = m["Type"].(string)
+		p.Allowed, _ = m["AllowedValues"].([]any)
 		if def, ok := m["Default"]; ok {
 			p.Value = scalarString(def)
 		}
@@ -307,7 +341,10 @@ func (r *resolver) readParams(doc map[string]any, overrides map[string]string) e
 		}
 		p.Value = v
 	}
-	for _, p := range r.params {
+	for name, p := range r.params {
+		if p.Value != nil && len(p.Allowed) > 0 && !slices.ContainsFunc(p.Allowed, func(a any) bool { return scalarString(a) == p.Value }) {
+			return fmt.Errorf("%s: parameter %s: %q is not one of its AllowedValues", r.file, name, p.Value)
+		}
 		if s, ok := p.Value.(string); ok && (p.Type == "CommaDelimitedList" || strings.HasPrefix(p.Type, "List<")) {
 			var list []any
 			for _, e := range strings.Split(s, ",") {
@@ -552,7 +589,7 @@ func (r *resolver) serverlessFunction(id string, res *rawResource, dir string, t
 			return nil, err
 		}
 		u.From = "FunctionUrlConfig"
-		fn.URL = u
+		fn.URL, fn.URLID = u, id+"Url"
 	}
 	events, _ := res.Properties["Events"].(map[string]any)
 	names := make([]string, 0, len(events))
@@ -751,7 +788,7 @@ func (r *resolver) lambdaURL(id string, res *rawResource, byID map[string]*samFu
 		return err
 	}
 	u.From = typeLambdaURL + " " + id
-	fn.URL = u
+	fn.URL, fn.URLID = u, id
 	return nil
 }
 
@@ -951,6 +988,13 @@ const markerPrefix = "\x00lambdagrpc-unresolved:"
 
 var markerRE = regexp.MustCompile("\x00lambdagrpc-unresolved:([0-9]+)\x00")
 
+// urlMarker stands for the address of the Function URL whose resource has
+// logical id id, which is known once the emulator's ports are laid out. It
+// may be in Environment.Variables only.
+func urlMarker(id string) string { return "\x00lambdagrpc-url:" + id + "\x00" }
+
+var urlMarkerRE = regexp.MustCompile("\x00lambdagrpc-url:([^\x00]+)\x00")
+
 func (r *resolver) refuse(format string, args ...any) string {
 	r.unresolved = append(r.unresolved, fmt.Sprintf(format, args...))
 	return markerPrefix + strconv.Itoa(len(r.unresolved)-1) + "\x00"
@@ -1015,6 +1059,9 @@ func (r *resolver) resolve(id, prop string, v any) (any, error) {
 	if path, desc := r.findMarker(resolved, prop); desc != "" {
 		return nil, fmt.Errorf("%s: resource %s, property %s: %s", r.file, id, path, desc)
 	}
+	if path, desc := findURLMarker(resolved, prop); desc != "" && !strings.HasPrefix(path, "Environment.Variables.") {
+		return nil, fmt.Errorf("%s: resource %s, property %s: %s", r.file, id, path, desc)
+	}
 	return dropNoValue(resolved), nil
 }
 
@@ -1068,6 +1115,34 @@ func (r *resolver) findMarker(v any, path string) (string, string) {
 	return "", ""
 }
 
+// findURLMarker finds a urlMarker in v and returns where it is.
+func findURLMarker(v any, path string) (string, string) {
+	switch v := v.(type) {
+	case string:
+		if m := urlMarkerRE.FindStringSubmatch(v); m != nil {
+			return path, "!GetAtt " + m[1] + ".FunctionUrl: the emulator gives a Function URL's address to Environment.Variables only"
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if p, d := findURLMarker(v[k], path+"."+k); d != "" {
+				return p, d
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if p, d := findURLMarker(e, fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return p, d
+			}
+		}
+	}
+	return "", ""
+}
+
 func describeValue(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -1109,6 +1184,8 @@ func (r *resolver) ref(name string) any {
 		return r.functionName(name)
 	case typeServerlessAPI, typeServerlessHTTPAPI:
 		return r.apiID(name)
+	case typeLambdaURL:
+		return r.refuse("!Ref %s: the emulator resolves !GetAtt %s.FunctionUrl and %s.FunctionArn of a Function URL", name, name, name)
 	}
 	return r.refuse("!Ref %s: a %s, which the emulator does not run", name, res.Type)
 }
@@ -1133,13 +1210,13 @@ func (r *resolver) getAtt(name, attr string) any {
 		}
 		return s
 	case res.Type == typeLambdaURL && attr == "FunctionUrl":
-		return r.refuse("!GetAtt %s.%s: the emulator chooses the URL's address when it starts; it is printed then", name, attr)
+		return urlMarker(name)
 	}
 	switch res.Type {
 	case typeServerlessFunction, typeLambdaFunction:
 		return r.refuse("!GetAtt %s.%s: the emulator knows the Arn of a function", name, attr)
 	case typeLambdaURL:
-		return r.refuse("!GetAtt %s.%s: the emulator knows the FunctionArn of a Function URL", name, attr)
+		return r.refuse("!GetAtt %s.%s: the emulator knows the FunctionUrl and FunctionArn of a Function URL", name, attr)
 	}
 	return r.refuse("!GetAtt %s.%s: %s is a %s, which the emulator does not run", name, attr, name, res.Type)
 }

@@ -74,6 +74,10 @@ func TestTemplateTestdata(t *testing.T) {
 	if got := strings.Join(s.Environ(), " "); got != "LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM GREETING=hello" {
 		t.Errorf("Streamer's environment = %s", got)
 	}
+	if !g.URLReferenced || g.URLID != "GreeterUrl" || !strings.HasPrefix(v.Env["GREETER_URL"], "\x00") {
+		t.Errorf("V1's GREETER_URL = %q, Greeter's URL referenced: %v", v.Env["GREETER_URL"], g.URLReferenced)
+	}
+	delete(v.Env, "GREETER_URL")
 	if v.URL != nil || !goreflect.DeepEqual(v.Doors, []*samDoor{{API: "LegacyApi", Kind: emulator.HTTPAPIv1, Stage: "v1", Routes: []samRoute{{"Legacy", "ANY", "/{proxy+}"}}}}) {
 		t.Errorf("V1 = %+v", v)
 	}
@@ -297,6 +301,7 @@ func TestTemplateIntrinsics(t *testing.T) {
           ARN: !GetAtt Fn.Arn
           OTHER_ARN: !GetAtt [Other, Arn]
           URL_ARN: !GetAtt FnUrl.FunctionArn
+          URL: !Sub "${FnUrl.FunctionUrl}greeter.Greeter/SayHello"
           SUB: !Sub "${Name} in ${AWS::Region} on ${Other.Arn}, ${!Literal}"
           SUB_VARS: !Sub ["${Greeting}, ${Name}", {Greeting: !Ref Name}]
           API: !Ref Http
@@ -331,8 +336,12 @@ func TestTemplateIntrinsics(t *testing.T) {
 		"SELF": "lambdagrpc-local-fn", "OTHER": "world-other", "ARN": arn + "lambdagrpc-local-fn", "OTHER_ARN": arn + "world-other",
 		"URL_ARN": arn + "lambdagrpc-local-fn", "SUB": "world in us-east-1 on " + arn + "world-other, ${Literal}", "SUB_VARS": "world, world",
 	}
-	api := fn.Env["API"]
+	api, url := fn.Env["API"], fn.Env["URL"]
 	delete(fn.Env, "API")
+	delete(fn.Env, "URL")
+	if !fn.URLReferenced || fn.URLID != "FnUrl" || withURLs(url, map[string]string{"FnUrl": "http://127.0.0.1:9000/"}) != "http://127.0.0.1:9000/greeter.Greeter/SayHello" {
+		t.Errorf("the Function URL in the environment: %q (referenced %v)", url, fn.URLReferenced)
+	}
 	if !goreflect.DeepEqual(fn.Env, want) {
 		for k, v := range fn.Env {
 			if want[k] != v {
@@ -373,8 +382,12 @@ func TestTemplateRefused(t *testing.T) {
 		{"      FunctionUrlConfig: {AuthType: !Select [0, [NONE]]}\n", "", "resource Fn, property FunctionUrlConfig.AuthType: Fn::Select is not resolved"},
 		{"      Environment: {Variables: {T: !Ref AWS::NotificationARNs}}\n", "", "!Ref AWS::NotificationARNs: a pseudo-parameter the emulator does not know"},
 		{"      Environment: {Variables: {T: !GetAtt Fn.Version}}\n", "", "!GetAtt Fn.Version: the emulator knows the Arn of a function"},
-		{"      FunctionUrlConfig: {AuthType: NONE}\n      Environment: {Variables: {T: !GetAtt FnUrl.FunctionUrl}}\n", "",
-			"!GetAtt FnUrl.FunctionUrl: the emulator chooses the URL's address when it starts"},
+		{"      FunctionUrlConfig: {AuthType: NONE}\n      FunctionName: !GetAtt FnUrl.FunctionUrl\n", "",
+			"resource Fn, property FunctionName: !GetAtt FnUrl.FunctionUrl: the emulator gives a Function URL's address to Environment.Variables only"},
+		{"      Environment: {Variables: {T: !GetAtt Table.FunctionUrl}}\n", "  Table:\n    Type: AWS::Lambda::Url\n    Properties: {TargetFunctionArn: nope, AuthType: NONE}\n",
+			"resource Table, property TargetFunctionArn: \"nope\" is not a function of the template"},
+		{"      FunctionUrlConfig: {AuthType: NONE}\n      Environment: {Variables: {T: !GetAtt FnUrl.Bogus}}\n", "",
+			"!GetAtt FnUrl.Bogus: the emulator knows the FunctionUrl and FunctionArn of a Function URL"},
 		{"      Environment: {Variables: {T: !GetAtt Nope.Arn}}\n", "", "!GetAtt Nope.Arn: Nope is not a resource of the template"},
 		{"      Handler: bootstrap\n", table + "  Other:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: !Ref Table, Runtime: provided.al2023}\n",
 			"resource Other, property CodeUri: !Ref Table"},
@@ -408,6 +421,10 @@ func TestTemplateErrors(t *testing.T) {
 		{"Resources:\n  T: {Properties: {}}\n", nil, "resource T has no Type"},
 		{"Resources: [\n", nil, "invalid YAML"},
 		{fnHeader, map[string]string{"Nope": "x"}, "--parameter Nope: the template has no parameter Nope"},
+		{"Parameters:\n  Env: {Type: String, AllowedValues: [dev, prod], Default: dev}\n" + fnHeader, map[string]string{"Env": "test"},
+			`parameter Env: "test" is not one of its AllowedValues`},
+		{fnHeader + "      FunctionUrlConfig: {AuthType: NONE}\n      Environment: {Variables: {U: !Ref FnUrl}}\n", nil,
+			"!Ref FnUrl: the emulator resolves !GetAtt FnUrl.FunctionUrl and FnUrl.FunctionArn of a Function URL"},
 		{strings.Replace(fnHeader, "provided.al2023", "python3.12", 1), nil, "property Runtime: python3.12; lambdagrpc functions run on provided.al2023"},
 		{strings.Replace(fnHeader, "      Runtime: provided.al2023\n", "", 1), nil, "resource Fn: no Runtime"},
 		{strings.Replace(fnHeader, "      CodeUri: ./fn\n", "", 1), nil, "resource Fn: no CodeUri"},
@@ -493,26 +510,30 @@ func TestTemplateLayout(t *testing.T) {
 	tpl := &samTemplate{Functions: []*samFunction{
 		{URL: &samURL{}, Doors: []*samDoor{{Kind: emulator.HTTPAPI}, {Kind: emulator.REST}}},
 		{Doors: []*samDoor{{Kind: emulator.HTTPAPI}, {Kind: emulator.HTTPAPI}}},
+		{URL: &samURL{}, URLReferenced: true},
 	}}
 	plans, err := layoutTemplate(tpl, "127.0.0.1", 9000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := plans[0], plans[1]
+	a, b, c := plans[0], plans[1], plans[2]
 	if a.urlAddr != "127.0.0.1:9000" || !slices.Equal(a.doors, []string{"127.0.0.1:9001", "127.0.0.1:9002"}) ||
-		b.urlAddr != "127.0.0.1:0" || !slices.Equal(b.doors, []string{"127.0.0.1:9003", "127.0.0.1:9004"}) {
-		t.Errorf("from 9000: %+v %+v", a, b)
+		b.urlAddr != "127.0.0.1:0" || !slices.Equal(b.doors, []string{"127.0.0.1:9003", "127.0.0.1:9004"}) || c.urlAddr != "127.0.0.1:9005" {
+		t.Errorf("from 9000: %+v %+v %+v", a, b, c)
 	}
 	plans, err = layoutTemplate(tpl, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b = plans[0], plans[1]
+	a, b, c = plans[0], plans[1], plans[2]
 	if a.urlAddr != "127.0.0.1:0" || !slices.Equal(a.doors, []string{"127.0.0.1:0", "127.0.0.1:0"}) ||
-		b.doors[0] != "127.0.0.1:0" || b.doors[1] == "127.0.0.1:0" {
-		t.Errorf("free ports: %+v %+v (a second door of a kind needs a port known in advance)", a, b)
+		b.doors[0] != "127.0.0.1:0" || b.doors[1] == "127.0.0.1:0" || c.urlAddr == "127.0.0.1:0" {
+		t.Errorf("free ports: %+v %+v %+v (a second door of a kind, and a URL the environment takes, need a port known in advance)", a, b, c)
 	}
-	if _, err := layoutTemplate(tpl, "127.0.0.1", 65533); err == nil {
+	if _, err := layoutTemplate(tpl, "127.0.0.1", 65530); err != nil {
+		t.Errorf("six doors from 65530: %v", err)
+	}
+	if _, err := layoutTemplate(tpl, "127.0.0.1", 65531); err == nil {
 		t.Error("doors past port 65535 were laid out")
 	}
 }

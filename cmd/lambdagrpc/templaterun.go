@@ -84,6 +84,12 @@ func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, 
 	if err != nil {
 		return err
 	}
+	urls := map[string]string{}
+	for _, p := range plans {
+		if p.fn.URL != nil {
+			urls[p.fn.URLID] = "http://" + p.urlAddr + "/"
+		}
+	}
 	builds := map[string]string{}
 	var cfgs []emulator.Config
 	for _, p := range plans {
@@ -92,7 +98,7 @@ func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, 
 			return fmt.Errorf("%s: resource %s: %w", tf.file, p.fn.LogicalID, err)
 		}
 		p.code = code
-		cfgs = append(cfgs, p.config(bin, concurrency, stderr, logger))
+		cfgs = append(cfgs, p.config(bin, urls, concurrency, stderr, logger))
 	}
 	set, err := emulator.StartSet(ctx, fs.Lookup("invoke-addr").Value.String(), cfgs...)
 	if err != nil {
@@ -127,18 +133,18 @@ type templatePlan struct {
 // layoutTemplate gives each front door the template declares an address:
 // consecutive ports from base, in the order they are printed, or free
 // ports when base is 0. The emulator's own Function URL of a function the
-// template gives none takes a free port. A door whose URL the emulator
-// could not tell apart from another of its kind takes a port chosen here.
+// template gives none takes a free port. A Function URL whose address the
+// template's environment takes, and a door the emulator could not tell
+// apart from another of its kind, take a port chosen here.
 func layoutTemplate(tpl *samTemplate, host string, base int) ([]*templatePlan, error) {
 	next := base
 	addr := func(known bool) (string, error) {
 		if base != 0 {
-			a := net.JoinHostPort(host, strconv.Itoa(next))
-			next++
 			if next > 65535 {
-				return "", fmt.Errorf("--addr: the template's %d front doors do not fit above port %d", next-base, base)
+				return "", fmt.Errorf("--addr: the template's front doors do not fit between port %d and 65535", base)
 			}
-			return a, nil
+			next++
+			return net.JoinHostPort(host, strconv.Itoa(next-1)), nil
 		}
 		if !known {
 			return net.JoinHostPort(host, "0"), nil
@@ -155,7 +161,7 @@ func layoutTemplate(tpl *samTemplate, host string, base int) ([]*templatePlan, e
 		p := &templatePlan{fn: fn, urlAddr: net.JoinHostPort(host, "0")}
 		var err error
 		if fn.URL != nil {
-			if p.urlAddr, err = addr(false); err != nil {
+			if p.urlAddr, err = addr(fn.URLReferenced); err != nil {
 				return nil, err
 			}
 		}
@@ -173,9 +179,14 @@ func layoutTemplate(tpl *samTemplate, host string, base int) ([]*templatePlan, e
 	return plans, nil
 }
 
-// config is the emulator's configuration of the plan's function.
-func (p *templatePlan) config(bin string, concurrency int, output io.Writer, logger *slog.Logger) emulator.Config {
+// config is the emulator's configuration of the plan's function. urls are
+// the addresses of the template's Function URLs, by resource.
+func (p *templatePlan) config(bin string, urls map[string]string, concurrency int, output io.Writer, logger *slog.Logger) emulator.Config {
 	fn := p.fn
+	env := fn.Environ()
+	for i, kv := range env {
+		env[i] = withURLs(kv, urls)
+	}
 	cfg := emulator.Config{
 		Name:                fn.Name,
 		Command:             []string{bin},
@@ -186,7 +197,7 @@ func (p *templatePlan) config(bin string, concurrency int, output io.Writer, log
 		MaxConcurrency:      concurrency,
 		ReservedConcurrency: fn.Reserved,
 		Region:              templateRegion,
-		Env:                 fn.Environ(),
+		Env:                 env,
 		Output:              output,
 		Logger:              logger,
 	}
