@@ -528,17 +528,6 @@ func unapplied(t *samTemplate, id string, props map[string]any, applied []string
 	}
 }
 
-// pick returns the properties of props named in keys.
-func pick(props map[string]any, keys ...string) map[string]any {
-	out := map[string]any{}
-	for _, k := range keys {
-		if v, ok := props[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // decodeResource decodes a resource's properties into a goformation
 // resource type, whose UnmarshalJSON takes the whole resource.
 func decodeResource(props map[string]any, out any) error {

@@ -656,3 +656,46 @@ func TestTemplateDependency(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateConfig maps the test template's functions to the emulator's
+// configurations.
+func TestTemplateConfig(t *testing.T) {
+	t.Parallel()
+	tpl, err := loadTemplate("testdata/template.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := layoutTemplate(tpl, "127.0.0.1", 9000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := templateURLs(plans)
+	var cfgs []emulator.Config
+	for _, p := range plans {
+		cfgs = append(cfgs, p.config("/bin/"+p.fn.LogicalID, urls, 2, io.Discard, nil))
+	}
+	cors := &emulator.CORS{AllowOrigins: []string{"http://localhost:5173"}, AllowMethods: []string{"POST"}, AllowHeaders: []string{"*"}, MaxAge: 600}
+	want := []emulator.Config{{
+		Name: "lambdagrpc-local-greeter", Command: []string{"/bin/Greeter"}, Addr: "127.0.0.1:9000", InvokeMode: emulator.Buffered,
+		Timeout: 10 * time.Second, MemoryMB: 256, MaxConcurrency: 2, Region: "us-east-1", AuthType: "NONE", CORS: cors,
+		Env:        []string{"LAMBDAGRPC_INVOKE_MODE=BUFFERED", "GREETING=hello", "SELF_ARN=arn:aws:lambda:us-east-1:123456789012:function:lambdagrpc-local-greeter"},
+		FrontDoors: []emulator.FrontDoor{{Kind: emulator.HTTPAPI, Addr: "127.0.0.1:9001", Stage: "$default"}, {Kind: emulator.REST, Addr: "127.0.0.1:9002", Stage: "Prod"}},
+		Output:     io.Discard,
+	}, {
+		Name: "Streamer", Command: []string{"/bin/Streamer"}, Addr: "127.0.0.1:9003", InvokeMode: emulator.ResponseStream,
+		Timeout: 30 * time.Second, MemoryMB: 256, MaxConcurrency: 2, Region: "us-east-1", AuthType: "NONE",
+		Env:    []string{"LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM", "GREETING=hello"},
+		Output: io.Discard,
+	}, {
+		Name: "V1", Command: []string{"/bin/V1"}, Addr: "127.0.0.1:0", InvokeMode: emulator.Buffered,
+		Timeout: 10 * time.Second, MemoryMB: 256, MaxConcurrency: 2, Region: "us-east-1",
+		Env:        []string{"LAMBDAGRPC_INVOKE_MODE=BUFFERED", "GREETER_URL=http://127.0.0.1:9000/", "GREETING=hello"},
+		FrontDoors: []emulator.FrontDoor{{Kind: emulator.HTTPAPIv1, Addr: "127.0.0.1:9004", Stage: "v1"}},
+		Output:     io.Discard,
+	}}
+	if !goreflect.DeepEqual(cfgs, want) {
+		for i := range cfgs {
+			t.Errorf("function %d:\ngot  %+v\nwant %+v", i, cfgs[i], want[i])
+		}
+	}
+}

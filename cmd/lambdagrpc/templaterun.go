@@ -84,12 +84,7 @@ func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, 
 	if err != nil {
 		return err
 	}
-	urls := map[string]string{}
-	for _, p := range plans {
-		if p.fn.URL != nil {
-			urls[p.fn.URLID] = "http://" + p.urlAddr + "/"
-		}
-	}
+	urls := templateURLs(plans)
 	builds := map[string]string{}
 	var cfgs []emulator.Config
 	for _, p := range plans {
@@ -153,7 +148,7 @@ func layoutTemplate(tpl *samTemplate, host string, base int) ([]*templatePlan, e
 		if err != nil {
 			return "", err
 		}
-		defer l.Close()
+		defer func() { _ = l.Close() }()
 		return l.Addr().String(), nil
 	}
 	var plans []*templatePlan
@@ -177,6 +172,19 @@ func layoutTemplate(tpl *samTemplate, host string, base int) ([]*templatePlan, e
 		plans = append(plans, p)
 	}
 	return plans, nil
+}
+
+// templateURLs are the addresses of the Function URLs of plans, by the
+// logical id of the URL's resource, for the urlMarkers of the template's
+// environment: a URL the environment takes has a port of its own.
+func templateURLs(plans []*templatePlan) map[string]string {
+	urls := map[string]string{}
+	for _, p := range plans {
+		if p.fn.URL != nil {
+			urls[p.fn.URLID] = "http://" + p.urlAddr + "/"
+		}
+	}
+	return urls
 }
 
 // config is the emulator's configuration of the plan's function. urls are
@@ -359,7 +367,7 @@ func checkArch(bin, arch string) error {
 	if err != nil {
 		return nil // not ELF (a script, or a binary for this machine's system)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	got := map[elf.Machine]string{elf.EM_X86_64: "x86_64", elf.EM_AARCH64: "arm64"}[f.Machine]
 	if got != arch {
 		return fmt.Errorf("built for %s, but Architectures says %s: Lambda could not run it", cmpOr(got, f.Machine.String()), arch)
@@ -381,7 +389,7 @@ func unzipFunction(path, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	found := false
 	for _, f := range zr.File {
 		name := filepath.FromSlash(f.Name)
@@ -419,14 +427,14 @@ func extract(f *zip.File, target string) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }()
 	mode := f.Mode().Perm() | 0o400
 	dst, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
+		_ = dst.Close()
 		return err
 	}
 	return dst.Close()
