@@ -100,6 +100,23 @@ func TestEmulateTemplate(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || resp.Header.Get("Access-Control-Max-Age") != "600" {
 		t.Errorf("preflight: %v", resp.Header)
 	}
+	// The shared Invoke API finds a function by the name the template gives it.
+	invoke := regexp.MustCompile(`Invoke API \(all functions\)\s+(http://\S+)`).FindStringSubmatch(out)
+	if invoke == nil {
+		t.Fatalf("no shared Invoke API printed:\n%s", out)
+	}
+	event := `{"version":"2.0","rawPath":"/lambdagrpc.examples.greeter.v1.Greeter/SayHello","rawQueryString":"",` +
+		`"headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST","path":"/lambdagrpc.examples.greeter.v1.Greeter/SayHello"}},` +
+		`"body":"{\"name\":\"invoke\"}","isBase64Encoded":false}`
+	resp, err = http.Post(invoke[1]+"/2015-03-31/functions/lambdagrpc-local-greeter/invocations", "application/json", strings.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `Hello, invoke!`) {
+		t.Errorf("Invoke API: HTTP %d %s", resp.StatusCode, body)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("emulate: %v", err)
 	}
