@@ -49,13 +49,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "bootstrap")
-	b := gotool.Build{
-		Package: fs.Arg(0),
-		Output:  bin,
-		Flags:   []string{"-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w"},
-		Env:     []string{"GOOS=linux", "GOARCH=" + *arch, "CGO_ENABLED=0"},
-		Target:  "linux/" + *arch,
-	}
+	b := functionBuild(fs.Arg(0), bin, "linux", *arch)
 	progress := *verbose || isTerminal(stdout)
 	if progress {
 		b.Progress = stderr
@@ -75,6 +69,19 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes, linux/%s): deploy it with runtime provided.al2023 and handler bootstrap\n", *out, fi.Size(), *arch)
 	return nil
+}
+
+// functionBuild is how a function package is built for Lambda: a static,
+// stripped binary with the lambdagrpc.notcp tag. emulate --template builds
+// a template's CodeUri the same way.
+func functionBuild(pkg, out, goos, goarch string) gotool.Build {
+	return gotool.Build{
+		Package: pkg,
+		Output:  out,
+		Flags:   []string{"-trimpath", "-tags", "lambda.norpc,lambdagrpc.notcp", "-ldflags", "-s -w"},
+		Env:     []string{"GOOS=" + goos, "GOARCH=" + goarch, "CGO_ENABLED=0"},
+		Target:  goos + "/" + goarch,
+	}
 }
 
 // isTerminal reports whether w is a terminal: progress is for people

@@ -64,12 +64,13 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	configFile := fs.String("config", "", "run the functions of this JSON file instead (see docs/emulator.md); no PACKAGE_OR_BINARY then")
 	probe := fs.Bool("probe", true, "once started, call the function's reflection service to print a ready-made call of its first unary method; this cold-starts the function (false: init stays lazy until the first call)")
 	verbose := fs.Bool("v", false, "show the package's build progress even when stdout is not a terminal")
+	tmpl := addTemplateFlags(fs)
 	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
 	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
 	fs.Var((*listFlag)(&origins), "cors-origin", "an origin the Function URL's CORS configuration allows, or * (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE")
+		fmt.Fprintln(fs.Output(), "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE\n       lambdagrpc emulate --template template.yaml [--parameter NAME=VALUE] [--addr HOST:FIRSTPORT]")
 		fmt.Fprintln(fs.Output(), "\nRuns a function on a local Lambda emulator: a Go package is built first, a binary runs as it is.")
 		fmt.Fprintln(fs.Output(), "The function is told the invoke mode through LAMBDAGRPC_INVOKE_MODE.")
 		fs.PrintDefaults()
@@ -87,6 +88,9 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var buildOutput io.Writer
 	if *verbose || isTerminal(stdout) {
 		buildOutput = stderr
+	}
+	if tmpl.file != "" {
+		return tmpl.emulate(ctx, fs, stdout, stderr, logger, buildOutput)
 	}
 	if *configFile != "" {
 		if fs.NArg() != 0 {
