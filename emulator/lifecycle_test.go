@@ -3,7 +3,9 @@ package emulator_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,14 +58,18 @@ func waitOutputN(t *testing.T, out *syncbuf.Buffer, s string, n int) {
 
 // TestInitCrashFailsAtOnce: a function that exits before its first /next
 // fails the invocation that started it at once, with Runtime.ExitError and
-// the exit status, and is not restarted until another invocation needs it.
+// the exit status, and is not restarted until another invocation needs it,
+// and then only after a backoff that grows while inits keep failing.
 func TestInitCrashFailsAtOnce(t *testing.T) {
 	t.Parallel()
-	var out syncbuf.Buffer
+	var out, log syncbuf.Buffer
 	e := emulatortest.Start(t, emulator.Config{Package: "./testdata/crasher", Env: []string{"CRASHER_INIT_EXIT=3"},
-		Timeout: 30 * time.Second, InitTimeout: 30 * time.Second, Output: &out})
+		Timeout: 30 * time.Second, InitTimeout: 30 * time.Second, Output: &out, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	for i := range 3 {
 		r := invoke(t, e, `"hello"`)
+		if want := fmt.Sprintf("failures=%d backoff=%v", i+1, 100*time.Millisecond<<i); !strings.Contains(log.String(), want) {
+			t.Errorf("call %d: the emulator's log lacks %q:\n%s", i, want, log.String())
+		}
 		var er struct{ ErrorType, ErrorMessage string }
 		_ = json.Unmarshal(r.body, &er)
 		if r.status != 200 || r.functionError != "Unhandled" || er.ErrorType != "Runtime.ExitError" || !strings.Contains(er.ErrorMessage, "exit status 3") {

@@ -276,7 +276,9 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 		p.failures = 0
 	case !restarting:
 		p.failures++
-		p.notBefore = time.Now().Add(min(restartBackoff<<(p.failures-1), maxRestartBackoff))
+		backoff := min(restartBackoff<<(p.failures-1), maxRestartBackoff)
+		p.notBefore = time.Now().Add(backoff)
+		p.cfg.Logger.Warn("emulator: the function ended before its first invocation; the next start waits", "function", p.cfg.Name, "failures", p.failures, "backoff", backoff)
 	}
 	p.mu.Unlock()
 	if stopped {
