@@ -272,9 +272,10 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	stopped, restarting, killed, ready := p.stopped, p.restarting, p.killed, p.ready
 	p.restarting = false
 	switch {
+	case stopped, restarting:
 	case ready:
 		p.failures = 0
-	case !restarting:
+	default:
 		p.failures++
 		backoff := min(restartBackoff<<(p.failures-1), maxRestartBackoff)
 		p.notBefore = time.Now().Add(backoff)
