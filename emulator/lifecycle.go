@@ -35,13 +35,14 @@ type lifecycle struct {
 	// pending counts the invocations neither delivered nor finished.
 	pending int
 	// retired lists finished invocations, oldest first: each stays known
-	// (its late posts get the right status) until retainFinished newer
-	// ones have finished.
+	// (its late posts get the right status) until at least retainFinished
+	// newer ones have finished.
 	retired []string
 }
 
-// retainFinished is how many finished invocations the Runtime API keeps
-// knowing about.
+// retainFinished is how many finished invocations the Runtime API at least
+// keeps knowing about; it forgets older ones in batches, once twice as many
+// have finished.
 const retainFinished = 8192
 
 type generationKey struct{}
