@@ -23,13 +23,7 @@ type lifecycle struct {
 	// polls are refused and, with no process to reset, invocations fail
 	// with it.
 	initErr *outcome
-	// holding: /next hands out no invocation, because the process is
-	// being replaced (a rebuild, a kill, an exit) and the next one has not
-	// started. An invocation a poll had already taken waits in held, first
-	// in line for the new process.
-	holding bool
-	held    []*invocation
-	// changed is closed, and replaced, when held, holding or gen change,
+	// changed is closed, and replaced, when held, gen or initErr change,
 	// to wake the polls that wait.
 	changed chan struct{}
 	// pending counts the invocations neither delivered nor finished.
@@ -70,19 +64,11 @@ func (rt *runtimeAPI) signalLocked() {
 // it.
 func (rt *runtimeAPI) newGeneration() {
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
 	rt.gen++
 	rt.initErr = nil
-	rt.holding = false
 	rt.signalLocked()
-}
-
-// holdDeliveries stops handing invocations to the runtime until the next
-// process starts.
-func (rt *runtimeAPI) holdDeliveries() {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	rt.holding = true
+	rt.mu.Unlock()
+	rt.releaseDeliveries()
 }
 
 // refusalLocked says why a poll from generation g (ok: it has one) gets no
@@ -133,7 +119,7 @@ func (rt *runtimeAPI) take(w http.ResponseWriter, r *http.Request) *invocation {
 			refuse(w)
 			return nil
 		}
-		if !rt.holding && len(rt.held) > 0 && r.Context().Err() == nil {
+		if rt.hold == nil && len(rt.held) > 0 && r.Context().Err() == nil {
 			inv := rt.held[0]
 			rt.held = rt.held[1:]
 			if !inv.finished {
@@ -143,16 +129,18 @@ func (rt *runtimeAPI) take(w http.ResponseWriter, r *http.Request) *invocation {
 			rt.mu.Unlock()
 			continue
 		}
-		// While deliveries are held, wait for a change, not for the queue
-		// (a nil channel never delivers).
-		queue, changed := rt.queue, rt.changed
-		if rt.holding {
+		// While deliveries are held, wait for their release, not for the
+		// queue (a nil channel never delivers; hold is nil otherwise).
+		queue, hold, changed := rt.queue, rt.hold, rt.changed
+		if hold != nil {
 			queue = nil
 		}
 		rt.mu.Unlock()
 		var inv *invocation
 		select {
 		case inv = <-queue:
+		case <-hold:
+			continue
 		case <-changed:
 			continue
 		case <-r.Context().Done():
@@ -167,7 +155,7 @@ func (rt *runtimeAPI) take(w http.ResponseWriter, r *http.Request) *invocation {
 		switch {
 		case inv.finished: // it gave up waiting
 			rt.mu.Unlock()
-		case rt.holding || rt.refusalLocked(g, ok) != nil || r.Context().Err() != nil:
+		case rt.hold != nil || rt.refusalLocked(g, ok) != nil || r.Context().Err() != nil:
 			// Not for this poll: first in line for the next one.
 			rt.held = append(rt.held, inv)
 			rt.signalLocked()

@@ -84,6 +84,32 @@ type runtimeAPI struct {
 	invs   map[string]*invocation
 	active int // invocations queued or in flight
 	lifecycle
+	// hold is non-nil while one process is replaced by the next (a rebuild,
+	// a kill, an exit): /next hands out no invocation until it is closed,
+	// and one a poll had already taken waits in held, first in line.
+	hold chan struct{}
+	held []*invocation
+}
+
+// holdDeliveries stops handing invocations to the runtime until
+// releaseDeliveries.
+func (rt *runtimeAPI) holdDeliveries() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.hold == nil {
+		rt.hold = make(chan struct{})
+	}
+}
+
+// releaseDeliveries lets /next hand out invocations again, the held ones
+// first.
+func (rt *runtimeAPI) releaseDeliveries() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.hold != nil {
+		close(rt.hold)
+		rt.hold = nil
+	}
 }
 
 // inFlight counts the invocations delivered and not yet finished.
