@@ -95,6 +95,10 @@ generate: ## Regenerate the protobuf code
 check-generated: ## Fail when committed generated code is stale
 	scripts/check-generated.sh
 
+.PHONY: soak
+soak: ## Run the emulator's soak test: mixed calls from 32, then 64 callers, SOAK (60s) each; the unit tests run it for 2s
+	go test -count=1 -run '^TestSoak$$' -v -timeout 10m ./emulator/ -soak $(or $(SOAK),60s)
+
 .PHONY: stress
 .PHONY: grpc-drift
 grpc-drift: ## Run the tests that read grpc-go's internals against grpc-go's latest release; print the dispatch path

@@ -225,7 +225,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if e.proc != nil {
 		e.proc.start(ctx, e.rtLn.Addr().String())
 	}
-	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second}
+	e.rtSrv = &http.Server{Handler: e.rt, ReadHeaderTimeout: 10 * time.Second, ConnContext: e.rt.connContext}
 	e.front = &http.Server{Handler: &frontDoor{e: e, kind: FunctionURL, stream: e.cfg.InvokeMode == ResponseStream, apiID: e.urlID}, ReadHeaderTimeout: 10 * time.Second}
 	e.invSrv = &http.Server{Handler: &invokeAPI{find: func(name string) *Emulator {
 		if name == e.cfg.Name {

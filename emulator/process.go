@@ -36,8 +36,22 @@ type process struct {
 	exited     chan struct{}
 	stopped    bool
 	restarting bool          // stopped on purpose by a rebuild
+	killed     bool          // killed on purpose: a timeout, or a reset after an init error
 	done       chan struct{} // closed by stop
+	// failures counts the processes in a row that ended before their
+	// first invocation; the next start waits until notBefore, later and
+	// later, so a function that cannot start is not restarted in a loop.
+	failures  int
+	notBefore time.Time
+	retry     *time.Timer // a start put off until notBefore
 }
+
+// Restarts after failed inits back off from restartBackoff, doubling up to
+// maxRestartBackoff.
+const (
+	restartBackoff    = 100 * time.Millisecond
+	maxRestartBackoff = 5 * time.Second
+)
 
 // newProcess prepares the function's process: it finds the binary, or
 // checks and builds the package. start then gives it the Runtime API's
@@ -129,6 +143,17 @@ func (p *process) ensure() error {
 		return errors.New("the emulator is stopped")
 	}
 	if p.cmd != nil {
+		if !p.killed && p.rt.hasInitError() {
+			// Lambda resets an environment whose init failed: the next
+			// invocation gets a new process.
+			p.killLocked()
+		}
+		return nil
+	}
+	if wait := time.Until(p.notBefore); wait > 0 {
+		if p.retry == nil {
+			p.retry = time.AfterFunc(wait, p.retryStart)
+		}
 		return nil
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
@@ -145,10 +170,12 @@ func (p *process) ensure() error {
 	if err != nil {
 		return err
 	}
+	// Connections accepted from now on are the new process's.
+	p.rt.newGeneration()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the function: %w", err)
 	}
-	p.cmd, p.started, p.ready = cmd, time.Now(), false
+	p.cmd, p.started, p.ready, p.killed = cmd, time.Now(), false, false
 	exited := make(chan struct{})
 	p.exited = exited
 	var lines sync.WaitGroup
@@ -193,20 +220,45 @@ func (p *process) initTimedOut(cmd *exec.Cmd) {
 		p.mu.Unlock()
 		return
 	}
+	p.killLocked()
 	p.mu.Unlock()
 	p.cfg.Logger.Error("emulator: the function did not finish initialising in time", "function", p.cfg.Name, "initTimeout", p.cfg.InitTimeout)
 	p.rt.failQueued(errorOutcome("Sandbox.Timedout", fmt.Sprintf("Init timed out after %.2f seconds", p.cfg.InitTimeout.Seconds())))
-	_ = cmd.Process.Kill()
 }
 
 // timedOut is called when an invocation times out: Lambda resets the
 // sandbox, so the process is killed and the next invocation starts afresh.
+// Lambda Managed Instances do not: the invocation fails, and the process
+// keeps serving the others.
 func (p *process) timedOut() {
+	if p.cfg.MaxConcurrency > 1 {
+		return
+	}
 	p.mu.Lock()
-	cmd := p.cmd
+	defer p.mu.Unlock()
+	if p.cmd != nil && !p.killed {
+		p.killLocked()
+	}
+}
+
+// killLocked kills the process on purpose; it is given no invocation
+// meanwhile.
+func (p *process) killLocked() {
+	p.killed = true
+	p.rt.holdDeliveries()
+	_ = p.cmd.Process.Kill()
+}
+
+// retryStart starts the process put off by a backoff, if invocations still
+// wait for it.
+func (p *process) retryStart() {
+	p.mu.Lock()
+	p.retry = nil
 	p.mu.Unlock()
-	if cmd != nil {
-		_ = cmd.Process.Kill()
+	if p.rt.waiting() > 0 {
+		if err := p.ensure(); err != nil {
+			p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
+		}
 	}
 }
 
@@ -214,9 +266,21 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	p.mu.Lock()
 	if p.cmd == cmd {
 		p.cmd = nil
+		// Nothing is delivered until the next process starts.
+		p.rt.holdDeliveries()
 	}
-	stopped, restarting := p.stopped, p.restarting
+	stopped, restarting, killed, ready := p.stopped, p.restarting, p.killed, p.ready
 	p.restarting = false
+	switch {
+	case stopped, restarting:
+	case ready:
+		p.failures = 0
+	default:
+		p.failures++
+		backoff := min(restartBackoff<<(p.failures-1), maxRestartBackoff)
+		p.notBefore = time.Now().Add(backoff)
+		p.cfg.Logger.Warn("emulator: the function ended before its first invocation; the next start waits", "function", p.cfg.Name, "failures", p.failures, "backoff", backoff)
+	}
 	p.mu.Unlock()
 	if stopped {
 		return
@@ -224,21 +288,19 @@ func (p *process) exitedWith(cmd *exec.Cmd, err error) {
 	if restarting {
 		p.cfg.Logger.Info("emulator: the previous build stopped", "function", p.cfg.Name)
 		p.rt.failDelivered("Runtime.ExitError", "the function was restarted by a rebuild")
-		p.rt.releaseDeliveries()
-		if p.rt.waiting() > 0 {
-			if err := p.ensure(); err != nil {
-				p.rt.failQueued(errorOutcome("Runtime.ExitError", err.Error()))
-			}
+	} else {
+		msg := "Runtime exited without providing a reason"
+		if err != nil {
+			msg = "Runtime exited with error: " + err.Error()
 		}
-		return
+		p.cfg.Logger.Warn("emulator: the function process exited", "function", p.cfg.Name, "error", msg)
+		p.rt.failDelivered("Runtime.ExitError", msg)
+		if !ready && !killed {
+			// It exited during its init: the invocations that wait for it
+			// fail now, as Lambda fails the invocation whose init failed.
+			p.rt.failWaiting(func(inv *invocation) *outcome { return exitOutcome(inv, "Runtime.ExitError", msg) })
+		}
 	}
-	msg := "Runtime exited without providing a reason"
-	if err != nil {
-		msg = "Runtime exited with error: " + err.Error()
-	}
-	p.cfg.Logger.Warn("emulator: the function process exited", "function", p.cfg.Name, "error", msg)
-	p.rt.failDelivered("Runtime.ExitError", msg)
-	p.rt.releaseDeliveries() // a process that died while a rebuild waited for it
 	// Invocations still queued need a new process.
 	if p.rt.waiting() > 0 {
 		if err := p.ensure(); err != nil {
@@ -260,6 +322,9 @@ func (p *process) stop() {
 	}
 	p.stopped = true
 	cmd, exited := p.cmd, p.exited
+	if p.retry != nil {
+		p.retry.Stop()
+	}
 	p.mu.Unlock()
 	if cmd != nil {
 		_ = cmd.Process.Signal(syscall.SIGTERM)

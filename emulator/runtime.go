@@ -84,9 +84,10 @@ type runtimeAPI struct {
 	mu     sync.Mutex
 	invs   map[string]*invocation
 	active int // invocations queued or in flight
-	// hold is non-nil while a rebuild swaps processes: /next hands out no
-	// invocation until it is closed, and one a poll had already taken
-	// waits in held, first in line for the new process.
+	lifecycle
+	// hold is non-nil while one process is replaced by the next (a rebuild,
+	// a kill, an exit): /next hands out no invocation until it is closed,
+	// and one a poll had already taken waits in held, first in line.
 	hold chan struct{}
 	held []*invocation
 	// initReported is the start time of the process whose init a REPORT
@@ -132,7 +133,7 @@ func (rt *runtimeAPI) inFlight() int {
 func (rt *runtimeAPI) waiting() int {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	return len(rt.queue) + len(rt.held)
+	return rt.pending
 }
 
 // errThrottled reports an invocation refused by ReservedConcurrency.
@@ -147,6 +148,7 @@ func newRuntimeAPI(cfg *Config) *runtimeAPI {
 		closed: make(chan struct{}),
 		invs:   make(map[string]*invocation),
 	}
+	rt.changed = make(chan struct{})
 	for range cfg.MaxConcurrency {
 		rt.slots <- struct{}{}
 	}
@@ -197,7 +199,15 @@ func (rt *runtimeAPI) invoke(payload []byte, traceID string, opts invokeOptions)
 		return nil, errThrottled
 	}
 	rt.active++
+	rt.pending++
 	rt.invs[inv.id] = inv
+	if o := rt.initErr; o != nil && rt.starter == nil {
+		// No process to reset: the runtime that failed its init is the
+		// only one there is.
+		rt.finishLocked(inv, o)
+		rt.mu.Unlock()
+		return inv, nil
+	}
 	// Waiting for a runtime is bounded too: a function that never polls must
 	// not hang its callers.
 	inv.timer = time.AfterFunc(rt.cfg.InitTimeout+rt.cfg.Timeout, func() { rt.undelivered(inv) })
@@ -239,6 +249,9 @@ func (rt *runtimeAPI) finishLocked(inv *invocation, o *outcome) {
 	}
 	inv.finished = true
 	rt.active--
+	if !inv.delivered {
+		rt.pending--
+	}
 	if inv.timer != nil {
 		inv.timer.Stop()
 	}
@@ -255,6 +268,7 @@ func (rt *runtimeAPI) finishLocked(inv *invocation, o *outcome) {
 	if inv.delivered {
 		rt.slots <- struct{}{}
 	}
+	rt.retireLocked(inv)
 }
 
 func (rt *runtimeAPI) timeout(inv *invocation) {
@@ -287,14 +301,7 @@ func (rt *runtimeAPI) failDelivered(errType, msg string) {
 
 // failQueued ends every invocation still waiting, after an init error.
 func (rt *runtimeAPI) failQueued(o *outcome) {
-	for {
-		select {
-		case inv := <-rt.queue:
-			rt.finish(inv, o)
-		default:
-			return
-		}
-	}
+	rt.failWaiting(func(*invocation) *outcome { return o })
 }
 
 func (rt *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -335,55 +342,10 @@ func accepted(w http.ResponseWriter) {
 }
 
 func (rt *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
-	// A slot first: with concurrency N, at most N invocations are in flight
-	// whatever the runtime does.
-	select {
-	case <-rt.slots:
-	case <-r.Context().Done():
-		return
-	case <-rt.closed:
-		writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
-		return
-	}
-	for {
-		var inv *invocation
-		rt.mu.Lock()
-		hold := rt.hold
-		if hold == nil && len(rt.held) > 0 && r.Context().Err() == nil {
-			inv, rt.held = rt.held[0], rt.held[1:]
-		}
-		rt.mu.Unlock()
-		if inv == nil {
-			// While a rebuild holds deliveries, wait for it, not for the
-			// queue (a nil channel never delivers; hold is nil otherwise).
-			queue := rt.queue
-			if hold != nil {
-				queue = nil
-			}
-			select {
-			case inv = <-queue:
-			case <-hold:
-				continue
-			case <-r.Context().Done():
-				rt.slots <- struct{}{}
-				return
-			case <-rt.closed:
-				rt.slots <- struct{}{}
-				writeError(w, http.StatusInternalServerError, runtimeapi.ErrorTypeContainerError, "Container error. Non-recoverable state.")
-				return
-			}
-		}
-		rt.mu.Lock()
-		if inv.finished { // it gave up waiting
-			rt.mu.Unlock()
-			continue
-		}
-		if rt.hold != nil { // a rebuild began: the new process takes it
-			rt.held = append(rt.held, inv)
-			rt.mu.Unlock()
-			continue
-		}
-		inv.delivered = true
+	// take answers the runtime itself when it may have no invocation; it
+	// returns one with rt.mu held.
+	inv := rt.take(w, r)
+	if inv != nil {
 		inv.delivery = time.Now()
 		inv.logStart = rt.logs.offset()
 		rt.logs.printf("START RequestId: %s Version: $LATEST", inv.id)
@@ -590,6 +552,9 @@ func (rt *runtimeAPI) functionError(w http.ResponseWriter, r *http.Request, id s
 }
 
 func (rt *runtimeAPI) initError(w http.ResponseWriter, r *http.Request) {
+	if rt.refuseInitError(w, r) {
+		return
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	typ := r.Header.Get(runtimeapi.HeaderErrorType)
 	if typ == "" {
@@ -599,7 +564,12 @@ func (rt *runtimeAPI) initError(w http.ResponseWriter, r *http.Request) {
 		body, _ = json.Marshal(runtimeapi.ErrorResponse{ErrorType: typ, ErrorMessage: string(body)})
 	}
 	rt.cfg.Logger.Error("emulator: the function failed to initialise", "function", rt.cfg.Name, "errorType", typ, "error", string(body))
-	rt.failQueued(&outcome{errType: typ, errBody: body})
+	o := &outcome{errType: typ, errBody: body}
+	if !rt.initFailed(r, o) {
+		writeError(w, http.StatusForbidden, runtimeapi.ErrorTypeInvalidStateTransition, "State transition from InitError to InitError failed for runtime")
+		return
+	}
+	rt.failQueued(o)
 	accepted(w)
 }
 

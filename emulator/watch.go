@@ -110,6 +110,8 @@ func (p *process) swap(bin string) {
 	p.argv = append([]string{bin}, p.argv[1:]...)
 	cmd, exited := p.cmd, p.exited
 	p.restarting = cmd != nil
+	// A new build may start where the previous one failed to.
+	p.failures, p.notBefore = 0, time.Time{}
 	p.mu.Unlock()
 	if cmd != nil {
 		p.rt.holdDeliveries()
