@@ -22,7 +22,7 @@ run: ## Run the example greeter on the local Lambda emulator
 	go run -v ./cmd/lambdagrpc emulate ./examples/greeter
 
 .PHONY: test
-test: lint unit conformance check-generated grpc-drift ## Run every check CI runs
+test: lint unit conformance check-generated grpc-drift web ## Run every check CI runs
 
 # Each tool is installed once per version: the stamp names the version, so
 # changing a pin above reinstalls it, and later runs reuse .tmp/bin.
@@ -64,6 +64,24 @@ conformance: ## Run the Connect conformance suite: the client, the handler, and 
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via emulator -invoke-mode RESPONSE_STREAM
 	$(CONFORMANCE) --mode server --conf conformance/config-bridge.yaml \
 		--known-failing @conformance/known-failing.txt -- $(BIN)/lambdaserver -via bridge -invoke-mode RESPONSE_STREAM
+
+.PHONY: web
+web: ## Test examples/web in headless Chromium (npm ci there; chromium from apt only when CI=true as root)
+	@command -v node >/dev/null || { echo "make web needs Node 20 or later and npm" >&2; exit 1; }
+	cd examples/web && npm ci --no-audit --no-fund
+	@if [ -z "$${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then \
+		if [ "$${CI:-}" = true ] && [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "make web needs Chromium: apt-get install chromium (Debian), or set CHROMIUM to a Chromium binary" >&2; exit 1; \
+		fi; \
+	fi
+	# The committed connect-es code must be what protoc-gen-es writes now.
+	cd examples/web && npm run --silent generate
+	@git diff --exit-code -- examples/web/gen || { echo "examples/web/gen is stale: commit what npm run generate wrote" >&2; exit 1; }
+	go vet -tags browser ./examples/web
+	go test -tags browser -count=1 ./examples/web
 
 .PHONY: bench
 bench: ## Run every benchmark and redraw the charts (figures in docs/benchmarks.md); outputs in .tmp/bench
