@@ -72,9 +72,9 @@ func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else {
 		v, ok := cliVersion()
 		if !ok {
-			return errors.New("this lambdagrpc is a development build, so it has no version the new service can require: " +
-				"give --replace DIR with the lambdagrpc checkout to build against (needed until lambdagrpc has a release, or when working on lambdagrpc itself), " +
-				"or install a released lambdagrpc")
+			return errors.New("this lambdagrpc was built from a checkout, so it has no version the new service can require: " +
+				"give --replace DIR with that checkout (the new module then builds against it), " +
+				"or run a lambdagrpc installed with go install " + modulePath + "/cmd/lambdagrpc@latest, whose version the new module requires")
 		}
 		version = v
 	}
@@ -138,27 +138,31 @@ func lambdagrpcCheckout(dir string) (string, error) {
 }
 
 // cliVersion is the version of lambdagrpc this command was built from,
-// when it is one the new module can require: a release, or the
-// pseudo-version `go install …@COMMIT` records. A build from a working
-// tree has none.
+// when it is one the new module can require: the version `go install
+// …@latest` (or @VERSION) downloaded, or the one a module that runs the
+// command as a tool requires. A build from a checkout has none the module
+// proxy is sure to know: its version (if go stamped one) names a commit
+// that may exist only there, and its build info has no checksum.
 func cliVersion() (string, bool) {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "", false
 	}
-	v := ""
-	if bi.Main.Path == modulePath {
-		v = bi.Main.Version
-	}
+	return requirableVersion(bi)
+}
+
+// requirableVersion is cliVersion for the build info bi.
+func requirableVersion(bi *debug.BuildInfo) (string, bool) {
+	m := bi.Main
 	for _, d := range bi.Deps {
-		if d.Path == modulePath && d.Replace == nil {
-			v = d.Version
+		if d.Path == modulePath {
+			m = *d
 		}
 	}
-	if !strings.HasPrefix(v, "v") || strings.Contains(v, "+") {
-		return "", false // "(devel)", "", or a dirty working tree
+	if m.Path != modulePath || m.Replace != nil || m.Sum == "" || !strings.HasPrefix(m.Version, "v") {
+		return "", false
 	}
-	return v, true
+	return m.Version, true
 }
 
 // checkTarget refuses a dir that exists and is not an empty folder, unless

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,7 +39,7 @@ func TestNewRefuses(t *testing.T) {
 		{[]string{"new", "--replace", "../..", "--module", "example.com/my service", filepath.Join(t.TempDir(), "x")}, "not allowed in a module path"},
 		{[]string{"new", "--replace", "../..", "--module", "/abs", filepath.Join(t.TempDir(), "x")}, "not a module path"},
 		{[]string{"new", "--replace", "testdata", filepath.Join(t.TempDir(), "x")}, "not a lambdagrpc checkout"},
-		{[]string{"new", filepath.Join(t.TempDir(), "x")}, "give --replace DIR"},
+		{[]string{"new", filepath.Join(t.TempDir(), "x")}, "give --replace DIR with that checkout"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), tc.args, &stdout, &stderr)
@@ -52,6 +53,31 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if len(entries) != 1 {
 		t.Errorf("new wrote into a folder that was not empty: it holds %d entries", len(entries))
+	}
+}
+
+// TestNewRequiresTheInstalledVersion: without --replace, the new module
+// requires the lambdagrpc the command was downloaded at, and only a
+// version the module proxy serves.
+func TestNewRequiresTheInstalledVersion(t *testing.T) {
+	t.Parallel()
+	const sum = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	for _, tc := range []struct {
+		name string
+		bi   debug.BuildInfo
+		want string // "" for none
+	}{
+		{"go install @latest", debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v0.0.0-20261130085134-0a80bdc1a2b3", Sum: sum}}, "v0.0.0-20261130085134-0a80bdc1a2b3"},
+		{"go install @v0.2.0", debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v0.2.0", Sum: sum}}, "v0.2.0"},
+		{"go tool in a module", debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"}, Deps: []*debug.Module{{Path: modulePath, Version: "v0.3.1", Sum: sum}}}, "v0.3.1"},
+		{"go build in a checkout", debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v0.0.0-20261130085134-0a80bdc1a2b3"}}, ""},
+		{"go run in a checkout", debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "(devel)"}}, ""},
+		{"a replaced tool", debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"}, Deps: []*debug.Module{{Path: modulePath, Version: "v0.0.0", Replace: &debug.Module{Path: "../lambdagrpc"}}}}, ""},
+	} {
+		got, ok := requirableVersion(&tc.bi)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, ok, tc.want)
+		}
 	}
 }
 
@@ -177,6 +203,29 @@ func TestNewService(t *testing.T) {
 		if !bytes.Equal(after[name], data) {
 			t.Errorf("generate.sh changed %s: regenerate cmd/lambdagrpc/scaffold/gen with its generate.sh", name)
 		}
+	}
+
+	// --force writes the scaffold's files over the ones there and keeps
+	// the others.
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"new", "--module", "example.com/svc", "--replace", root, dir}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("new into the service's folder without --force: %v, want a refusal that names --force", err)
+	}
+	stderr.Reset()
+	if err := run(ctx, []string{"new", "--force", "--module", "example.com/svc", "--replace", root, dir}, io.Discard, &stderr); err != nil {
+		t.Fatalf("new --force: %v\n%s", err, stderr.String())
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "main.go")); err != nil || !bytes.Contains(data, []byte("lambdagrpc.Serve")) {
+		t.Errorf("new --force did not write main.go again (%v)", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("new --force removed a file of its own: %v", err)
 	}
 }
 
