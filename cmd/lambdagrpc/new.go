@@ -22,6 +22,8 @@ import (
 // new writes it with its module path replaced by the new module's. Its
 // generated code does not name the module path (buf.gen.yaml gives the Go
 // package with M options, not go_package), so it is written as it is.
+// scaffold/generate.sh regenerates it (TOOLS_BIN=.tmp/bin shares the
+// repository's pinned tools); TestNewService fails when it is stale.
 //
 //go:embed scaffold
 var scaffold embed.FS
@@ -41,7 +43,7 @@ func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	set.SetOutput(stderr)
 	module := set.String("module", "", "the new service's Go module path (default: NAME's last element)")
 	force := set.Bool("force", false, "write into NAME even if it is not empty, overwriting the files new writes")
-	replace := set.String("replace", "", "use the lambdagrpc checkout in `DIR` through a replace directive, instead of a released version")
+	replace := set.String("replace", "", "use the lambdagrpc checkout in `DIR` through a replace directive, instead of the version this command was installed at")
 	set.Usage = func() {
 		fmt.Fprintln(set.Output(), "usage: lambdagrpc new [--module PATH] [--replace DIR] [--force] NAME")
 		fmt.Fprintln(set.Output(), "\nWrites a new gRPC service into the folder NAME: a .proto with its generated code, main.go on lambdagrpc.Serve,")
@@ -57,7 +59,11 @@ func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dir := filepath.Clean(set.Arg(0))
 	if *module == "" {
-		*module = filepath.Base(dir)
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		*module = filepath.Base(abs)
 	}
 	if err := checkModulePath(*module); err != nil {
 		return err
@@ -112,11 +118,16 @@ func checkModulePath(p string) error {
 		}
 	}
 	for _, r := range p {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~/", r)) {
+		if !moduleRune(r) {
 			return fmt.Errorf("--module %q: %q is not allowed in a module path (letters, digits and -._~/ are)", p, r)
 		}
 	}
 	return nil
+}
+
+// moduleRune reports whether r may appear in a module path.
+func moduleRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~/", r)
 }
 
 // lambdagrpcCheckout returns the absolute path of dir after checking that
@@ -258,7 +269,7 @@ func writeGoMod(ctx context.Context, dir, module, version, replace string, stder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
 			stderr.Write(out.Bytes())
-			return fmt.Errorf("wrote the service's files into %s, but go %s failed: %w", dir, strings.Join(args, " "), err)
+			return fmt.Errorf("wrote the service's files into %s, but go %s failed there: %w (fix the cause and run it there, or run new again with --force)", dir, strings.Join(args, " "), err)
 		}
 	}
 	return nil
