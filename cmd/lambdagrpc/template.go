@@ -263,7 +263,7 @@ func parseTemplate(path, dir string, data []byte, params map[string]string) (*sa
 		}
 		if fn.InvokeMode() == emulator.ResponseStream {
 			for _, d := range fn.Doors {
-				t.Notes = append(t.Notes, fmt.Sprintf("function %s streams its responses (Function URL InvokeMode RESPONSE_STREAM), which its %s event %s cannot take: calls through it fail, as they would on AWS", fn.LogicalID, d.Kind, d.Routes[0].Event))
+				t.Notes = append(t.Notes, fmt.Sprintf("function %s streams its responses (Function URL InvokeMode RESPONSE_STREAM), which its %s event %s cannot take: lambdagrpc answers events from the API's own execute-api domain buffered, but behind a custom domain it cannot tell them from Function URL events; give the API a function of its own in BUFFERED mode", fn.LogicalID, d.Kind, d.Routes[0].Event))
 			}
 		}
 	}

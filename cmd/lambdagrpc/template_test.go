@@ -493,7 +493,7 @@ func TestTemplateNotes(t *testing.T) {
 		"resource Fn: Condition IsProd is not evaluated: the function runs",
 		"resource Unused: not emulated: CorsConfiguration",
 		"resource Unused (AWS::Serverless::HttpApi): no function has an event on it",
-		"function Fn streams its responses (Function URL InvokeMode RESPONSE_STREAM), which its http-api event H cannot take: calls through it fail, as they would on AWS",
+		"function Fn streams its responses (Function URL InvokeMode RESPONSE_STREAM), which its http-api event H cannot take: lambdagrpc answers events from the API's own execute-api domain buffered, but behind a custom domain it cannot tell them from Function URL events; give the API a function of its own in BUFFERED mode",
 		"resource Fn: the emulator sets LAMBDAGRPC_INVOKE_MODE=RESPONSE_STREAM for its Function URL's invoke mode; set it in Environment.Variables too, or the deployed function buffers its responses (unless its code gives lambdagrpc.WithInvokeMode)",
 		"resources the emulator does not run: Queue (AWS::SQS::Queue)",
 	} {
