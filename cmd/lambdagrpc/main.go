@@ -3,6 +3,7 @@
 //	lambdagrpc emulate [flags] PACKAGE_OR_BINARY   run a function on a local Lambda emulator
 //	lambdagrpc bridge --target URL|FUNCTION        serve native gRPC in front of a Lambda
 //	lambdagrpc build [flags] PACKAGE               build a deployable zip for provided.al2023
+//	lambdagrpc cost --rps N --report-log FILE      Lambda or a container: monthly cost and break-even
 //
 // Run a subcommand with -h for its flags.
 package main
@@ -37,6 +38,7 @@ commands:
   emulate   run a function on a local Lambda emulator and print how to call it
   bridge    serve native gRPC (grpcurl, any gRPC client) in front of a Lambda
   build     build a deployable zip (bootstrap) for the provided.al2023 runtime
+  cost      monthly cost on Lambda, Managed Instances, Fargate and EC2, and the break-even rate
 
 Run "lambdagrpc <command> -h" or "lambdagrpc help <command>" for a command's flags.
 `
@@ -53,10 +55,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bridgeCmd(ctx, args[1:], stdout, stderr)
 	case "build":
 		return build(ctx, args[1:], stdout, stderr)
+	case "cost":
+		return costCmd(ctx, args[1:], stdout, stderr)
 	case "help":
 		if len(args) > 1 {
 			switch args[1] {
-			case "emulate", "bridge", "build":
+			case "emulate", "bridge", "build", "cost":
 				return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 			}
 			fmt.Fprint(stderr, usage)
