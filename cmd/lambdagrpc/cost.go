@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -185,8 +186,8 @@ func printCost(out io.Writer, w cost.Workload, source string, opts []cost.Option
 	if source != "" {
 		fmt.Fprintln(out, source)
 	}
-	fmt.Fprintf(out, "capacity: one vCPU serves %s req/s (%.0f%% CPU, %g of the duration on CPU, at most %g in flight)\n\n",
-		num(w.PerVCPU()), w.Utilization*100, w.CPUShare, w.ConcurrencyPerVCPU)
+	fmt.Fprintf(out, "capacity: one vCPU serves %s req/s (sized for %.0f%% CPU, %.0f%% of a request's duration on a CPU, at most %g in flight)\n",
+		num(w.PerVCPU()), w.Utilization*100, w.CPUShare*100, w.ConcurrencyPerVCPU)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "option\t$/month\tservers\tsize\tbreak-even\thow")
 	for _, o := range opts {
@@ -201,7 +202,7 @@ func printCost(out io.Writer, w cost.Workload, source string, opts []cost.Option
 		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\n", o.Name, o.Monthly, servers, o.Size, be, o.Detail)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nbreak-even: the lowest rate at which the option costs no more than Lambda.\n")
+	fmt.Fprintf(out, "break-even: the lowest rate at which the option costs no more than Lambda.\n")
 	fmt.Fprintf(out, "prices: US East, on-demand, no free tier, read %s (--list-prices shows them and their sources)\n", cost.TableDate)
 }
 
@@ -218,15 +219,18 @@ func num(v float64) string {
 }
 
 func printPrices(out io.Writer, p cost.Prices) error {
-	fmt.Fprintf(out, "prices read %s (US East, Linux, on-demand); override with --price key=value or --prices FILE\n\n", cost.TableDate)
+	fmt.Fprintf(out, "prices read %s (US East, Linux, on-demand); override with --price key=value or --prices FILE\n", cost.TableDate)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "key\tUSD\tper\tsource")
 	for _, e := range cost.Table {
 		mark := ""
 		if p[e.Key] != e.Value {
-			mark = " (overridden; table: " + fmt.Sprint(e.Value) + ")"
+			mark = " (overridden; table: " + usd(e.Value) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%v%s\t%s\t%s\n", e.Key, p[e.Key], mark, e.Unit, e.Source)
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\n", e.Key, usd(p[e.Key]), mark, e.Unit, e.Source)
 	}
 	return tw.Flush()
 }
+
+// usd formats a price in full, without an exponent.
+func usd(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

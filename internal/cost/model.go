@@ -266,7 +266,7 @@ func instanceCost(w Workload, p Prices, lmi bool) Option {
 		if lmi {
 			fee := m * p["lmi.management-fee"]
 			req := w.RPS * SecondsPerMonth * p["lmi.request"]
-			detail = fmt.Sprintf("%s $%.2f + %g fee $%.2f + requests $%.2f", detail, m, p["lmi.management-fee"], fee, req)
+			detail = fmt.Sprintf("%s = $%.2f, + %g%% fee $%.2f, + requests $%.2f", detail, m, p["lmi.management-fee"]*100, fee, req)
 			m += fee + req
 		}
 		if m < best.Monthly {
