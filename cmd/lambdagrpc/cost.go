@@ -67,7 +67,7 @@ func costCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := p.SetJSON(data); err != nil {
-			return fmt.Errorf("%s: %v", *pricesFile, err)
+			return fmt.Errorf("%s: %w", *pricesFile, err)
 		}
 	}
 	for _, kv := range prices {
@@ -136,7 +136,9 @@ func costCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			breaks[o.Name] = r
 		}
 	}
-	printCost(stdout, w, source, opts, breaks)
+	if err := printCost(stdout, w, source, opts, breaks); err != nil {
+		return err
+	}
 	if *svg != "" {
 		f, err := os.Create(*svg)
 		if err != nil {
@@ -167,12 +169,12 @@ func readReport(file string, stdin io.Reader) (cost.Report, error) {
 	}
 	rep, err := cost.ParseReport(r)
 	if err != nil {
-		return cost.Report{}, fmt.Errorf("%s: %v", file, err)
+		return cost.Report{}, fmt.Errorf("%s: %w", file, err)
 	}
 	return rep, nil
 }
 
-func printCost(out io.Writer, w cost.Workload, source string, opts []cost.Option, breaks map[string]float64) {
+func printCost(out io.Writer, w cost.Workload, source string, opts []cost.Option, breaks map[string]float64) error {
 	billed := w.BilledMS
 	if billed == 0 {
 		billed = math.Ceil(w.DurationMS)
@@ -201,9 +203,12 @@ func printCost(out io.Writer, w cost.Workload, source string, opts []cost.Option
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\n", o.Name, o.Monthly, servers, o.Size, be, o.Detail)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "break-even: the lowest rate at which the option costs no more than Lambda.\n")
 	fmt.Fprintf(out, "prices: US East, on-demand, no free tier, read %s (--list-prices shows them and their sources)\n", cost.TableDate)
+	return nil
 }
 
 // num formats a rate with three significant digits, without an exponent

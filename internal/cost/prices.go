@@ -114,7 +114,7 @@ func (p Prices) Set(kv string) error {
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil {
-		return fmt.Errorf("price %q: %v", kv, err)
+		return fmt.Errorf("price %q: %w", kv, err)
 	}
 	return p.set(strings.TrimSpace(k), f)
 }
@@ -135,7 +135,7 @@ func (p Prices) set(k string, f float64) error {
 func (p Prices) SetJSON(data []byte) error {
 	var m map[string]float64
 	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("prices: %v", err)
+		return fmt.Errorf("prices: %w", err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if err := p.set(k, m[k]); err != nil {

@@ -45,7 +45,7 @@ func ParseReport(r io.Reader) (Report, error) {
 		}
 		f, err := reportFields(line[i+len("REPORT RequestId:"):])
 		if err != nil {
-			return Report{}, fmt.Errorf("line %d: %v", n, err)
+			return Report{}, fmt.Errorf("line %d: %w", n, err)
 		}
 		d, ok := f["Duration"]
 		if !ok {
