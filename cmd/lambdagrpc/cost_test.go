@@ -154,3 +154,24 @@ func TestCostCommandErrors(t *testing.T) {
 		t.Errorf("cost -h: %v, want flag.ErrHelp", err)
 	}
 }
+
+// TestCostDocsChart: docs/img/cost.svg is what the command in docs/cost.md
+// draws from the greeter's measured log.
+func TestCostDocsChart(t *testing.T) {
+	t.Parallel()
+	svg := filepath.Join(t.TempDir(), "cost.svg")
+	if out, err := costRun(t, "--rps", "10", "--report-log", "../../docs/data/greeter-report.log", "--svg", svg); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../../docs/img/cost.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("docs/img/cost.svg differs from the chart the command in docs/cost.md draws: run it again")
+	}
+}
