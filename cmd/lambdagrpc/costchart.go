@@ -29,7 +29,8 @@ const chartSamples = 400
 
 // costChart draws the monthly cost of each option against the request
 // rate, from zero to maxRPS (0: a little past the given rate and the
-// break-evens), with each break-even marked on Lambda's line.
+// break-evens), with each break-even marked on Lambda's line and the given
+// rate as a dashed vertical line.
 func costChart(out io.Writer, w cost.Workload, p cost.Prices, breaks map[string]float64, maxRPS float64) error {
 	if maxRPS <= 0 {
 		maxRPS = 2 * w.RPS
@@ -114,6 +115,34 @@ func costChart(out io.Writer, w cost.Workload, p cost.Prices, breaks map[string]
 		}
 		lb.Offset = vg.Point{X: 7 * px, Y: -14 * px}
 		pl.Add(sc, lb)
+	}
+	if w.RPS > 0 && w.RPS <= maxRPS {
+		// The rate asked about: a dashed vertical line, labelled half-way up.
+		top := 0.0
+		for _, name := range cost.Options {
+			ww := w
+			ww.RPS = maxRPS
+			o, err := cost.Price(name, ww, p)
+			if err != nil {
+				return err
+			}
+			top = max(top, o.Monthly)
+		}
+		at, err := plotter.NewLine(plotter.XYs{{X: w.RPS, Y: 0}, {X: w.RPS, Y: top}})
+		if err != nil {
+			return err
+		}
+		at.Color = color.Gray{Y: 0x88}
+		at.Width = px
+		at.Dashes = []vg.Length{4 * px, 3 * px}
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: w.RPS, Y: top / 2}}, Labels: []string{num(w.RPS) + " req/s"}})
+		if err != nil {
+			return err
+		}
+		lb.TextStyle[0].Font = sans(11 * px)
+		lb.TextStyle[0].Color = color.Gray{Y: 0x55}
+		lb.Offset = vg.Point{X: 4 * px, Y: -12 * px}
+		pl.Add(at, lb)
 	}
 	pl.X.Min, pl.Y.Min = 0, 0
 	pl.X.Max = maxRPS
