@@ -4,6 +4,7 @@
 //	lambdagrpc bridge --target URL|FUNCTION        serve native gRPC in front of a Lambda
 //	lambdagrpc build [flags] PACKAGE               build a deployable zip for provided.al2023
 //	lambdagrpc new [flags] NAME                    write a new service into the folder NAME
+//	lambdagrpc cost --rps N --report-log FILE      Lambda or a container: monthly cost and break-even
 //
 // Run a subcommand with -h for its flags.
 package main
@@ -39,6 +40,7 @@ commands:
   bridge    serve native gRPC (grpcurl, any gRPC client) in front of a Lambda
   build     build a deployable zip (bootstrap) for the provided.al2023 runtime
   new       write a new service (proto, main.go, test, Makefile, SAM template) into a folder
+  cost      monthly cost on Lambda, Managed Instances, Fargate and EC2, and the break-even rate
 
 Run "lambdagrpc <command> -h" or "lambdagrpc help <command>" for a command's flags.
 `
@@ -57,10 +59,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return build(ctx, args[1:], stdout, stderr)
 	case "new":
 		return newCmd(ctx, args[1:], stdout, stderr)
+	case "cost":
+		return costCmd(ctx, args[1:], stdout, stderr)
 	case "help":
 		if len(args) > 1 {
 			switch args[1] {
-			case "emulate", "bridge", "build", "new":
+			case "emulate", "bridge", "build", "new", "cost":
 				return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 			}
 			fmt.Fprint(stderr, usage)
