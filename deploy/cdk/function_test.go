@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"debug/elf"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -340,7 +342,7 @@ func TestBadProps(t *testing.T) {
 				if r == nil {
 					t.Fatal("NewFunction accepted the props")
 				}
-				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
+				if msg := fmt.Sprint(r); !strings.Contains(msg, tc.want) {
 					t.Errorf("panic %v, want it to say %q", r, tc.want)
 				}
 			}()
@@ -348,5 +350,38 @@ func TestBadProps(t *testing.T) {
 			stack := awscdk.NewStack(app, jsii.String("Service"), nil)
 			cdk.NewFunction(stack, jsii.String("Greeter"), &tc.props)
 		})
+	}
+}
+
+// TestBuildFails: a failed build fails the synthesis with the build's
+// error, and Docker is not tried. It runs in a child process, since the
+// panic leaves the jsii runtime to be torn down with the process.
+func TestBuildFails(t *testing.T) {
+	if os.Getenv("LAMBDAGRPC_CDK_TEST_CHILD") == "1" {
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+		stack := awscdk.NewStack(app, jsii.String("Service"), nil)
+		cdk.NewFunction(stack, jsii.String("Greeter"), &cdk.FunctionProps{
+			Package:  jsii.String("./examples/nosuchpackage"),
+			Dir:      jsii.String("../.."),
+			AuthType: awslambda.FunctionUrlAuthType_NONE,
+		})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestBuildFails$")
+	cmd.Env = append(os.Environ(), "LAMBDAGRPC_CDK_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the synthesis succeeded:\n%s", out)
+	}
+	for _, want := range []string{
+		"lambdagrpc: building ./examples/nosuchpackage",
+		"is not a Go package",
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
+	if bytes.Contains(out, []byte("docker")) {
+		t.Errorf("the synthesis tried Docker:\n%s", out)
 	}
 }
