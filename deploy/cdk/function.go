@@ -9,7 +9,6 @@
 package cdk
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -90,7 +89,7 @@ type FunctionProps struct {
 	// invokes the function (payload 2.0), with Cors as its CORS
 	// configuration. HTTP APIs buffer: lambdagrpc answers their events
 	// buffered whatever the invoke mode.
-	HttpApi *bool
+	HttpApi *bool //nolint:revive // the CDK's spelling, as in awsapigatewayv2.HttpApi
 	// Alb makes the function a target of an Application Load Balancer's
 	// listener. ALBs buffer, like HTTP APIs.
 	Alb *AlbTarget
@@ -120,11 +119,11 @@ type Function interface {
 	// Function is the Lambda function.
 	Function() awslambda.Function
 	// Url is the function's URL.
-	Url() awslambda.FunctionUrl
+	Url() awslambda.FunctionUrl //nolint:revive // the CDK's spelling, as in awslambda.FunctionUrl
 	// InvokeMode is the invoke mode of the URL and of LAMBDAGRPC_INVOKE_MODE.
 	InvokeMode() awslambda.InvokeMode
 	// HttpApi is the HTTP API, or nil without FunctionProps.HttpApi.
-	HttpApi() awsapigatewayv2.HttpApi
+	HttpApi() awsapigatewayv2.HttpApi //nolint:revive // the CDK's spelling
 	// TargetGroup is the ALB's target group, or nil without
 	// FunctionProps.Alb.
 	TargetGroup() awselasticloadbalancingv2.ApplicationTargetGroup
@@ -140,9 +139,9 @@ type function struct {
 }
 
 func (f *function) Function() awslambda.Function     { return f.fn }
-func (f *function) Url() awslambda.FunctionUrl       { return f.url }
+func (f *function) Url() awslambda.FunctionUrl       { return f.url } //nolint:revive // the CDK's spelling
 func (f *function) InvokeMode() awslambda.InvokeMode { return f.mode }
-func (f *function) HttpApi() awsapigatewayv2.HttpApi { return f.api }
+func (f *function) HttpApi() awsapigatewayv2.HttpApi { return f.api } //nolint:revive // the CDK's spelling
 func (f *function) TargetGroup() awselasticloadbalancingv2.ApplicationTargetGroup {
 	return f.targetGroup
 }
@@ -361,11 +360,7 @@ func (b *builder) build(zip string) error {
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return fmt.Errorf("lambdagrpc: building %s in %s (%s): %v", b.pkg, b.dir, strings.Join(append(b.command[:1:1], args...), " "), err)
-		}
-		return fmt.Errorf("lambdagrpc: building %s: %w", b.pkg, err)
+		return fmt.Errorf("lambdagrpc: building %s in %s (%s): %w", b.pkg, b.dir, strings.Join(append(b.command[:1:1], args...), " "), err)
 	}
 	return nil
 }
