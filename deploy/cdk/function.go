@@ -215,6 +215,9 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) F
 		urlOpts.Cors = cors
 	}
 	f.url = f.fn.AddFunctionUrl(urlOpts)
+	// Function().AddEnvironment could still change the variable: the
+	// synthesis checks it.
+	c.Node().AddValidation(&modeCheck{fn: f.fn, mode: mode})
 	awscdk.NewCfnOutput(c, jsii.String("Url"), &awscdk.CfnOutputProps{
 		Value:       f.url.Url(),
 		Description: jsii.String("The function URL (invoke mode " + string(mode) + ")"),
@@ -251,6 +254,30 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) F
 		}
 	}
 	return f
+}
+
+// modeCheck fails the synthesis when the function's LAMBDAGRPC_INVOKE_MODE
+// is not the Function URL's invoke mode.
+type modeCheck struct {
+	fn   awslambda.Function
+	mode awslambda.InvokeMode
+}
+
+// Validate reports a LAMBDAGRPC_INVOKE_MODE that differs from the mode.
+func (m *modeCheck) Validate() *[]*string {
+	cfn, ok := m.fn.Node().DefaultChild().(awslambda.CfnFunction)
+	if !ok {
+		return jsii.Strings("lambdagrpc: the function has no AWS::Lambda::Function to check " + EnvInvokeMode + " in")
+	}
+	// The properties as the template will have them: the environment is a
+	// token until it is resolved.
+	props, _ := awscdk.Stack_Of(m.fn).Resolve(cfn.CfnProperties()).(map[string]any)
+	env, _ := props["environment"].(map[string]any)
+	vars, _ := env["variables"].(map[string]any)
+	if got := vars[EnvInvokeMode]; got != string(m.mode) {
+		return jsii.Strings(fmt.Sprintf("lambdagrpc: the function's %s is %v, but its Function URL's invoke mode is %s: set FunctionProps.InvokeMode, not the variable", EnvInvokeMode, got, m.mode))
+	}
+	return &[]*string{}
 }
 
 // corsDefaults fills in what gRPC-Web and Connect need; nil stays nil.

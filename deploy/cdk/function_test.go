@@ -385,3 +385,24 @@ func TestBuildFails(t *testing.T) {
 		t.Errorf("the synthesis tried Docker:\n%s", out)
 	}
 }
+
+// TestModeChanged: changing LAMBDAGRPC_INVOKE_MODE after NewFunction fails
+// the synthesis.
+func TestModeChanged(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("the synthesis accepted a LAMBDAGRPC_INVOKE_MODE that differs from the URL's")
+		}
+		if msg := fmt.Sprint(r); !strings.Contains(msg, "LAMBDAGRPC_INVOKE_MODE is BUFFERED, but its Function URL's invoke mode is RESPONSE_STREAM") {
+			t.Errorf("panic %v", r)
+		}
+	}()
+	synth(t, func(stack awscdk.Stack) {
+		f := cdk.NewFunction(stack, jsii.String("Greeter"), &cdk.FunctionProps{
+			Zip:      jsii.String(prebuiltZip(t)),
+			AuthType: awslambda.FunctionUrlAuthType_NONE,
+		})
+		f.Function().AddEnvironment(jsii.String(cdk.EnvInvokeMode), jsii.String("BUFFERED"), nil)
+	})
+}
