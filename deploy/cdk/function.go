@@ -193,6 +193,10 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) F
 	if timeout == nil {
 		timeout = awscdk.Duration_Seconds(jsii.Number(10))
 	}
+	cors := corsDefaults(props.Cors)
+	if props.Alb != nil && props.Alb.Listener == nil {
+		panic("lambdagrpc: Alb.Listener is required")
+	}
 
 	// Children are defined in the plain construct: jsii knows it, not the
 	// Go struct that embeds it.
@@ -210,7 +214,6 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) F
 		Description:  props.Description,
 	})
 	urlOpts := &awslambda.FunctionUrlOptions{AuthType: props.AuthType, InvokeMode: mode}
-	cors := corsDefaults(props.Cors)
 	if cors != nil {
 		urlOpts.Cors = cors
 	}
@@ -241,9 +244,6 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) F
 	}
 
 	if props.Alb != nil {
-		if props.Alb.Listener == nil {
-			panic("lambdagrpc: Alb.Listener is required")
-		}
 		f.targetGroup = props.Alb.Listener.AddTargets(jsii.String(*c.Node().Id()+"Target"), &awselasticloadbalancingv2.AddApplicationTargetsProps{
 			Targets:    &[]awselasticloadbalancingv2.IApplicationLoadBalancerTarget{awselasticloadbalancingv2targets.NewLambdaTarget(f.fn)},
 			Priority:   props.Alb.Priority,

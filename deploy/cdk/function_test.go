@@ -335,6 +335,10 @@ func TestBadProps(t *testing.T) {
 			Zip: jsii.String(zipPath), AuthType: awslambda.FunctionUrlAuthType_NONE,
 			Cors: &awslambda.FunctionUrlCorsOptions{},
 		}, "AllowedOrigins is required"},
+		{"alb without listener", cdk.FunctionProps{
+			Zip: jsii.String(zipPath), AuthType: awslambda.FunctionUrlAuthType_NONE,
+			Alb: &cdk.AlbTarget{},
+		}, "Alb.Listener is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
