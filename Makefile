@@ -22,7 +22,7 @@ run: ## Run the example greeter on the local Lambda emulator
 	go run -v ./cmd/lambdagrpc emulate ./examples/greeter
 
 .PHONY: test
-test: lint unit conformance check-generated grpc-drift web ## Run every check CI runs
+test: lint unit conformance check-generated grpc-drift web cdk ## Run every check CI runs
 
 # Each tool is installed once per version: the stamp names the version, so
 # changing a pin above reinstalls it, and later runs reuse .tmp/bin.
@@ -51,6 +51,11 @@ lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint
 	cd bench && go vet ./...
 	# Other checkouts may lint at the same time (make test beside make test).
 	golangci-lint run --allow-parallel-runners ./...
+
+.PHONY: cdk
+cdk: ## Synthesize the CDK construct (deploy/cdk) in its tests: needs Node, for the jsii runtime
+	@command -v node >/dev/null || { echo "node is not installed: the CDK's jsii runtime needs it (apt-get install nodejs)"; exit 1; }
+	cd deploy/cdk && go vet ./... && go test -count=1 ./...
 
 .PHONY: conformance
 conformance: ## Run the Connect conformance suite: the client, the handler, and through the emulator
