@@ -221,8 +221,11 @@ func (rt *runtimeAPI) failWaiting(o func(*invocation) *outcome) {
 	for _, inv := range held {
 		rt.finishLocked(inv, o(inv))
 	}
+	// Only those queued now: a caller answered below may send its next
+	// invocation at once, and that one waits for the next process.
+	n := len(rt.queue)
 	rt.mu.Unlock()
-	for {
+	for range n {
 		select {
 		case inv := <-rt.queue:
 			rt.finish(inv, o(inv))

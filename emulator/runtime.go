@@ -280,6 +280,13 @@ func (rt *runtimeAPI) timeout(inv *invocation) {
 	inv.timedOut = true
 	secs := strconv.FormatFloat(rt.cfg.Timeout.Seconds(), 'f', 2, 64)
 	rt.logs.printf("%s %s Task timed out after %s seconds", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, secs)
+	if rt.starter != nil && rt.cfg.MaxConcurrency <= 1 && rt.hold == nil {
+		// The process is killed below: hold deliveries before the caller
+		// learns of the timeout, or its next call could reach a poll the
+		// process left open and die with it. The next process's start
+		// releases them.
+		rt.hold = make(chan struct{})
+	}
 	rt.finishLocked(inv, errorOutcome("Sandbox.Timedout", "Task timed out after "+secs+" seconds"))
 	rt.mu.Unlock()
 	rt.cfg.Logger.Warn("emulator: invocation timed out", "function", rt.cfg.Name, "requestId", inv.id, "timeout", rt.cfg.Timeout)
