@@ -53,9 +53,13 @@ lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint
 	golangci-lint run --allow-parallel-runners ./...
 
 .PHONY: cdk
-cdk: ## Synthesize the CDK construct (deploy/cdk) in its tests: needs Node, for the jsii runtime
+cdk: ## Synthesize the CDK construct (deploy/cdk) in its tests, and a new service's CDK app: needs Node, for the jsii runtime
 	@command -v node >/dev/null || { echo "node is not installed: the CDK's jsii runtime needs it (apt-get install nodejs)"; exit 1; }
 	cd deploy/cdk && go vet ./... && go test -count=1 ./...
+	# The CDK app of a new service (lambdagrpc new), built against this checkout.
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		go run ./cmd/lambdagrpc new --replace $(CURDIR) --module example.com/svc "$$tmp/svc" >/dev/null && \
+		cd "$$tmp/svc/cdk" && go mod tidy && go vet ./... && go test -count=1 ./...
 
 .PHONY: conformance
 conformance: ## Run the Connect conformance suite: the client, the handler, and through the emulator

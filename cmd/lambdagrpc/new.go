@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +26,14 @@ import (
 // scaffold/generate.sh regenerates it (TOOLS_BIN=.tmp/bin shares the
 // repository's pinned tools); TestNewService fails when it is stale.
 //
-//go:embed scaffold
+// scaffold/_cdk is the service's CDK app, written as cdk: a module of its
+// own, so that the service does not depend on the CDK. Its go.mod is
+// go.mod.tmpl here, since go:embed takes no file of another module, and
+// the leading underscore keeps the go command (and so this module's
+// vet, tests and lint, which do not require the CDK) out of it; make cdk
+// vets and tests it in a new service.
+//
+//go:embed scaffold scaffold/_cdk
 var scaffold embed.FS
 
 // The paths new rewrites in the scaffold's files.
@@ -34,9 +42,14 @@ const (
 	scaffoldPath = modulePath + "/cmd/lambdagrpc/scaffold"
 )
 
-// scaffoldRenames are the files of the scaffold written under another
-// name: go:embed leaves out names that start with a dot.
-var scaffoldRenames = map[string]string{"gitignore": ".gitignore"}
+// scaffoldRenames are the files and folders of the scaffold written under
+// another name: go:embed leaves out names that start with a dot, and see
+// scaffold for the CDK app's.
+var scaffoldRenames = map[string]string{"gitignore": ".gitignore", "_cdk": "cdk", "go.mod.tmpl": "go.mod"}
+
+// cdkModule is the require line of scaffold/_cdk/go.mod.tmpl that new
+// gives the version of lambdagrpc.
+const cdkModule = modulePath + "/deploy/cdk"
 
 func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set := flag.NewFlagSet("new", flag.ContinueOnError)
@@ -47,7 +60,7 @@ func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	set.Usage = func() {
 		fmt.Fprintln(set.Output(), "usage: lambdagrpc new [--module PATH] [--replace DIR] [--force] NAME")
 		fmt.Fprintln(set.Output(), "\nWrites a new gRPC service into the folder NAME: a .proto with its generated code, main.go on lambdagrpc.Serve,")
-		fmt.Fprintln(set.Output(), "a test on the local Lambda emulator, a Makefile, a SAM template.yaml and a README. Then `cd NAME && make test`.")
+		fmt.Fprintln(set.Output(), "a test on the local Lambda emulator, a Makefile, a SAM template.yaml, a CDK app (cdk/) and a README. Then `cd NAME && make test`.")
 		set.PrintDefaults()
 	}
 	if err := parseFlags(set, args, stdout, stderr); err != nil {
@@ -87,7 +100,7 @@ func newCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkTarget(dir, *force); err != nil {
 		return err
 	}
-	if err := writeScaffold(dir, *module, *force); err != nil {
+	if err := writeScaffold(dir, *module, version, *replace, *force); err != nil {
 		return err
 	}
 	if err := writeGoMod(ctx, dir, *module, version, *replace, stderr); err != nil {
@@ -201,16 +214,20 @@ func checkTarget(dir string, force bool) error {
 
 // writeScaffold writes the scaffold's files into dir with module as their
 // module path.
-func writeScaffold(dir, module string, force bool) error {
+func writeScaffold(dir, module, version, replace string, force bool) error {
 	name := path.Base(module)
 	return fs.WalkDir(scaffold, "scaffold", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, "scaffold"), "/")
-		if to, ok := scaffoldRenames[path.Base(rel)]; ok {
-			rel = path.Join(path.Dir(rel), to)
+		elems := strings.Split(rel, "/")
+		for i, e := range elems {
+			if to, ok := scaffoldRenames[e]; ok {
+				elems[i] = to
+			}
 		}
+		rel = path.Join(elems...)
 		out := filepath.Join(dir, filepath.FromSlash(rel))
 		if d.IsDir() {
 			return os.MkdirAll(out, 0o755)
@@ -222,6 +239,9 @@ func writeScaffold(dir, module string, force bool) error {
 		data = bytes.ReplaceAll(data, []byte(scaffoldPath), []byte(module))
 		if rel == "main.go" {
 			data = bytes.Replace(data, []byte("// Command scaffold "), []byte("// Command "+name+" "), 1)
+		}
+		if rel == "cdk/go.mod" {
+			data = cdkGoMod(data, version, replace)
 		}
 		mode := os.FileMode(0o644)
 		if strings.HasSuffix(rel, ".sh") {
@@ -244,6 +264,28 @@ func writeScaffold(dir, module string, force bool) error {
 		}
 		return os.Chmod(out, mode)
 	})
+}
+
+// cdkGoMod completes the CDK app's go.mod: it requires the construct at
+// lambdagrpc's version, or, with replace, the construct in that checkout.
+// Its go.sum is left to go mod tidy, which downloads the CDK's modules:
+// the service's README says to run it before cdk deploy.
+func cdkGoMod(data []byte, version, replace string) []byte {
+	data = bytes.Replace(data, []byte(cdkModule+" v0.0.0\n"), []byte(cdkModule+" "+version+"\n"), 1)
+	if replace != "" {
+		data = fmt.Appendf(data, "\nreplace (\n\t%s => %s\n\t%s => %s\n)\n",
+			modulePath, goModPath(replace), cdkModule, goModPath(filepath.Join(replace, "deploy", "cdk")))
+	}
+	return data
+}
+
+// goModPath is the folder p as go.mod spells it: quoted when it holds a
+// space or a quote.
+func goModPath(p string) string {
+	if strings.ContainsAny(p, " \t\"'`\\") {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 // writeGoMod writes dir's go.mod with go mod init, so that the go command

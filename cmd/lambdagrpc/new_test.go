@@ -134,7 +134,7 @@ func TestNewService(t *testing.T) {
 	if !strings.Contains(stdout.String(), "make test") {
 		t.Errorf("new's output does not say what to run next:\n%s", stdout.String())
 	}
-	for _, f := range []string{".gitignore", "Makefile", "README.md", "template.yaml", "generate.sh", "go.mod", "go.sum", "main.go", "main_test.go", "proto/hello/v1/hello.proto", "gen/hello/v1/hello.pb.go", "gen/hello/v1/hello_grpc.pb.go"} {
+	for _, f := range []string{".gitignore", "Makefile", "README.md", "template.yaml", "generate.sh", "go.mod", "go.sum", "main.go", "main_test.go", "proto/hello/v1/hello.proto", "gen/hello/v1/hello.pb.go", "gen/hello/v1/hello_grpc.pb.go", "cdk/go.mod", "cdk/cdk.json", "cdk/main.go", "cdk/main_test.go"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("the new service has no %s: %v", f, err)
 		}
@@ -168,6 +168,18 @@ func TestNewService(t *testing.T) {
 	for _, want := range []string{"module example.com/svc\n", "tool github.com/lambdagrpc/lambdagrpc/cmd/lambdagrpc\n", "replace github.com/lambdagrpc/lambdagrpc => " + root + "\n"} {
 		if !bytes.Contains(gomod, []byte(want)) {
 			t.Errorf("go.mod lacks %q:\n%s", want, gomod)
+		}
+	}
+
+	// The CDK app requires the construct of this checkout too; make cdk
+	// vets and tests it, as it needs Node.
+	cdkmod, err := os.ReadFile(filepath.Join(dir, "cdk", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"module example.com/svc/cdk\n", "github.com/lambdagrpc/lambdagrpc/deploy/cdk v0.0.0\n", "\tgithub.com/lambdagrpc/lambdagrpc/deploy/cdk => " + filepath.Join(root, "deploy", "cdk") + "\n"} {
+		if !bytes.Contains(cdkmod, []byte(want)) {
+			t.Errorf("cdk/go.mod lacks %q:\n%s", want, cdkmod)
 		}
 	}
 
