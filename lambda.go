@@ -13,7 +13,9 @@ import (
 // through h, until ctx ends or the Runtime API says the environment cannot
 // continue.
 func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) error {
-	iv := &eventsource.Invoker{Handler: h, Stream: cfg.invokeMode == ResponseStream, NewContext: invocationContext}
+	iv := &eventsource.Invoker{Handler: h, Stream: cfg.invokeMode == ResponseStream, NewContext: invocationContext, Async: cfg.async}
+	iv.Async.PathPrefix = cfg.pathPrefix
+	iv.Async.RecordContext = recordContext
 	return runtimeloop.Run(ctx, runtimeloop.Config{
 		Addr:           addr,
 		Concurrency:    cfg.maxConcurrency,
