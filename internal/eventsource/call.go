@@ -207,8 +207,24 @@ func (w *callWriter) status() *status.Status {
 	var ce wire.ConnectError
 	if err := json.Unmarshal(w.body, &ce); err == nil && ce.Code != "" {
 		if st, err := ce.Status(); err == nil {
-			return st
+			return undecodable(st)
 		}
 	}
 	return status.Newf(wire.CodeFromHTTP(w.code), "HTTP %d", w.code)
+}
+
+// unmarshalFailure begins the message of the INTERNAL status grpc-go (and
+// the direct path, which answers as grpc-go does) ends a call with when
+// the request message does not decode.
+const unmarshalFailure = "grpc: failed to unmarshal the received message"
+
+// undecodable turns the INTERNAL status of a request message that does not
+// decode into INVALID_ARGUMENT. Over HTTP the client sent the bytes and
+// sees grpc-go's status; a queued record's bytes will never decode, so it
+// must not count as a failure that retrying can fix.
+func undecodable(st *status.Status) *status.Status {
+	if st.Code() == codes.Internal && strings.HasPrefix(st.Message(), unmarshalFailure) {
+		return status.New(codes.InvalidArgument, "the body does not decode as the method's request message: "+st.Message())
+	}
+	return st
 }
