@@ -28,18 +28,28 @@ type eventBridgeEvent struct {
 // answer takes an event with a detail-type, a source and a detail. It is
 // asked after the HTTP events, whose events have none of them.
 func (*eventBridgeEvents) answer(ctx context.Context, iv *Invoker, inv *runtimeapi.Invocation, out *runtimeloop.Response) bool {
-	var ev eventBridgeEvent
-	if json.Unmarshal(inv.Payload, &ev) != nil || ev.DetailType == "" || ev.Source == "" || len(ev.Detail) == 0 {
+	it, ok := decodeEventBridge(inv.Payload, iv.Async.Routes)
+	if !ok {
 		return false
 	}
-	it := item{raw: inv.Payload, rec: Record{Source: sourceEvents, ID: ev.ID, Origin: ev.Source}}
-	route := iv.Async.Routes[ev.Source]
+	answerAsync(iv.NewContext(ctx, inv, nil), iv, out, []item{it})
+	return true
+}
+
+// decodeEventBridge turns an EventBridge event into an item, if payload is
+// one.
+func decodeEventBridge(payload []byte, routes map[string]string) (item, bool) {
+	var ev eventBridgeEvent
+	if json.Unmarshal(payload, &ev) != nil || ev.DetailType == "" || ev.Source == "" || len(ev.Detail) == 0 {
+		return item{}, false
+	}
+	it := item{raw: payload, rec: Record{Source: sourceEvents, ID: ev.ID, Origin: ev.Source}}
+	route := routes[ev.Source]
 	if isMethodName(ev.DetailType) {
 		route = ev.DetailType
 	}
 	it.msg, it.bad = newMessage(nil, string(ev.Detail), route)
-	answerAsync(iv.NewContext(ctx, inv, nil), iv, out, []item{it})
-	return true
+	return it, true
 }
 
 // isMethodName reports whether s looks like "/package.Service/Method".

@@ -73,6 +73,11 @@ func snsEnvelopeOf(body string) (*snsMessage, bool) {
 // the invocation, and everything else (done, dead-lettered or dropped)
 // answers with an empty object.
 func answerSNS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, records []json.RawMessage) {
+	answerAsync(ctx, iv, out, decodeSNS(records, iv.Async.Routes))
+}
+
+// decodeSNS turns an SNS event's records into items.
+func decodeSNS(records []json.RawMessage, routes map[string]string) []item {
 	items := make([]item, len(records))
 	for i, raw := range records {
 		it := &items[i]
@@ -88,9 +93,9 @@ func answerSNS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, reco
 			it.bad = st
 			continue
 		}
-		it.msg, it.bad = newMessage(attrs, r.Sns.Message, iv.Async.Routes[r.Sns.TopicARN])
+		it.msg, it.bad = newMessage(attrs, r.Sns.Message, routes[r.Sns.TopicARN])
 	}
-	answerAsync(ctx, iv, out, items)
+	return items
 }
 
 // answerAsync answers an asynchronous invocation (SNS, EventBridge) after

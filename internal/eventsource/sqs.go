@@ -56,15 +56,12 @@ type sqsItemFailure struct {
 // called fails alone; only a record without a message ID, which the answer
 // could not name, fails the whole batch.
 func answerSQS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, records []json.RawMessage) {
-	log := out.Log()
-	items := make([]item, len(records))
-	for i, raw := range records {
-		if !decodeSQS(&items[i], raw, iv.Async.Routes) {
-			iv.invalid(out, errNoMessageID(i))
-			return
-		}
+	items, err := decodeSQSBatch(records, iv.Async.Routes)
+	if err != nil {
+		iv.invalid(out, err)
+		return
 	}
-	retry := iv.runBatch(ctx, log, items)
+	retry := iv.runBatch(ctx, out.Log(), items)
 	resp := sqsBatchResponse{BatchItemFailures: []sqsItemFailure{}}
 	for i, r := range retry {
 		if r {
@@ -73,6 +70,18 @@ func answerSQS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, reco
 	}
 	body, _ := json.Marshal(resp) // cannot fail
 	out.Buffered("application/json", body)
+}
+
+// decodeSQSBatch turns an SQS batch's records into items. It fails only
+// for a record without a message ID.
+func decodeSQSBatch(records []json.RawMessage, routes map[string]string) ([]item, error) {
+	items := make([]item, len(records))
+	for i, raw := range records {
+		if !decodeSQS(&items[i], raw, routes) {
+			return nil, errNoMessageID(i)
+		}
+	}
+	return items, nil
 }
 
 // errNoMessageID says why a batch with a record that has no message ID
