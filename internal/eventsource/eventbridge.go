@@ -3,6 +3,7 @@ package eventsource
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
@@ -28,12 +29,23 @@ type eventBridgeEvent struct {
 // answer takes an event with a detail-type, a source and a detail. It is
 // asked after the HTTP events, whose events have none of them.
 func (*eventBridgeEvents) answer(ctx context.Context, iv *Invoker, inv *runtimeapi.Invocation, out *runtimeloop.Response) bool {
-	it, ok := decodeEventBridge(inv.Payload, iv.Async.Routes)
-	if !ok {
-		return false
+	a, ok := iv.serveEventBridge(ctx, out.Log(), inv.Payload, func(ctx context.Context) context.Context {
+		return iv.NewContext(ctx, inv, nil)
+	})
+	if ok {
+		a.send(out)
 	}
-	answerAsync(iv.NewContext(ctx, inv, nil), iv, out, []item{it})
-	return true
+	return ok
+}
+
+// serveEventBridge answers payload if it is an EventBridge event, running
+// its call in the context newCtx makes from ctx.
+func (iv *Invoker) serveEventBridge(ctx context.Context, log *slog.Logger, payload []byte, newCtx func(context.Context) context.Context) (asyncAnswer, bool) {
+	it, ok := decodeEventBridge(payload, iv.Async.Routes)
+	if !ok {
+		return asyncAnswer{}, false
+	}
+	return iv.answerAsync(newCtx(ctx), log, []item{it}), true
 }
 
 // decodeEventBridge turns an EventBridge event into an item, if payload is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
@@ -34,30 +35,94 @@ type recordProbe struct {
 }
 
 func (r *recordEvents) answer(ctx context.Context, iv *Invoker, inv *runtimeapi.Invocation, out *runtimeloop.Response) bool {
-	if !r.lenient && !recordsFirst(inv.Payload) {
-		return false
+	a, ok := iv.serveRecords(ctx, out.Log(), inv.Payload, r.lenient, func(ctx context.Context) context.Context {
+		return iv.NewContext(ctx, inv, nil)
+	})
+	if ok {
+		a.send(out)
+	}
+	return ok
+}
+
+// serveRecords answers payload if it is an SQS or SNS event, running its
+// calls in the context newCtx makes from ctx. Unless lenient, it takes
+// only events whose first key is "Records".
+func (iv *Invoker) serveRecords(ctx context.Context, log *slog.Logger, payload []byte, lenient bool, newCtx func(context.Context) context.Context) (asyncAnswer, bool) {
+	if !lenient && !recordsFirst(payload) {
+		return asyncAnswer{}, false
 	}
 	var list recordList
-	if err := json.Unmarshal(inv.Payload, &list); err != nil || len(list.Records) == 0 {
-		if r.lenient || err == nil {
-			return false
+	if err := json.Unmarshal(payload, &list); err != nil || len(list.Records) == 0 {
+		if lenient || err == nil {
+			return asyncAnswer{}, false
 		}
-		iv.invalid(out, fmt.Errorf("%w: %w", ErrBadEvent, err))
-		return true
+		return invalidAnswer(log, fmt.Errorf("%w: %w", ErrBadEvent, err)), true
 	}
 	var probe recordProbe
 	if err := json.Unmarshal(list.Records[0], &probe); err != nil {
-		return false
+		return asyncAnswer{}, false
 	}
 	switch probe.EventSource {
 	case sourceSQS:
-		answerSQS(iv.NewContext(ctx, inv, nil), iv, out, list.Records)
+		items, err := decodeSQSBatch(list.Records, iv.Async.Routes)
+		if err != nil {
+			return invalidAnswer(log, err), true
+		}
+		return iv.answerSQS(newCtx(ctx), log, items), true
 	case sourceSNS:
-		answerSNS(iv.NewContext(ctx, inv, nil), iv, out, list.Records)
-	default:
-		return false
+		return iv.answerAsync(newCtx(ctx), log, decodeSNS(list.Records, iv.Async.Routes)), true
 	}
-	return true
+	return asyncAnswer{}, false
+}
+
+// ServeAsync answers payload if it is an SQS, SNS or EventBridge event,
+// and reports whether it was. The answer is body, or the invocation error
+// err (an [*InvocationError]). It is asked twice, as the Invoker asks the
+// sources: before [Decode] (afterHTTP false) it takes only the SQS and SNS
+// events it tells apart by their first bytes; after it, the rest.
+func (iv *Invoker) ServeAsync(ctx context.Context, log *slog.Logger, payload []byte, afterHTTP bool) (body []byte, ok bool, err error) {
+	same := func(ctx context.Context) context.Context { return ctx }
+	a, ok := iv.serveRecords(ctx, log, payload, afterHTTP, same)
+	if !ok && afterHTTP {
+		a, ok = iv.serveEventBridge(ctx, log, payload, same)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	if a.errType != "" {
+		return nil, true, &InvocationError{Type: a.errType, Message: a.errMsg}
+	}
+	return a.body, true, nil
+}
+
+// InvocationError is an invocation's error: Lambda retries an
+// asynchronous invocation that ends with one.
+type InvocationError struct {
+	Type, Message string
+}
+
+func (e *InvocationError) Error() string { return e.Message }
+
+// asyncAnswer is the answer to an SQS, SNS or EventBridge event: a JSON
+// body, or an invocation error.
+type asyncAnswer struct {
+	body            []byte
+	errType, errMsg string
+}
+
+// send answers through out.
+func (a asyncAnswer) send(out *runtimeloop.Response) {
+	if a.errType != "" {
+		out.Error(a.errType, a.errMsg)
+		return
+	}
+	out.Buffered("application/json", a.body)
+}
+
+// invalidAnswer answers an event that cannot be served.
+func invalidAnswer(log *slog.Logger, err error) asyncAnswer {
+	log.Error("lambdagrpc: cannot serve the event", "error", err)
+	return asyncAnswer{errType: "Runtime.InvalidEvent", errMsg: err.Error()}
 }
 
 // recordsFirst reports whether payload is a JSON object whose first key is

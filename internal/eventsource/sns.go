@@ -3,12 +3,11 @@ package eventsource
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
 )
 
 // sourceSNS is the EventSource of SNS records.
@@ -67,15 +66,6 @@ func snsEnvelopeOf(body string) (*snsMessage, bool) {
 	return &m, true
 }
 
-// answerSNS runs an SNS event's records as calls. SNS invokes functions
-// asynchronously and ignores the answer; Lambda retries an asynchronous
-// invocation that fails. So a record that must be delivered again fails
-// the invocation, and everything else (done, dead-lettered or dropped)
-// answers with an empty object.
-func answerSNS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, records []json.RawMessage) {
-	answerAsync(ctx, iv, out, decodeSNS(records, iv.Async.Routes))
-}
-
 // decodeSNS turns an SNS event's records into items.
 func decodeSNS(records []json.RawMessage, routes map[string]string) []item {
 	items := make([]item, len(records))
@@ -99,14 +89,16 @@ func decodeSNS(records []json.RawMessage, routes map[string]string) []item {
 }
 
 // answerAsync answers an asynchronous invocation (SNS, EventBridge) after
-// running its items: an invocation error, which Lambda retries, if one must
-// be delivered again, else an empty object.
-func answerAsync(ctx context.Context, iv *Invoker, out *runtimeloop.Response, items []item) {
-	for i, r := range iv.runBatch(ctx, out.Log(), items) {
+// running its items. SNS and EventBridge invoke functions asynchronously
+// and ignore the answer; Lambda retries an asynchronous invocation that
+// fails. So the answer is an invocation error if an item must be
+// delivered again, else an empty object (the items are done,
+// dead-lettered or dropped).
+func (iv *Invoker) answerAsync(ctx context.Context, log *slog.Logger, items []item) asyncAnswer {
+	for i, r := range iv.runBatch(ctx, log, items) {
 		if r {
-			out.Error("lambdagrpc.RecordFailed", "the call of "+items[i].rec.Source+" record "+items[i].rec.ID+" failed with a retryable status (see the function's log); Lambda retries the invocation")
-			return
+			return asyncAnswer{errType: "lambdagrpc.RecordFailed", errMsg: "the call of " + items[i].rec.Source + " record " + items[i].rec.ID + " failed with a retryable status (see the function's log); Lambda retries the invocation"}
 		}
 	}
-	out.Buffered("application/json", []byte("{}"))
+	return asyncAnswer{body: []byte("{}")}
 }

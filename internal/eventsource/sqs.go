@@ -3,13 +3,12 @@ package eventsource
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
 )
 
 // sourceSQS is the eventSource of SQS records.
@@ -51,17 +50,10 @@ type sqsItemFailure struct {
 	ItemIdentifier string `json:"itemIdentifier"`
 }
 
-// answerSQS runs an SQS batch's records as calls and answers with the
-// records to deliver again. A record that cannot be decoded, routed or
-// called fails alone; only a record without a message ID, which the answer
-// could not name, fails the whole batch.
-func answerSQS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, records []json.RawMessage) {
-	items, err := decodeSQSBatch(records, iv.Async.Routes)
-	if err != nil {
-		iv.invalid(out, err)
-		return
-	}
-	retry := iv.runBatch(ctx, out.Log(), items)
+// answerSQS runs an SQS batch's items as calls and answers with the
+// records to deliver again.
+func (iv *Invoker) answerSQS(ctx context.Context, log *slog.Logger, items []item) asyncAnswer {
+	retry := iv.runBatch(ctx, log, items)
 	resp := sqsBatchResponse{BatchItemFailures: []sqsItemFailure{}}
 	for i, r := range retry {
 		if r {
@@ -69,11 +61,12 @@ func answerSQS(ctx context.Context, iv *Invoker, out *runtimeloop.Response, reco
 		}
 	}
 	body, _ := json.Marshal(resp) // cannot fail
-	out.Buffered("application/json", body)
+	return asyncAnswer{body: body}
 }
 
-// decodeSQSBatch turns an SQS batch's records into items. It fails only
-// for a record without a message ID.
+// decodeSQSBatch turns an SQS batch's records into items. A record that
+// cannot be decoded, routed or called fails alone; only a record without
+// a message ID, which the answer could not name, fails the whole batch.
 func decodeSQSBatch(records []json.RawMessage, routes map[string]string) ([]item, error) {
 	items := make([]item, len(records))
 	for i, raw := range records {
