@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
@@ -15,6 +16,8 @@ type item struct {
 	msg message
 	bad *status.Status // why the record cannot be a call, or nil
 	raw json.RawMessage
+	// rawAt finds raw, when it was not kept.
+	rawAt func() json.RawMessage
 	// group orders the item after the earlier items of the same group (a
 	// FIFO message group); "" runs it on its own.
 	group string
@@ -81,6 +84,12 @@ func (iv *Invoker) runItem(ctx context.Context, log *slog.Logger, it *item) bool
 			cctx = iv.Async.RecordContext(ctx, &it.rec)
 		}
 		st = iv.call(cctx, log, &it.msg)
+	}
+	if st.Code() == codes.OK {
+		return false
+	}
+	if it.raw == nil && it.rawAt != nil {
+		it.raw = it.rawAt()
 	}
 	return iv.Async.settle(ctx, log, &it.rec, st, it.raw)
 }

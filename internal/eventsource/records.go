@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
@@ -51,6 +52,9 @@ func (iv *Invoker) serveRecords(ctx context.Context, log *slog.Logger, payload [
 	if !lenient && !recordsFirst(payload) {
 		return asyncAnswer{}, false
 	}
+	if a, ok := iv.serveTyped(ctx, log, payload, newCtx); ok {
+		return a, true
+	}
 	var list recordList
 	if err := json.Unmarshal(payload, &list); err != nil || len(list.Records) == 0 {
 		if lenient || err == nil {
@@ -73,6 +77,49 @@ func (iv *Invoker) serveRecords(ctx context.Context, log *slog.Logger, payload [
 		return iv.answerAsync(newCtx(ctx), log, decodeSNS(list.Records, iv.Async.Routes)), true
 	}
 	return asyncAnswer{}, false
+}
+
+// typedEvent is an SQS or SNS event decoded in one pass: the fast path
+// for events whose records all decode.
+type typedEvent struct {
+	Records []typedRecord `json:"Records"`
+}
+
+// typedRecord is an SQS record or an SNS record.
+type typedRecord struct {
+	EventSource string `json:"eventSource"`
+	sqsRecord
+	Sns *snsMessage `json:"Sns"`
+}
+
+// serveTyped answers an SQS event whose records all decode as SQS
+// records, decoding the payload once. Any other event is left to the path
+// that decodes record by record, so that a record that does not decode
+// fails alone. A record's own JSON, which only a dead-letter target needs,
+// is found again if it is needed.
+func (iv *Invoker) serveTyped(ctx context.Context, log *slog.Logger, payload []byte, newCtx func(context.Context) context.Context) (asyncAnswer, bool) {
+	var ev typedEvent
+	if json.Unmarshal(payload, &ev) != nil || len(ev.Records) == 0 || ev.Records[0].EventSource != sourceSQS {
+		return asyncAnswer{}, false
+	}
+	items := make([]item, len(ev.Records))
+	raws := sync.OnceValue(func() []json.RawMessage {
+		var list recordList
+		_ = json.Unmarshal(payload, &list) // it decoded once
+		return list.Records
+	})
+	for i := range ev.Records {
+		if !fillSQS(&items[i], &ev.Records[i].sqsRecord, iv.Async.Routes) {
+			return asyncAnswer{}, false
+		}
+		items[i].rawAt = func() json.RawMessage {
+			if r := raws(); i < len(r) {
+				return r[i]
+			}
+			return nil
+		}
+	}
+	return iv.answerSQS(newCtx(ctx), log, items), true
 }
 
 // ServeAsync answers payload if it is an SQS, SNS or EventBridge event,

@@ -104,6 +104,12 @@ func decodeSQS(it *item, raw json.RawMessage, routes map[string]string) bool {
 		it.bad = status.Newf(codes.InvalidArgument, "the SQS record does not decode: %v", err)
 		return true
 	}
+	return fillSQS(it, &r, routes)
+}
+
+// fillSQS fills it from a decoded SQS record, as decodeSQS does.
+func fillSQS(it *item, r *sqsRecord, routes map[string]string) bool {
+	it.rec.Source = sourceSQS
 	if r.MessageID == "" {
 		return false
 	}
