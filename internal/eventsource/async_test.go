@@ -9,18 +9,21 @@ import (
 )
 
 func TestRecordsFirst(t *testing.T) {
-	for payload, want := range map[string]bool{
-		`{"Records":[]}`:                    true,
-		" \n{ \t\"Records\" : []}":          true,
-		`{"version":"2.0","Records":[]}`:    false,
-		`{"records":[]}`:                    false,
-		`["Records"]`:                       false,
-		`{"Rec`:                             false,
-		``:                                  false,
-		`{"version":"0","detail-type":"x"}`: false,
+	for _, tc := range []struct {
+		payload string
+		want    bool
+	}{
+		{`{"Records":[]}`, true},
+		{" \n{ \t\"Records\" : []}", true},
+		{`{"version":"2.0","Records":[]}`, false},
+		{`{"records":[]}`, false},
+		{`["Records"]`, false},
+		{`{"Rec`, false},
+		{``, false},
+		{`{"version":"0","detail-type":"x"}`, false},
 	} {
-		if got := recordsFirst([]byte(payload)); got != want {
-			t.Errorf("recordsFirst(%q) = %v, want %v", payload, got, want)
+		if got := recordsFirst([]byte(tc.payload)); got != tc.want {
+			t.Errorf("recordsFirst(%q) = %v, want %v", tc.payload, got, tc.want)
 		}
 	}
 }
