@@ -13,6 +13,12 @@
 // streamed response (stream.go), the JSON string encoder both use
 // (jsonstring.go) and the headers' forms (headers.go).
 //
+// SQS batches (sqs.go), SNS notifications (sns.go) and EventBridge events
+// (eventbridge.go) are sources whose records are unary calls: call.go
+// turns a record into a Connect unary request in memory for the same
+// handler, batch.go runs a batch's calls, and async.go ([Async]) says
+// which failures are delivered again.
+//
 // [Invoker] answers the Runtime API loop's invocations (package
 // runtimeloop) by asking each source in turn; [Decode] and [ServeBuffered]
 // serve lambdagrpc.EventHandler.
