@@ -48,6 +48,7 @@ type asyncFunction struct {
 	mu        sync.Mutex
 	calls     []asyncCall
 	statsEnd  []string // "method code" of each stats.End
+	statsIn   []string // the x-trace metadata of each stats.InHeader
 	inFlight  atomic.Int32
 	maxFlight atomic.Int32
 	delay     time.Duration
@@ -80,6 +81,11 @@ func (h asyncStats) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.
 }
 
 func (h asyncStats) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if in, ok := s.(*stats.InHeader); ok {
+		h.f.mu.Lock()
+		h.f.statsIn = append(h.f.statsIn, strings.Join(in.Header.Get("x-trace"), ","))
+		h.f.mu.Unlock()
+	}
 	if end, ok := s.(*stats.End); ok {
 		m, _ := ctx.Value(methodKey{}).(string)
 		h.f.mu.Lock()
@@ -278,10 +284,14 @@ func TestAsyncSQSFixture(t *testing.T) {
 		}
 	}
 	f.mu.Lock()
-	ends := slices.Clone(f.statsEnd)
+	ends, ins := slices.Clone(f.statsEnd), slices.Clone(f.statsIn)
 	f.mu.Unlock()
 	if len(ends) != 2 || ends[0] != unaryPath+" OK" || ends[1] != unaryPath+" OK" {
 		t.Errorf("stats handler saw %q", ends)
+	}
+	slices.Sort(ins)
+	if !slices.Equal(ins, []string{"", "abc"}) {
+		t.Errorf("stats handler saw the x-trace metadata %q, want it on the JSON record's call only", ins)
 	}
 }
 
