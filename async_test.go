@@ -576,3 +576,34 @@ func jsonQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+func TestAsyncConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		want string
+		opt  lambdagrpc.Option
+	}{
+		{"WithAsyncRoute", lambdagrpc.WithAsyncRoute(testQueue, "grpc.testing.TestService/UnaryCall")},
+		{"WithAsyncRoute", lambdagrpc.WithAsyncRoute(testQueue, "/grpc.testing.TestService/Unary/Call")},
+		{"WithAsyncRoute", lambdagrpc.WithAsyncRoute("", unaryPath)},
+		{"WithRetryableCodes", lambdagrpc.WithRetryableCodes(codes.OK)},
+		{"WithRetryableCodes", lambdagrpc.WithRetryableCodes(codes.Code(99))},
+		{"WithAsyncConcurrency", lambdagrpc.WithAsyncConcurrency(0)},
+	} {
+		checkConfigError(t, tc.want, tc.opt)
+	}
+}
+
+// TestAsyncPathPrefix checks that records reach their methods below the
+// handler's path prefix.
+func TestAsyncPathPrefix(t *testing.T) {
+	t.Parallel()
+	f := startAsync(t, 0, lambdagrpc.WithPathPrefix("/api"))
+	body, fail := f.invoke(t, sqsEvent(testQueue, sqsTestRecord{id: "p", method: unaryPath, body: okBody("p")}))
+	if fail != "" || len(failures(t, body)) != 0 {
+		t.Fatalf("answer %q (function error %q)", body, fail)
+	}
+	if calls := f.recorded(); len(calls) != 1 || calls[0].method != unaryPath {
+		t.Errorf("calls %+v", calls)
+	}
+}
