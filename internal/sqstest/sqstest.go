@@ -93,7 +93,7 @@ func Start(t testing.TB) *Server {
 	})
 	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
 	deadline := time.Now().Add(30 * time.Second)
-	hc := &http.Client{Timeout: time.Second}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
 		select {
 		case <-exited:
@@ -114,14 +114,18 @@ func Start(t testing.TB) *Server {
 // Credentials are the static credentials the server accepts.
 var Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
 
+// httpClient keeps no idle connections, so that a test's clients leave no
+// goroutine behind for goleak to find.
+var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // SQS returns an SQS client for the server.
 func (s *Server) SQS() *sqs.Client {
-	return sqs.New(sqs.Options{Region: Region, BaseEndpoint: aws.String(s.Endpoint), Credentials: Credentials})
+	return sqs.New(sqs.Options{Region: Region, BaseEndpoint: aws.String(s.Endpoint), Credentials: Credentials, HTTPClient: httpClient})
 }
 
 // SNS returns an SNS client for the server.
 func (s *Server) SNS() *sns.Client {
-	return sns.New(sns.Options{Region: Region, BaseEndpoint: aws.String(s.Endpoint), Credentials: Credentials})
+	return sns.New(sns.Options{Region: Region, BaseEndpoint: aws.String(s.Endpoint), Credentials: Credentials, HTTPClient: httpClient})
 }
 
 // Queue is a queue created on the server.
