@@ -13,7 +13,8 @@ import (
 // through h, until ctx ends or the Runtime API says the environment cannot
 // continue.
 func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) error {
-	iv := &eventsource.Invoker{Handler: h, Stream: cfg.invokeMode == ResponseStream, NewContext: invocationContext}
+	iv := asyncInvoker(h)
+	iv.Stream = cfg.invokeMode == ResponseStream
 	return runtimeloop.Run(ctx, runtimeloop.Config{
 		Addr:           addr,
 		Concurrency:    cfg.maxConcurrency,
@@ -21,6 +22,15 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 		Logger:         cfg.logger,
 		LogAttrs:       []any{"invokeMode", string(cfg.invokeMode)},
 	}, iv)
+}
+
+// asyncInvoker returns the invoker that serves h's events: h's
+// configuration of the calls of SQS, SNS and EventBridge records is its.
+func asyncInvoker(h *handler) *eventsource.Invoker {
+	iv := &eventsource.Invoker{Handler: h, NewContext: invocationContext, Async: h.cfg.async}
+	iv.Async.PathPrefix = h.cfg.pathPrefix
+	iv.Async.RecordContext = recordContext
+	return iv
 }
 
 // invocationContext returns ctx carrying the LambdaContext of inv, whose

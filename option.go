@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/eventsource"
 )
 
 // Option configures [Serve] and [NewHandler]. Options that only make sense
@@ -186,6 +188,7 @@ type config struct {
 	cors            *corsPolicy
 	pathPrefix      string // "" or "/seg[/seg...]", checked
 	viaServeHTTP    bool   // every call through grpc.Server.ServeHTTP
+	async           eventsource.Async
 
 	// errs are the configuration errors, each naming its option; err()
 	// reports them.

@@ -24,6 +24,8 @@ type Invoker struct {
 	// requestContext, if it has one: the root package puts its
 	// LambdaContext there.
 	NewContext func(ctx context.Context, inv *runtimeapi.Invocation, requestContext json.RawMessage) context.Context
+	// Async configures the calls of SQS, SNS and EventBridge records.
+	Async Async
 
 	warnedMode atomic.Bool
 }

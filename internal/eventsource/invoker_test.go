@@ -82,7 +82,7 @@ func TestInvokerSources(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &doc); err != nil || fail != "" || doc.StatusCode != 200 || doc.Body != "POST /a/b" {
 		t.Errorf("the HTTP event: %q (error %q, %v)", body, fail, err)
 	}
-	body, fail = invoke(`{"Records":[{"eventSource":"aws:sns"}]}`)
+	body, fail = invoke(`{"Records":[{"eventSource":"aws:kinesis"}]}`)
 	var er runtimeapi.ErrorResponse
 	if err := json.Unmarshal([]byte(body), &er); err != nil || fail == "" || er.ErrorType != "Runtime.InvalidEvent" ||
 		er.ErrorMessage != "invalid HTTP event: not a Function URL, API Gateway or ALB event" {

@@ -19,12 +19,16 @@ type source interface {
 
 // sources are the kinds of event the function answers, asked in this
 // order whether an event is theirs; an event none of them takes is an
-// invalid event (errNoSource). Another kind (SQS, SNS, EventBridge) is a
-// type that implements source, in a file of its own, and a line here,
-// ahead of httpEvents if it can tell its events apart more cheaply than
-// by decoding them as HTTP events.
+// invalid event (errNoSource). Another kind is a type that implements
+// source, in a file of its own, and a line here, ahead of httpEvents if it
+// can tell its events apart more cheaply than by decoding them as HTTP
+// events. SQS and SNS events (records.go) can, by their first bytes, for
+// the events Lambda sends; the others they take after httpEvents.
 var sources = []source{
+	&recordEvents{},
 	&httpEvents{},
+	&recordEvents{lenient: true},
+	&eventBridgeEvents{},
 }
 
 // shapes are the shapes of HTTP event that httpEvents answers, asked in
