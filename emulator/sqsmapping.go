@@ -26,7 +26,8 @@ import (
 // its messages, as Lambda's SQS event-source mapping does. See
 // docs/emulator.md.
 type SQSMapping struct {
-	// QueueURL is the queue's URL.
+	// QueueURL is the queue's URL, or its ARN or name, which the mapping
+	// resolves to a URL with GetQueueUrl when it starts.
 	QueueURL string
 	// Endpoint is the SQS endpoint. Default: the queue URL's scheme and
 	// host when it is not an AWS host (a local server), else the region's.
@@ -51,9 +52,20 @@ type SQSMapping struct {
 
 // check reports a mapping's mistakes and fills its defaults.
 func (m *SQSMapping) check() error {
-	u, err := url.Parse(m.QueueURL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || strings.Trim(u.Path, "/") == "" {
-		return fmt.Errorf("emulator: SQS queue %q is not a queue URL: use http(s)://HOST/ACCOUNT/NAME", m.QueueURL)
+	var u *url.URL
+	switch {
+	case strings.HasPrefix(m.QueueURL, "arn:"):
+		if a, err := arn.Parse(m.QueueURL); err != nil || a.Service != "sqs" || a.Resource == "" {
+			return fmt.Errorf("emulator: SQS queue %q is not an SQS queue ARN: use arn:aws:sqs:REGION:ACCOUNT:NAME", m.QueueURL)
+		}
+	case strings.Contains(m.QueueURL, "://"):
+		var err error
+		u, err = url.Parse(m.QueueURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || strings.Trim(u.Path, "/") == "" {
+			return fmt.Errorf("emulator: SQS queue %q is not a queue URL: use http(s)://HOST/ACCOUNT/NAME", m.QueueURL)
+		}
+	case !validQueueName(m.QueueURL):
+		return fmt.Errorf("emulator: SQS queue %q is neither a queue URL, an ARN nor a queue name (1 to 80 letters, digits, '-' and '_', then .fifo for a FIFO queue)", m.QueueURL)
 	}
 	if m.BatchSize == 0 {
 		m.BatchSize = 10
@@ -67,10 +79,24 @@ func (m *SQSMapping) check() error {
 	if m.BatchSize > 10 && m.BatchingWindow < time.Second {
 		return fmt.Errorf("emulator: SQS queue %s: a batch size of %d needs a batching window of at least 1s, as Lambda requires", m.QueueURL, m.BatchSize)
 	}
-	if m.Endpoint == "" && !awsHost(u.Host) {
+	if m.Endpoint == "" && u != nil && !awsHost(u.Host) {
 		m.Endpoint = u.Scheme + "://" + u.Host
 	}
 	return nil
+}
+
+// validQueueName tells whether s is an SQS queue name.
+func validQueueName(s string) bool {
+	base := strings.TrimSuffix(s, ".fifo")
+	if base == "" || len(s) > 80 {
+		return false
+	}
+	for _, c := range base {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // awsHost tells whether host is one of AWS's.
@@ -113,7 +139,7 @@ func (e *Emulator) startSQS(ctx context.Context) error {
 		return nil
 	}
 	var ps []*sqsPoller
-	for _, m := range e.cfg.SQS {
+	for i, m := range e.cfg.SQS {
 		p, err := newSQSPoller(ctx, e, m)
 		if err != nil {
 			for _, p := range ps {
@@ -123,6 +149,7 @@ func (e *Emulator) startSQS(ctx context.Context) error {
 			}
 			return err
 		}
+		e.cfg.SQS[i].QueueURL = p.m.QueueURL
 		ps = append(ps, p)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -170,6 +197,19 @@ func newSQSPoller(ctx context.Context, e *Emulator, m SQSMapping) (*sqsPoller, e
 				o.BaseEndpoint = aws.String(m.Endpoint)
 			}
 		})
+	}
+	if !strings.Contains(m.QueueURL, "://") {
+		in := &sqs.GetQueueUrlInput{QueueName: aws.String(m.QueueURL)}
+		if a, err := arn.Parse(m.QueueURL); err == nil {
+			in.QueueName, in.QueueOwnerAWSAccountId = aws.String(a.Resource), aws.String(a.AccountID)
+		}
+		out, err := p.c.GetQueueUrl(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("emulator: SQS queue %s: %w", m.QueueURL, err)
+		}
+		p.m.QueueURL = aws.ToString(out.QueueUrl)
+		m.QueueURL = p.m.QueueURL
+		p.log = e.cfg.Logger.With("queue", m.QueueURL)
 	}
 	out, err := p.c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(m.QueueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNameRedrivePolicy, types.QueueAttributeNameVisibilityTimeout}})

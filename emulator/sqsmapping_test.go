@@ -172,7 +172,8 @@ func TestSQSMapping(t *testing.T) {
 // starts, and a queue the server does not have is an error of Start.
 func TestSQSMappingConfig(t *testing.T) {
 	for _, m := range []emulator.SQSMapping{
-		{QueueURL: "orders"},
+		{QueueURL: "orders/x"},
+		{QueueURL: "arn:aws:sns:us-east-1:1:topic"},
 		{QueueURL: "http://127.0.0.1:1/1/q", BatchSize: 11},
 		{QueueURL: "http://127.0.0.1:1/1/q", BatchSize: 10001, BatchingWindow: time.Second},
 		{QueueURL: "http://127.0.0.1:1/1/q", BatchingWindow: 6 * time.Minute},
@@ -182,8 +183,18 @@ func TestSQSMappingConfig(t *testing.T) {
 		}
 	}
 	srv := sqstest.Start(t)
-	_, err := emulator.Start(context.Background(), emulator.Config{SQS: []emulator.SQSMapping{{QueueURL: srv.Endpoint + "/123456789012/nope", Client: srv.SQS()}}})
-	if err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("Start with a missing queue: %v, want an error naming it", err)
+	for _, missing := range []string{srv.Endpoint + "/123456789012/nope", "nope", "arn:aws:sqs:us-east-1:123456789012:nope"} {
+		_, err := emulator.Start(context.Background(), emulator.Config{SQS: []emulator.SQSMapping{{QueueURL: missing, Endpoint: srv.Endpoint, Client: srv.SQS()}}})
+		if err == nil || !strings.Contains(err.Error(), "nope") {
+			t.Errorf("Start with a missing queue %s: %v, want an error naming it", missing, err)
+		}
+	}
+	// A name or an ARN is resolved to the queue's URL.
+	q := srv.CreateQueue(t, "named", nil)
+	for _, ref := range []string{"named", q.ARN} {
+		e := emulatortest.Start(t, emulator.Config{SQS: []emulator.SQSMapping{{QueueURL: ref, Endpoint: srv.Endpoint, Client: srv.SQS()}}})
+		if got := e.Config().SQS[0].QueueURL; got != q.URL {
+			t.Errorf("queue %s resolved to %q, want %s", ref, got, q.URL)
+		}
 	}
 }

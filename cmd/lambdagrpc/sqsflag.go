@@ -31,19 +31,25 @@ func (f *sqsFlag) Set(v string) error {
 }
 
 // sqsQueueHelp is the --sqs-queue flag's usage.
-const sqsQueueHelp = "poll the SQS queue at `URL` and invoke the function with batches of its messages, as Lambda's event-source mapping does (repeatable); settings follow as a query: " +
+const sqsQueueHelp = "poll the SQS queue at `URL` (or with this ARN or name, resolved on endpoint) and invoke the function with batches of its messages, as Lambda's event-source mapping does (repeatable); settings follow as a query: " +
 	"URL?batchSize=10&window=1s&reportBatchItemFailures=true&endpoint=http://127.0.0.1:9324 (batchSize 1 to 10000, default 10; window, the batching window, default 0; " +
 	"reportBatchItemFailures, default true; endpoint, default the URL's host unless an AWS one)"
 
-// parseSQSQueue reads an --sqs-queue value: a queue URL, then optionally
+// parseSQSQueue reads an --sqs-queue value: a queue URL (or ARN or name,
+// which the emulator resolves on the endpoint), then optionally
 // the mapping's settings as a query (batchSize, window, a Go duration or
 // seconds, reportBatchItemFailures and endpoint). Unknown settings are
 // errors; the values are checked by the emulator.
 func parseSQSQueue(v string) (emulator.SQSMapping, error) {
 	queue, query, _ := strings.Cut(v, "?")
 	m := emulator.SQSMapping{QueueURL: queue, ReportBatchItemFailures: true}
-	if u, err := url.Parse(queue); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return m, fmt.Errorf("%q is not a queue URL: give http(s)://HOST/ACCOUNT/NAME, then settings as ?batchSize=10&window=1s", queue)
+	if queue == "" {
+		return m, fmt.Errorf("%q names no queue: give its URL (or its ARN or name, with endpoint=), then settings as ?batchSize=10&window=1s", v)
+	}
+	if strings.Contains(queue, "://") {
+		if u, err := url.Parse(queue); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return m, fmt.Errorf("%q is not a queue URL: give http(s)://HOST/ACCOUNT/NAME, then settings as ?batchSize=10&window=1s", queue)
+		}
 	}
 	vals, err := url.ParseQuery(query)
 	if err != nil {

@@ -15,11 +15,15 @@ func TestParseSQSQueue(t *testing.T) {
 	if err != nil || m.BatchSize != 50 || m.BatchingWindow != 2*time.Second || m.ReportBatchItemFailures || m.Endpoint != "http://h:1" {
 		t.Errorf("settings: %+v %v", m, err)
 	}
+	m, err = parseSQSQueue("orders?endpoint=http://127.0.0.1:5000")
+	if err != nil || m.QueueURL != "orders" || m.Endpoint != "http://127.0.0.1:5000" {
+		t.Errorf("a queue name: %+v %v", m, err)
+	}
 	m, err = parseSQSQueue("http://h/1/q?window=1.5s")
 	if err != nil || m.BatchingWindow != 1500*time.Millisecond {
 		t.Errorf("window duration: %+v %v", m, err)
 	}
-	for _, bad := range []string{"", "orders", "ftp://h/1/q", "http://h/1/q?batchSize=x", "http://h/1/q?window=soon", "http://h/1/q?reportBatchItemFailures=maybe", "http://h/1/q?size=1", "http://h/1/q?%zz"} {
+	for _, bad := range []string{"", "?batchSize=1", "ftp://h/1/q", "http://h/1/q?batchSize=x", "http://h/1/q?window=soon", "http://h/1/q?reportBatchItemFailures=maybe", "http://h/1/q?size=1", "http://h/1/q?%zz"} {
 		if _, err := parseSQSQueue(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
