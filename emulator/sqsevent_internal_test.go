@@ -95,3 +95,19 @@ func TestParseRedrivePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalEndpoint: only a URL with a host outside AWS is local.
+func TestLocalEndpoint(t *testing.T) {
+	for ep, want := range map[string]bool{
+		"http://127.0.0.1:5000":                   true,
+		"http://localhost:9324":                   true,
+		"https://sqs.us-east-1.amazonaws.com":     false,
+		"https://sqs.cn-north-1.amazonaws.com.cn": false,
+		"":               false,
+		"127.0.0.1:5000": false,
+	} {
+		if got := localEndpoint(ep); got != want {
+			t.Errorf("localEndpoint(%q) = %t, want %t", ep, got, want)
+		}
+	}
+}

@@ -11,12 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -83,6 +86,12 @@ func (m *SQSMapping) check() error {
 		m.Endpoint = u.Scheme + "://" + u.Host
 	}
 	return nil
+}
+
+// localEndpoint tells whether endpoint is a URL whose host is not AWS's.
+func localEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	return err == nil && u.Host != "" && !awsHost(u.Host)
 }
 
 // validQueueName tells whether s is an SQS queue name.
@@ -181,14 +190,26 @@ func (e *Emulator) stopSQS() {
 func newSQSPoller(ctx context.Context, e *Emulator, m SQSMapping) (*sqsPoller, error) {
 	p := &sqsPoller{m: m, e: e, c: m.Client, log: e.cfg.Logger.With("queue", m.QueueURL)}
 	if p.c == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		p.idle = tr.CloseIdleConnections
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(e.cfg.Region), config.WithHTTPClient(&http.Client{Transport: tr}))
+		// The SDK's own buildable client (which takes a configured CA
+		// bundle), whose transport is kept to close its idle connections.
+		var tr atomic.Pointer[http.Transport]
+		hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { tr.Store(t) })
+		p.idle = func() {
+			if t := tr.Load(); t != nil {
+				t.CloseIdleConnections()
+			}
+		}
+		opts := []func(*config.LoadOptions) error{config.WithRegion(e.cfg.Region), config.WithHTTPClient(hc)}
+		if localEndpoint(m.Endpoint) {
+			// A local server: no instance metadata to wait for.
+			opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("emulator: SQS queue %s: load the AWS configuration: %w", m.QueueURL, err)
 		}
-		if m.Endpoint != "" {
-			if _, err := cfg.Credentials.Retrieve(ctx); err != nil && !awsHost(m.Endpoint) {
+		if localEndpoint(m.Endpoint) {
+			if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 				cfg.Credentials = credentials.NewStaticCredentialsProvider("lambdagrpc", "emulator", "")
 			}
 		}

@@ -91,6 +91,9 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *verbose || isTerminal(stdout) {
 		buildOutput = stderr
 	}
+	if tmpl.file == "" && tmpl.sqsEndpoint != "" {
+		return errors.New("--sqs-endpoint goes with --template; give a queue's endpoint as --sqs-queue URL?endpoint=ENDPOINT")
+	}
 	if tmpl.file != "" {
 		return tmpl.emulate(ctx, fs, stdout, stderr, logger, buildOutput)
 	}
