@@ -42,3 +42,17 @@ func ExampleWithMessageGroupID() {
 	fmt.Println(q.URL(), err)
 	// Output: https://sqs.eu-west-1.amazonaws.com/123456789012/greetings.fifo <nil>
 }
+
+// A Topic publishes calls to SNS; a subscribed queue, or the function
+// itself, receives them with the same attributes as a Queue's messages.
+// Streaming methods cannot be published.
+func ExampleNewTopic() {
+	t, err := async.NewTopic("arn:aws:sns:eu-west-1:123456789012:greetings", async.WithConfig(aws.Config{Region: "eu-west-1"}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = pb.NewGreeterClient(t).SayHelloStream(context.Background(), &pb.HelloStreamRequest{})
+	fmt.Println(status.Code(err))
+	// Output: Unimplemented
+}
