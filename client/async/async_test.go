@@ -163,6 +163,15 @@ func TestQueue(t *testing.T) {
 		}
 		err = q.Invoke(metadata.AppendToOutgoingContext(context.Background(), "aws.key", "v"), unaryCall, req, &testpb.SimpleResponse{})
 		wantCode(t, err, codes.InvalidArgument, `"aws.key"`)
+		for _, key := range []string{"grpc-timeout", "content-length", "connect-protocol-version", "te"} {
+			err = q.Invoke(metadata.AppendToOutgoingContext(context.Background(), key, "1"), unaryCall, req, &testpb.SimpleResponse{})
+			wantCode(t, err, codes.InvalidArgument, "protocol header")
+		}
+		err = q.Invoke(metadata.AppendToOutgoingContext(context.Background(), "note", "caf\xc3\xa9"), unaryCall, req, &testpb.SimpleResponse{})
+		wantCode(t, err, codes.InvalidArgument, "-bin")
+		if n := len(receive(t, c, qu.URL, 0)); n != 0 {
+			t.Errorf("refused calls sent %d messages", n)
+		}
 	})
 
 	t.Run("fifo", func(t *testing.T) {

@@ -23,7 +23,9 @@
 //     ending in "-bin", a Binary attribute with the key's single value.
 //
 // SQS and SNS allow 10 attributes a message, so a call may carry 8
-// metadata keys; more end INVALID_ARGUMENT before anything is sent.
+// metadata keys; more end INVALID_ARGUMENT before anything is sent, as do
+// keys and values the function would refuse (protocol headers such as
+// grpc-* and content-*, values that are not printable ASCII).
 //
 // FIFO queues and topics (names ending in ".fifo") need a message group ID
 // for each message (WithMessageGroupID) and a deduplication ID unless

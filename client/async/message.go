@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
 // Attribute names and content types of the wire contract.
@@ -81,6 +83,9 @@ func encode(ctx context.Context, method string, args any, asJSON bool) (*message
 		if err := checkName(key); err != nil {
 			return nil, err
 		}
+		if reservedKey(key) {
+			return nil, status.Errorf(codes.InvalidArgument, "async: metadata key %q is a protocol header, which the function refuses as an attribute: rename it", key)
+		}
 		if strings.HasSuffix(key, "-bin") {
 			if len(vals) > 1 {
 				return nil, status.Errorf(codes.InvalidArgument, "async: metadata key %q has %d values: a Binary message attribute holds one", key, len(vals))
@@ -88,12 +93,32 @@ func encode(ctx context.Context, method string, args any, asJSON bool) (*message
 			m.attrs = append(m.attrs, attribute{name: key, bin: []byte(vals[0]), binary: true})
 			continue
 		}
-		m.attrs = append(m.attrs, attribute{name: key, str: strings.Join(vals, ", ")})
+		v := strings.Join(vals, ", ")
+		if !printable(v) {
+			return nil, status.Errorf(codes.InvalidArgument, "async: metadata key %q has a value that is not printable ASCII: send bytes under a key ending in -bin", key)
+		}
+		m.attrs = append(m.attrs, attribute{name: key, str: v})
 	}
 	if len(m.attrs) > MaxAttributes {
 		return nil, status.Errorf(codes.InvalidArgument, "async: the call needs %d message attributes (method, content type and %d metadata keys), more than the %d a message may have: send at most %d metadata keys", len(m.attrs), len(m.attrs)-2, MaxAttributes, MaxAttributes-2)
 	}
 	return m, nil
+}
+
+// reservedKey tells whether a metadata key is a protocol header, which a
+// function refuses as a message attribute (the same rule as its own).
+func reservedKey(key string) bool {
+	return strings.HasPrefix(key, "grpc-") || wire.IsProtocolHeader(key) || wire.IsReservedHeader(key) || wire.IsHopHeader(key)
+}
+
+// printable tells whether s is printable ASCII, as a metadata value must be.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // fifoIDs returns the message group and deduplication IDs of a call to a
