@@ -92,7 +92,7 @@ func TestSQSMapping(t *testing.T) {
 	srv := sqstest.Start(t)
 	c := srv.SQS()
 	dlq := srv.CreateQueue(t, "dlq", nil)
-	q := srv.CreateQueue(t, "work", map[string]string{"VisibilityTimeout": "1", "RedrivePolicy": sqstest.RedrivePolicy(dlq.ARN, 2)})
+	q := srv.CreateQueue(t, "work", map[string]string{"VisibilityTimeout": "2", "RedrivePolicy": sqstest.RedrivePolicy(dlq.ARN, 2)})
 	sendBodies(t, c, q.URL, "a", "b", "c")
 	e := emulatortest.Start(t, emulator.Config{Timeout: time.Second, SQS: []emulator.SQSMapping{{
 		QueueURL: q.URL, BatchSize: 10, BatchingWindow: 500 * time.Millisecond, ReportBatchItemFailures: true, Client: c,
