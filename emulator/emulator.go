@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +115,10 @@ type Config struct {
 	// Logger receives the emulator's own events (cold starts, timeouts,
 	// crashes). Default: discarded.
 	Logger *slog.Logger
+	// SQS are local event-source mappings: queues whose messages the
+	// emulator delivers to the function in batches, as Lambda's SQS
+	// event-source mapping does.
+	SQS []SQSMapping
 }
 
 func (c *Config) defaults() error {
@@ -166,6 +171,12 @@ func (c *Config) defaults() error {
 	default:
 		return fmt.Errorf("emulator: unknown auth type %q: use NONE or AWS_IAM", c.AuthType)
 	}
+	c.SQS = slices.Clone(c.SQS)
+	for i := range c.SQS {
+		if err := c.SQS[i].check(); err != nil {
+			return err
+		}
+	}
 	for _, fd := range c.FrontDoors {
 		switch fd.Kind {
 		case HTTPAPI, HTTPAPIv1, REST, RESTStream, ALB, ALBMultiValue:
@@ -191,6 +202,7 @@ type Emulator struct {
 	invLn    net.Listener
 	doors    []*door
 	urlID    string
+	sqs      *pollers
 	closeOne sync.Once
 	closeErr error
 }
@@ -238,6 +250,10 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	go func() { _ = e.invSrv.Serve(e.invLn) }()
 	for _, d := range e.doors {
 		go func() { _ = d.srv.Serve(d.ln) }()
+	}
+	if err := e.startSQS(ctx); err != nil {
+		_ = e.Close()
+		return nil, err
 	}
 	return e, nil
 }
@@ -347,6 +363,7 @@ func (e *Emulator) Config() Config { return e.cfg }
 // that handles SIGTERM, as lambdagrpc.Serve does, exits 0.
 func (e *Emulator) Close() error {
 	e.closeOne.Do(func() {
+		e.stopSQS()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		errs := []error{}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -94,4 +95,22 @@ func Example_frontDoors() {
 	// 200 {"message":"Hello, rest!"}
 	// 200 {"message":"Hello, http-api!"}
 	// 200 {"message":"Hello, alb!"}
+}
+
+// An SQS mapping polls a queue and invokes the function with batches of its
+// messages, as Lambda's event-source mapping does. Start checks the
+// mapping before it binds an address or reaches the queue: a batch above
+// ten messages needs a batching window, as on Lambda.
+func ExampleSQSMapping() {
+	cfg := emulator.Config{SQS: []emulator.SQSMapping{{
+		QueueURL:                "http://127.0.0.1:5000/123456789012/orders",
+		BatchSize:               100,
+		ReportBatchItemFailures: true,
+	}}}
+	fmt.Println(cfg.Check(context.Background()))
+	cfg.SQS[0].BatchingWindow = 2 * time.Second
+	fmt.Println(cfg.Check(context.Background()))
+	// Output:
+	// emulator: SQS queue http://127.0.0.1:5000/123456789012/orders: a batch size of 100 needs a batching window of at least 1s, as Lambda requires
+	// <nil>
 }

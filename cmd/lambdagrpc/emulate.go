@@ -68,6 +68,8 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var env, doors, origins envFlag
 	fs.Var(&env, "env", "NAME=VALUE added to the function's environment (repeatable)")
 	fs.Var((*listFlag)(&doors), "front-door", "another front door: http-api, http-api-v1, rest, rest-stream, alb or alb-multi-value, optionally =host:port (repeatable)")
+	var sqsQueues sqsFlag
+	fs.Var(&sqsQueues, "sqs-queue", sqsQueueHelp)
 	fs.Var((*listFlag)(&origins), "cors-origin", "an origin the Function URL's CORS configuration allows, or * (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: lambdagrpc emulate [flags] PACKAGE_OR_BINARY\n       lambdagrpc emulate --config FILE\n       lambdagrpc emulate --template template.yaml [--parameter NAME=VALUE] [--addr HOST:FIRSTPORT]")
@@ -89,12 +91,18 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *verbose || isTerminal(stdout) {
 		buildOutput = stderr
 	}
+	if tmpl.file == "" && tmpl.sqsEndpoint != "" {
+		return errors.New("--sqs-endpoint goes with --template; give a queue's endpoint as --sqs-queue URL?endpoint=ENDPOINT")
+	}
 	if tmpl.file != "" {
 		return tmpl.emulate(ctx, fs, stdout, stderr, logger, buildOutput)
 	}
 	if *configFile != "" {
 		if fs.NArg() != 0 {
 			return errors.New("give either --config or a package or binary, not both")
+		}
+		if len(sqsQueues) > 0 {
+			return errors.New("--sqs-queue: not with --config, whose functions list their queues (\"sqs\")")
 		}
 		addr, cfgs, err := loadEmulateFile(*configFile)
 		if err != nil {
@@ -143,6 +151,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Output:              stderr,
 		Logger:              logger,
 		BuildOutput:         buildOutput,
+		SQS:                 sqsQueues,
 	}
 	for _, d := range doors {
 		kind, daddr, _ := strings.Cut(d, "=")
@@ -266,6 +275,9 @@ func describe(w io.Writer, e *emulator.Emulator, target string) {
 		fmt.Fprintf(w, "  %-15s %s\n", d.Kind, e.FrontDoorURL(d.Kind))
 	}
 	fmt.Fprintf(w, "  Invoke API      %s\n", e.InvokeEndpoint())
+	for _, m := range cfg.SQS {
+		fmt.Fprintf(w, "  SQS queue       %s (batch size %d, window %s, ReportBatchItemFailures %t)\n", m.QueueURL, m.BatchSize, m.BatchingWindow, m.ReportBatchItemFailures)
+	}
 	fmt.Fprintf(w, "  Runtime API     %s\n\n", e.RuntimeAPIAddr())
 }
 

@@ -167,6 +167,11 @@ func TestEmulateErrors(t *testing.T) {
 		{"concurrency", []string{"emulate", "--concurrency", "0", "./testdata/hello"}, "--concurrency"},
 		{"reserved concurrency", []string{"emulate", "--reserved-concurrency", "-1", "./testdata/hello"}, "--reserved-concurrency"},
 		{"library package", []string{"emulate", "../../internal/wire"}, "not a main package"},
+		{"sqs setting", []string{"emulate", "--sqs-queue", "http://127.0.0.1:1/1/q?size=1", "./testdata/hello"}, `unknown setting "size"`},
+		{"sqs batch", []string{"emulate", "--sqs-queue", "http://127.0.0.1:1/1/q?batchSize=11", "./testdata/hello"}, "batching window of at least 1s"},
+		{"sqs with config", []string{"emulate", "--sqs-queue", "http://127.0.0.1:1/1/q", "--config", "./testdata/functions.json"}, "not with --config"},
+		{"sqs endpoint without template", []string{"emulate", "--sqs-endpoint", "http://127.0.0.1:1", "./testdata/hello"}, "--sqs-endpoint goes with --template"},
+		{"sqs queue missing", []string{"emulate", "--addr", "127.0.0.1:0", "--sqs-queue", "http://127.0.0.1:1/1/q", "./testdata/hello"}, "SQS queue http://127.0.0.1:1/1/q"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(ctx, tc.args, io.Discard, io.Discard)

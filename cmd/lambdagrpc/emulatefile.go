@@ -39,6 +39,18 @@ type emulateFunction struct {
 	CORS        *emulator.CORS       `json:"cors"`
 	AuthType    string               `json:"authType"`
 	Watch       bool                 `json:"watch"`
+	SQS         []emulateSQS         `json:"sqs"`
+}
+
+// emulateSQS is an SQS event-source mapping of an emulateFunction (see
+// emulator.SQSMapping). ReportBatchItemFailures defaults to true, as
+// lambdagrpc functions report failed records.
+type emulateSQS struct {
+	QueueURL                string `json:"queueUrl"`
+	Endpoint                string `json:"endpoint"`
+	BatchSize               int    `json:"batchSize"`
+	BatchingWindow          string `json:"batchingWindow"`
+	ReportBatchItemFailures *bool  `json:"reportBatchItemFailures"`
 }
 
 // loadEmulateFile reads an emulateFile and returns the Invoke API address
@@ -81,6 +93,17 @@ func loadEmulateFile(path string) (string, []emulator.Config, error) {
 				return "", nil, fmt.Errorf("%s: %w", where, err)
 			}
 			*d.dst = v
+		}
+		for j, q := range fn.SQS {
+			m := emulator.SQSMapping{QueueURL: q.QueueURL, Endpoint: q.Endpoint, BatchSize: q.BatchSize, ReportBatchItemFailures: q.ReportBatchItemFailures == nil || *q.ReportBatchItemFailures}
+			if q.BatchingWindow != "" {
+				d, err := time.ParseDuration(q.BatchingWindow)
+				if err != nil {
+					return "", nil, fmt.Errorf("%s: sqs %d: batchingWindow: %w", where, j+1, err)
+				}
+				m.BatchingWindow = d
+			}
+			cfg.SQS = append(cfg.SQS, m)
 		}
 		keys := make([]string, 0, len(fn.Env))
 		for k := range fn.Env {

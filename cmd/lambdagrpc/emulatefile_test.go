@@ -32,12 +32,18 @@ func TestLoadEmulateFile(t *testing.T) {
 		w.InvokeMode != "" || w.Timeout != 0 {
 		t.Errorf("worker = %+v", w)
 	}
+	if len(w.SQS) != 2 || w.SQS[0].QueueURL != "http://127.0.0.1:9324/000000000000/jobs" || w.SQS[0].Endpoint != "http://127.0.0.1:9324" ||
+		w.SQS[0].BatchSize != 50 || w.SQS[0].BatchingWindow != 2*time.Second || w.SQS[0].ReportBatchItemFailures ||
+		w.SQS[1].QueueURL != "https://sqs.eu-west-1.amazonaws.com/123456789012/other" || !w.SQS[1].ReportBatchItemFailures || len(g.SQS) != 0 {
+		t.Errorf("worker's SQS mappings = %+v", w.SQS)
+	}
 	for _, tc := range []struct{ file, want string }{
 		{`{"functions":[]}`, "no functions"},
 		{`{"functions":[{"name":"x"}]}`, "exactly one of package and command"},
 		{`{"functions":[{"name":"x","package":"p","command":["c"]}]}`, "exactly one of package and command"},
 		{`{"functions":[{"name":"x","package":"p","timeout":"soon"}]}`, `function 1 ("x")`},
 		{`{"functions":[{"name":"x","package":"p","colour":"red"}]}`, `unknown field "colour"`},
+		{`{"functions":[{"name":"x","package":"p","sqs":[{"queueUrl":"http://h/1/q","batchingWindow":"soon"}]}]}`, "sqs 1: batchingWindow"},
 	} {
 		path := filepath.Join(t.TempDir(), "f.json")
 		if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {

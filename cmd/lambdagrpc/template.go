@@ -34,6 +34,7 @@ const (
 	typeServerlessHTTPAPI  = "AWS::Serverless::HttpApi"
 	typeLambdaFunction     = "AWS::Lambda::Function"
 	typeLambdaURL          = "AWS::Lambda::Url"
+	typeSQSQueue           = "AWS::SQS::Queue"
 )
 
 // The logical ids of the APIs SAM creates for events that name none.
@@ -76,6 +77,18 @@ type samFunction struct {
 	URLReferenced bool
 	// Doors are its API Gateway front doors, one per API it is attached to.
 	Doors []*samDoor
+	// Queues are its SQS events, each an event-source mapping.
+	Queues []samQueue
+}
+
+// samQueue is an SQS event of a function.
+type samQueue struct {
+	Event string
+	// Queue is the event's Queue: an ARN, as SAM takes it, or a URL.
+	Queue          string
+	BatchSize      int
+	Window         time.Duration
+	ReportFailures bool
 }
 
 // InvokeMode is the mode the function streams or buffers its responses in:
@@ -838,6 +851,8 @@ func (r *resolver) event(fn *samFunction, name string, raw any, t *samTemplate) 
 		if ev.RestApiId != nil {
 			api = *ev.RestApiId
 		}
+	case "SQS":
+		return r.sqsEvent(fn, name, rawProps, t)
 	default:
 		t.Notes = append(t.Notes, fmt.Sprintf("resource %s, %s: events of type %s are not emulated; call the function through the Invoke API", fn.LogicalID, where, typ))
 		return nil

@@ -472,7 +472,8 @@ func TestTemplateNotes(t *testing.T) {
 ` + fnHeader + `      Tracing: Active
       FunctionUrlConfig: {AuthType: NONE, InvokeMode: RESPONSE_STREAM}
       Events:
-        Q: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:q}}
+        Q: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}
+        Off: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:q, Enabled: false, ScalingConfig: {MaximumConcurrency: 2}}}
         H: {Type: HttpApi, Properties: {Auth: {Authorizer: NONE}}}
     Condition: IsProd
   Unused:
@@ -488,7 +489,9 @@ func TestTemplateNotes(t *testing.T) {
 	for _, want := range []string{
 		"not applied: Globals.Api (the emulator reads Globals.Function)",
 		"resource Fn: not emulated: Tracing",
-		"resource Fn, Events.Q: events of type SQS are not emulated; call the function through the Invoke API",
+		"resource Fn, Events.Q: events of type Schedule are not emulated; call the function through the Invoke API",
+		"resource Fn, Events.Off: Enabled is false: the queue is not polled",
+		"resource Fn, Events.Off: not emulated: ScalingConfig",
 		"resource Fn, Events.H: not emulated: Auth",
 		"resource Fn: Condition IsProd is not evaluated: the function runs",
 		"resource Unused: not emulated: CorsConfiguration",
@@ -697,5 +700,57 @@ func TestTemplateConfig(t *testing.T) {
 		for i := range cfgs {
 			t.Errorf("function %d:\ngot  %+v\nwant %+v", i, cfgs[i], want[i])
 		}
+	}
+}
+
+// TestTemplateSQSEvents: a function's SQS events become event-source
+// mappings of its emulator configuration, their queues named by ARN
+// (!GetAtt of a queue of the template: its QueueName, else its logical id)
+// or URL.
+func TestTemplateSQSEvents(t *testing.T) {
+	t.Parallel()
+	text := "Parameters:\n  Size: {Type: Number, Default: 25}\n" + fnHeader + `      Events:
+        Orders:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Orders.Arn
+            BatchSize: !Ref Size
+            MaximumBatchingWindowInSeconds: 2
+            FunctionResponseTypes: [ReportBatchItemFailures]
+        Jobs: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn}}
+        Local: {Type: SQS, Properties: {Queue: "http://127.0.0.1:9324/000000000000/local"}}
+  Orders:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: orders-queue}
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {FifoQueue: true}
+`
+	tpl, err := parseYAML(t, t.TempDir(), text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := tpl.Functions[0]
+	want := []samQueue{
+		{Event: "Jobs", Queue: "arn:aws:sqs:us-east-1:123456789012:Jobs.fifo"},
+		{Event: "Local", Queue: "http://127.0.0.1:9324/000000000000/local"},
+		{Event: "Orders", Queue: "arn:aws:sqs:us-east-1:123456789012:orders-queue", BatchSize: 25, Window: 2 * time.Second, ReportFailures: true},
+	}
+	if !goreflect.DeepEqual(fn.Queues, want) {
+		t.Fatalf("queues:\ngot  %+v\nwant %+v", fn.Queues, want)
+	}
+	cfg := (&templatePlan{fn: fn}).config("/bin/fn", nil, 1, io.Discard, nil)
+	if len(cfg.SQS) != 3 || cfg.SQS[2].QueueURL != want[2].Queue || cfg.SQS[2].BatchSize != 25 || cfg.SQS[2].BatchingWindow != 2*time.Second ||
+		!cfg.SQS[2].ReportBatchItemFailures || cfg.SQS[0].ReportBatchItemFailures {
+		t.Errorf("emulator mappings = %+v", cfg.SQS)
+	}
+	if err := cfg.Check(context.Background()); err != nil {
+		t.Errorf("the mappings do not check: %v", err)
+	}
+	if _, err := parseYAML(t, t.TempDir(), fnHeader+"      Events:\n        Q: {Type: SQS, Properties: {BatchSize: 5}}\n", nil); err == nil || !strings.Contains(err.Error(), "needs Queue") {
+		t.Errorf("an SQS event without Queue: %v", err)
+	}
+	if _, err := parseYAML(t, t.TempDir(), fnHeader+"      Environment: {Variables: {Q: !GetAtt Q.QueueUrl}}\n  Q: {Type: AWS::SQS::Queue}\n", nil); err == nil || !strings.Contains(err.Error(), "Arn and QueueName") {
+		t.Errorf("!GetAtt Q.QueueUrl: %v", err)
 	}
 }

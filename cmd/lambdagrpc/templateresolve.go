@@ -286,6 +286,15 @@ func (r *resolver) getAtt(name, attr string) any {
 	case res.Type == typeLambdaURL && attr == "FunctionUrl":
 		return urlMarker(name)
 	}
+	if res.Type == typeSQSQueue {
+		switch attr {
+		case "Arn":
+			return "arn:aws:sqs:" + templateRegion + ":" + templateAccount + ":" + r.queueName(name)
+		case "QueueName":
+			return r.queueName(name)
+		}
+		return r.refuse("!GetAtt %s.%s: the emulator knows the Arn and QueueName of a queue", name, attr)
+	}
 	switch res.Type {
 	case typeServerlessFunction, typeLambdaFunction:
 		return r.refuse("!GetAtt %s.%s: the emulator knows the Arn of a function", name, attr)

@@ -24,21 +24,23 @@ import (
 
 // templateFlags are the flags of `emulate --template`.
 type templateFlags struct {
-	file   string
-	params envFlag
+	file        string
+	params      envFlag
+	sqsEndpoint string
 }
 
 // addTemplateFlags adds --template and --parameter to emulate's flags.
 func addTemplateFlags(fs *flag.FlagSet) *templateFlags {
 	t := &templateFlags{}
 	fs.StringVar(&t.file, "template", "", "run the functions of the SAM or CloudFormation template `FILE` (YAML or JSON; see docs/emulator.md), each with the front doors it declares, on consecutive ports from --addr's (port 0: free ports); the template sets everything else, so only --addr, --invoke-addr, --concurrency, --parameter, --probe and -v go with it, and no PACKAGE_OR_BINARY")
+	fs.StringVar(&t.sqsEndpoint, "sqs-endpoint", "", "with --template: the SQS-compatible server (`URL`) on which the queues of the functions' SQS events are polled, found by name (default: AWS's, in the template's region)")
 	fs.Var(&t.params, "parameter", "the value of a template parameter, `NAME=VALUE`, over its Default (repeatable; with --template)")
 	return t
 }
 
 // templateAllowed are the emulate flags that apply with --template: the
 // template gives every other setting.
-var templateAllowed = []string{"template", "parameter", "addr", "invoke-addr", "concurrency", "probe", "v"}
+var templateAllowed = []string{"template", "parameter", "addr", "invoke-addr", "concurrency", "probe", "v", "sqs-endpoint"}
 
 // emulate runs the template's functions until ctx ends.
 func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, stderr io.Writer, logger *slog.Logger, buildOutput io.Writer) error {
@@ -52,7 +54,7 @@ func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, 
 		}
 	})
 	if len(other) > 0 {
-		return fmt.Errorf("%s: not with --template, whose functions say how they run (--template takes --addr, --invoke-addr, --concurrency, --parameter, --probe and -v)", strings.Join(other, ", "))
+		return fmt.Errorf("%s: not with --template, whose functions say how they run (--template takes --addr, --invoke-addr, --concurrency, --parameter, --sqs-endpoint, --probe and -v)", strings.Join(other, ", "))
 	}
 	params := map[string]string{}
 	for _, p := range tf.params {
@@ -93,7 +95,11 @@ func (tf *templateFlags) emulate(ctx context.Context, fs *flag.FlagSet, stdout, 
 			return fmt.Errorf("%s: resource %s: %w", tf.file, p.fn.LogicalID, err)
 		}
 		p.code = code
-		cfgs = append(cfgs, p.config(bin, urls, concurrency, stderr, logger))
+		cfg := p.config(bin, urls, concurrency, stderr, logger)
+		for i := range cfg.SQS {
+			cfg.SQS[i].Endpoint = tf.sqsEndpoint
+		}
+		cfgs = append(cfgs, cfg)
 	}
 	set, err := emulator.StartSet(ctx, fs.Lookup("invoke-addr").Value.String(), cfgs...)
 	if err != nil {
@@ -214,6 +220,9 @@ func (p *templatePlan) config(bin string, urls map[string]string, concurrency in
 	}
 	for i, d := range fn.Doors {
 		cfg.FrontDoors = append(cfg.FrontDoors, emulator.FrontDoor{Kind: d.Kind, Addr: p.doors[i], Stage: d.Stage})
+	}
+	for _, q := range fn.Queues {
+		cfg.SQS = append(cfg.SQS, emulator.SQSMapping{QueueURL: q.Queue, BatchSize: q.BatchSize, BatchingWindow: q.Window, ReportBatchItemFailures: q.ReportFailures})
 	}
 	return cfg
 }
