@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -26,7 +27,7 @@ type binding struct {
 
 	in, out protoreflect.MessageType
 
-	body         string                       // "", "*" or a field path
+	body         string                         // "", "*" or a field path
 	bodyField    []protoreflect.FieldDescriptor // the path of body when a field
 	responseBody protoreflect.FieldDescriptor   // nil: the whole response
 	params       []pathParam
@@ -92,8 +93,12 @@ func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
 	return r
 }
 
-// messageType is the registered Go type of d, else a dynamic one.
+// messageType is the registered Go type of d, else a dynamic one. An
+// HttpBody is always the Go type, which the runtime's marshaler knows.
 func messageType(d protoreflect.MessageDescriptor, types protoregistry.MessageTypeResolver) protoreflect.MessageType {
+	if d.FullName() == "google.api.HttpBody" {
+		return (*httpbody.HttpBody)(nil).ProtoReflect().Type()
+	}
 	if types != nil {
 		if mt, err := types.FindMessageByName(d.FullName()); err == nil {
 			return mt

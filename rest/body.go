@@ -3,8 +3,8 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"

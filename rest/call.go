@@ -80,7 +80,7 @@ func (c *call) Message(header metadata.MD, b []byte) error {
 		return nil
 	}
 	if c.stream == nil {
-		c.stream = c.startStream(header)
+		c.stream = c.startStream(clientHeader(header))
 	}
 	return c.stream.send(c.wrap(m))
 }
@@ -90,6 +90,10 @@ func (c *call) Flush() {}
 
 // End writes a unary response or error, or ends a stream.
 func (c *call) End(header, trailer metadata.MD, st *status.Status) {
+	if !c.b.streaming {
+		trailer = clientTrailer(trailer, st, len(header) == 0 && c.resp == nil)
+	}
+	header = clientHeader(header)
 	if c.b.streaming {
 		if c.stream == nil {
 			c.stream = c.startStream(header)
@@ -106,6 +110,40 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 	default:
 		runtime.ForwardResponseMessage(ctx, c.e.mux, c.out, c.w, c.r, c.wrap(c.resp), c.e.mux.GetForwardResponseOptions()...)
 	}
+}
+
+// clientHeader is the header metadata a grpc-go client sees: the
+// server's, and the content type of its response.
+func clientHeader(md metadata.MD) metadata.MD {
+	out := make(metadata.MD, len(md)+1)
+	for k, v := range md {
+		out[k] = v
+	}
+	out["content-type"] = []string{"application/grpc"}
+	return out
+}
+
+// clientTrailer is the trailer metadata a grpc-go client sees: the
+// server's, the status details, and the content type when the response
+// was trailers only.
+func clientTrailer(md metadata.MD, st *status.Status, trailersOnly bool) metadata.MD {
+	p := st.Proto()
+	if !trailersOnly && len(p.GetDetails()) == 0 {
+		return md
+	}
+	out := make(metadata.MD, len(md)+2)
+	for k, v := range md {
+		out[k] = v
+	}
+	if trailersOnly {
+		out["content-type"] = []string{"application/grpc"}
+	}
+	if len(p.GetDetails()) > 0 {
+		if b, err := proto.Marshal(p); err == nil {
+			out["grpc-status-details-bin"] = []string{string(b)}
+		}
+	}
+	return out
 }
 
 // wrap applies the binding's response_body.
