@@ -249,7 +249,7 @@ type responseBody struct {
 
 // XXX_ResponseBody returns the field's value as the generated wrapper's Go
 // value marshals: a message, a slice of messages, or a scalar.
-func (r responseBody) XXX_ResponseBody() any {
+func (r responseBody) XXX_ResponseBody() any { //nolint:revive // the name the runtime looks for
 	m := r.ProtoReflect()
 	f := r.field
 	switch {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -41,7 +40,7 @@ func serve(t *testing.T, srv *grpc.Server, opts ...lambdagrpc.Option) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	opts = append([]lambdagrpc.Option{rest.Enable(), lambdagrpc.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	opts = append([]lambdagrpc.Option{rest.Enable(), lambdagrpc.WithLogger(quiet())}, opts...)
 	go func() { done <- lambdagrpc.Serve(ctx, srv, opts...) }()
 	t.Cleanup(func() {
 		cancel()
