@@ -43,8 +43,12 @@ func TestCompareFindsDifferences(t *testing.T) {
 		{"www-authenticate", false, func(r *resttest.Response) { r.Header.Set("Www-Authenticate", "m") }, []string{"header Www-Authenticate"}},
 		{"json bytes", false, func(r *resttest.Response) { r.Body = []byte(`{"a":1, "b":[1,2]}`) }, []string{"body bytes"}},
 		{"json value", false, func(r *resttest.Response) { r.Body = []byte(`{"a":2,"b":[1,2]}`) }, []string{"body"}},
-		{"front error wording", true, func(r *resttest.Response) { r.Body = []byte(`{"code":3,"message":"other words","details":[{"@type":"x"}]}`) }, nil},
-		{"front error code", true, func(r *resttest.Response) { r.Body = []byte(`{"code":13,"message":"bad thing","details":[{"@type":"x"}]}`) }, []string{"error code"}},
+		{"front error wording", true, func(r *resttest.Response) {
+			r.Body = []byte(`{"code":3,"message":"other words","details":[{"@type":"x"}]}`)
+		}, nil},
+		{"front error code", true, func(r *resttest.Response) {
+			r.Body = []byte(`{"code":13,"message":"bad thing","details":[{"@type":"x"}]}`)
+		}, []string{"error code"}},
 		{"front error details", true, func(r *resttest.Response) { r.Body = []byte(`{"code":3,"message":"bad thing","details":[]}`) }, []string{"error details"}},
 		{"front error no message", true, func(r *resttest.Response) { r.Body = []byte(`{"code":3,"details":[{"@type":"x"}]}`) }, []string{"error message"}},
 		{"front error not a status", true, func(r *resttest.Response) { r.Body = []byte(`not found`) }, []string{"body"}},
