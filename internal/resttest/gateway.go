@@ -13,20 +13,18 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
 )
 
-// Serve starts a *grpc.Server with the Library registered on a loopback
-// port, and stops it when the test ends. It returns the server (to hand to
-// a front end under test) and its address.
-func Serve(t testing.TB) (*grpc.Server, string) {
+// Serve serves srv on a loopback port until the test ends, and returns
+// its address. Register the Library on srv, and hand srv to the front ends
+// under test, before.
+func Serve(t testing.TB, srv *grpc.Server) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("resttest: listen: %v", err)
 	}
-	srv := grpc.NewServer()
-	Register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	return srv, lis.Addr().String()
+	return lis.Addr().String()
 }
 
 // Gateway returns grpc-gateway's generated mux, with the default options of

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
+
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest"
 )
 
@@ -14,7 +16,9 @@ import (
 // mux maps a multi-segment capture and query parameters onto the server,
 // which echoes them, and a fail- id comes back as a google.rpc.Status.
 func TestGatewayEchoes(t *testing.T) {
-	_, addr := resttest.Serve(t)
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	addr := resttest.Serve(t, srv)
 	gw := resttest.Gateway(t, addr)
 	for _, tc := range []struct {
 		target string

@@ -3,6 +3,7 @@ package resttest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,31 +22,35 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
 )
 
-// Metadata keys that steer the server. A REST client sends them as
-// Grpc-Metadata-<key> headers, which grpc-gateway's default header matcher
-// passes on without the prefix.
+// Resource ids that steer the server. grpc-gateway's default header
+// matcher passes on only the permanent HTTP headers (as grpcgateway-<name>),
+// not Grpc-Metadata-* headers, so a REST client steers the server with the
+// ids in a resource name instead.
 const (
-	// EchoHeader values come back as response headers of the same name.
-	EchoHeader = "x-echo-header"
-	// EchoTrailer values come back as trailers of the same name.
-	EchoTrailer = "x-echo-trailer"
-	// EchoMetadata, when present, makes the server answer with a header
-	// "seen-<key>" for every metadata key it received (but the transport's
-	// own, listed in transportKeys), so a test sees what a front end passed
-	// on.
-	EchoMetadata = "x-echo-metadata"
+	// FailPrefix marks an id that makes the method fail: "fail-5" (in a
+	// name such as "shelves/fail-5" or "shelves/1/books/fail-5") makes the
+	// call fail with code 5 (NOT_FOUND), with details.
+	FailPrefix = "fail-"
+	// MetaID makes the server answer with a header "seen-<key>" for every
+	// metadata key it received (but the transport's own, listed in
+	// transportKeys), so a test sees what a front end passed on; with the
+	// header EchoHeader ("h"), and the trailer EchoTrailer ("t").
+	MetaID = "meta"
 )
 
-// FailPrefix marks a resource id that makes the method fail: an id
-// "fail-5" (in a name such as "shelves/fail-5" or "shelves/1/books/fail-5")
-// makes the call fail with code 5 (NOT_FOUND), with details.
-const FailPrefix = "fail-"
+// Response metadata that MetaID asks for.
+const (
+	// EchoHeader is a response header.
+	EchoHeader = "x-echo-header"
+	// EchoTrailer is a trailer.
+	EchoTrailer = "x-echo-trailer"
+)
 
 // MaxStream is the most messages a streaming method sends.
 const MaxStream = 100
 
 // transportKeys are the metadata keys that the transport sets itself, not
-// a front end: EchoMetadata leaves them out.
+// a front end: MetaID leaves them out.
 var transportKeys = map[string]bool{
 	":authority":           true,
 	"content-type":         true,
@@ -71,48 +76,47 @@ type server struct {
 	librarypb.UnimplementedLibraryServer
 }
 
-// steer applies the metadata keys above to the call, and fails it if one
-// of ids starts with FailPrefix.
+// steer applies the ids of the request: MetaID, then FailPrefix.
 func steer(ctx context.Context, ids ...string) error {
-	md, _ := metadata.FromIncomingContext(ctx)
-	header := metadata.MD{}
-	for _, v := range md.Get(EchoHeader) {
-		header.Append(EchoHeader, v)
-	}
-	if len(md.Get(EchoMetadata)) > 0 {
-		keys := make([]string, 0, len(md))
-		for k := range md {
-			if !transportKeys[k] {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			header.Append("seen-"+strings.TrimPrefix(k, ":"), md.Get(k)...)
-		}
-	}
-	if len(header) > 0 {
-		if err := grpc.SetHeader(ctx, header); err != nil {
-			return err
-		}
-	}
-	if v := md.Get(EchoTrailer); len(v) > 0 {
-		if err := grpc.SetTrailer(ctx, metadata.MD{EchoTrailer: v}); err != nil {
-			return err
-		}
-	}
+	var segs []string
 	for _, id := range ids {
-		for _, seg := range strings.Split(id, "/") {
-			if code, ok := strings.CutPrefix(seg, FailPrefix); ok {
-				n, err := strconv.Atoi(code)
-				if err != nil {
-					return status.Errorf(codes.InvalidArgument, "resttest: %q: the code after %q is not a number", id, FailPrefix)
-				}
-				return failure(codes.Code(n), "resttest: failing as "+id+" asks", true)
+		segs = append(segs, strings.Split(id, "/")...)
+	}
+	if slices.Contains(segs, MetaID) {
+		if err := echoMetadata(ctx); err != nil {
+			return err
+		}
+	}
+	for _, seg := range segs {
+		if code, ok := strings.CutPrefix(seg, FailPrefix); ok {
+			n, err := strconv.Atoi(code)
+			if err != nil {
+				return status.Errorf(codes.InvalidArgument, "resttest: %q: the code after %q is not a number", seg, FailPrefix)
 			}
+			return failure(codes.Code(n), "resttest: failing as "+seg+" asks", true)
 		}
 	}
 	return nil
+}
+
+// echoMetadata answers MetaID.
+func echoMetadata(ctx context.Context) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	header := metadata.Pairs(EchoHeader, "h")
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		if !transportKeys[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		header.Append("seen-"+k, md.Get(k)...)
+	}
+	if err := grpc.SetHeader(ctx, header); err != nil {
+		return err
+	}
+	return grpc.SetTrailer(ctx, metadata.Pairs(EchoTrailer, "t"))
 }
 
 // failure is a status with code c and, if details, an ErrorInfo and a
