@@ -322,6 +322,9 @@ func (c *Conn) SendMessage(hdr []byte, payload mem.BufferSlice) error {
 	if c.overflow {
 		return ErrResponseTooLarge
 	}
+	if c.x != nil && len(c.pending) == 0 {
+		return c.sendTranscoded(hdr, payload)
+	}
 	if err := c.p.write(c, hdr); err != nil {
 		return err
 	}

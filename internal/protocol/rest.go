@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -94,6 +95,21 @@ func (*transcodedProtocol) write(c *Conn, p []byte) error {
 		c.pending = c.pending[:0]
 	}
 	return nil
+}
+
+// sendTranscoded hands a whole message to the transcoder without
+// collecting its frame.
+func (c *Conn) sendTranscoded(hdr []byte, payload mem.BufferSlice) error {
+	if hdr[0]&1 != 0 {
+		return status.Error(codes.Internal, "the server compressed a response message that no client asked to be compressed")
+	}
+	switch len(payload) {
+	case 0:
+		return c.x.Message(c.header, nil)
+	case 1:
+		return c.x.Message(c.header, payload[0].ReadOnlyData())
+	}
+	return c.x.Message(c.header, payload.Materialize())
 }
 
 func (*transcodedProtocol) flush(c *Conn) { c.x.Flush() }
