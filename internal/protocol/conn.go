@@ -192,7 +192,7 @@ func (c *Conn) OpenBody() *status.Status {
 // server's ServeHTTP.
 func (c *Conn) Body() io.ReadCloser {
 	if c.x != nil && c.body == nil {
-		c.body = transcodedBody(c.unary)
+		c.body = &transcodedBody{msg: c.unary}
 	}
 	return c.body
 }

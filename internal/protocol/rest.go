@@ -3,7 +3,6 @@ package protocol
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -155,11 +154,22 @@ func (c *Conn) transcodedHeader(deadline, now time.Time) http.Header {
 	return h
 }
 
-// transcodedBody is a transcoded call's request message as one native
-// frame.
-func transcodedBody(msg []byte) io.ReadCloser {
-	b := make([]byte, 5+len(msg))
-	binary.BigEndian.PutUint32(b[1:5], uint32(len(msg)))
-	copy(b[5:], msg)
-	return io.NopCloser(bytes.NewReader(b))
+// transcodedBody reads a transcoded call's request message as one native
+// frame, built on the first read: the direct path only closes it.
+type transcodedBody struct {
+	msg []byte
+	r   *bytes.Reader
 }
+
+func (b *transcodedBody) Read(p []byte) (int, error) {
+	if b.r == nil {
+		f := make([]byte, 5+len(b.msg))
+		binary.BigEndian.PutUint32(f[1:5], uint32(len(b.msg)))
+		copy(f[5:], b.msg)
+		b.r = bytes.NewReader(f)
+	}
+	return b.r.Read(p)
+}
+
+// Close implements io.Closer.
+func (*transcodedBody) Close() error { return nil }
