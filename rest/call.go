@@ -39,7 +39,8 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 		}
 		req, err := proto.Marshal(msg)
 		if err != nil {
-			runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "cannot encode the request: %v", err))
+			// As grpc-go's client says it (a string that is not UTF-8).
+			runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err))
 			return
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
