@@ -9,6 +9,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
 	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
@@ -77,6 +78,11 @@ func (e *engine) bindService(sd protoreflect.ServiceDescriptor) error {
 			return err
 		}
 		for _, b := range bs {
+			if _, dynamic := b.in.Zero().Interface().(*dynamicpb.Message); dynamic {
+				if err := registerEnums(b.in.Descriptor(), map[protoreflect.FullName]bool{}); err != nil {
+					return fmt.Errorf("rest: %s: %w", md.FullName(), err)
+				}
+			}
 			if err := e.mux.HandlePath(b.verb, b.template, e.handler(b)); err != nil {
 				return fmt.Errorf("rest: %s: %s %q: %w", md.FullName(), b.verb, b.template, err)
 			}

@@ -80,7 +80,10 @@ func Enable(settings ...Setting) lambdagrpc.Option {
 // that types does not have (or every one, when types is nil) is served
 // with dynamicpb, from its descriptor: this is what a front for a remote
 // backend needs, whose descriptors come from reflection. A message whose
-// Go type is registered is faster.
+// Go type is registered is faster. The enums of dynamic request messages
+// that no Go type registered are registered in protoregistry.GlobalTypes
+// when the handler starts, where grpc-gateway's runtime looks up the enums
+// named in query parameters.
 func WithResolver(files DescriptorResolver, types protoregistry.MessageTypeResolver) Setting {
 	return func(c *config) {
 		if files == nil {
