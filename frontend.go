@@ -38,6 +38,11 @@ func (h *handler) startFrontends() error {
 	for svc := range h.srv.GetServiceInfo() {
 		h.services[svc] = true
 	}
+	for _, f := range h.fronts {
+		for _, svc := range f.Services() {
+			h.services[svc] = true
+		}
+	}
 	return nil
 }
 

@@ -123,8 +123,16 @@ func TestRESTWithServicesReachesUnknownServiceHandler(t *testing.T) {
 		return stream.SendMsg(m)
 	}))
 	h := lambdagrpc.NewHandler(srv, rest.Enable(rest.WithResolver(files, nil), rest.WithServices("test.v1.S")), lambdagrpc.WithLogger(quiet()))
-	// The enum is no Go type's: the query parameter names it all the same.
+	// A Connect call to the service is still one: REST does not take it.
 	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/test.v1.S/M", strings.NewReader(`{"name":"c"}`))
+	r.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || strings.ReplaceAll(w.Body.String(), " ", "") != `{"name":"seenc"}` {
+		t.Fatalf("Connect: %d %s", w.Code, w.Body)
+	}
+	// The enum is no Go type's: the query parameter names it all the same.
+	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/things/a?kind=KIND_LOUD", nil))
 	if w.Code != 200 || strings.ReplaceAll(w.Body.String(), " ", "") != `{"name":"seenthings/a","kind":"KIND_LOUD"}` {
 		t.Fatalf("%d %s", w.Code, w.Body)

@@ -30,6 +30,10 @@ type Handler interface {
 	// reports whether it answered; if not, the handler answers r as it
 	// would without frontends.
 	Serve(w http.ResponseWriter, r *http.Request) bool
+	// Services names the services the protocol serves that are not
+	// registered on the server (its unknown-service handler takes their
+	// calls): a Connect call to one of them is still a Connect call.
+	Services() []string
 }
 
 // Option makes a lambdagrpc.Option that adds f to the handler. The root
