@@ -54,7 +54,7 @@ func TestCorpusAgainstGateway(t *testing.T) {
 		}),
 	)
 	resttest.Register(srv)
-	addr := resttest.ServeOn(t, srv)
+	addr := resttest.Serve(t, srv)
 	gw := resttest.HandlerFront(resttest.Gateway(t, addr))
 	again := resttest.HandlerFront(resttest.Gateway(t, addr))
 	ctx := context.Background()

@@ -85,7 +85,7 @@ func newPair(t testing.TB, s subject) pair {
 	srv := grpc.NewServer()
 	resttest.Register(srv)
 	front := s.front(t, srv)
-	addr := resttest.ServeOn(t, srv)
+	addr := resttest.Serve(t, srv)
 	return pair{subject: front, gateway: resttest.HandlerFront(resttest.Gateway(t, addr))}
 }
 

@@ -70,7 +70,7 @@ func TestRESTMatchesGatewayThroughEmulator(t *testing.T) {
 			srv := grpc.NewServer()
 			resttest.Register(srv)
 			serveFunction(t, e, srv, mode.function)
-			gwServer := httptest.NewServer(resttest.Gateway(t, resttest.ServeOn(t, srv)))
+			gwServer := httptest.NewServer(resttest.Gateway(t, resttest.Serve(t, srv)))
 			t.Cleanup(gwServer.Close)
 			gateway := resttest.HTTPFront(gwServer.URL)
 			for _, door := range doors {

@@ -13,20 +13,10 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
 )
 
-// Serve starts a *grpc.Server with the Library registered on a loopback
-// port, and stops it when the test ends. It returns the server and its
-// address.
-func Serve(t testing.TB) (*grpc.Server, string) {
-	t.Helper()
-	srv := grpc.NewServer()
-	Register(srv)
-	return srv, ServeOn(t, srv)
-}
-
-// ServeOn serves srv on a loopback port until the test ends, and returns
+// Serve serves srv on a loopback port until the test ends, and returns
 // its address. Register the Library on srv, and hand srv to the front ends
 // under test, before.
-func ServeOn(t testing.TB, srv *grpc.Server) string {
+func Serve(t testing.TB, srv *grpc.Server) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 func TestGatewayEchoes(t *testing.T) {
 	srv := grpc.NewServer()
 	resttest.Register(srv)
-	addr := resttest.ServeOn(t, srv)
+	addr := resttest.Serve(t, srv)
 	gw := resttest.Gateway(t, addr)
 	for _, tc := range []struct {
 		target string
