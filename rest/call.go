@@ -45,17 +45,24 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
-		if _, ok := w.(httpx.LimitedWriter); ok {
-			c.w = &lambdaWriter{ResponseWriter: w}
+		if lw, ok := w.(httpx.LimitedWriter); ok {
+			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
+			c.w = c.lambda
 		}
 		e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
 	}
 }
 
-// lambdaWriter drops the Transfer-Encoding header grpc-gateway sets on
-// streams: a Lambda response is not chunked by the function, and a front
-// door answers with a length or streams it its own way.
-type lambdaWriter struct{ http.ResponseWriter }
+// lambdaWriter is a Lambda response's writer as the runtime sees it. It
+// drops the Transfer-Encoding header grpc-gateway sets on streams (a Lambda
+// response is not chunked by the function: a front door answers with a
+// length or streams it its own way), and refuses a write past the
+// response's limit, keeping room for the error that says so.
+type lambdaWriter struct {
+	http.ResponseWriter
+	lw       httpx.LimitedWriter
+	overflow bool // a write did not fit
+}
 
 func (w *lambdaWriter) WriteHeader(code int) {
 	w.Header().Del("Transfer-Encoding")
@@ -63,8 +70,38 @@ func (w *lambdaWriter) WriteHeader(code int) {
 }
 
 func (w *lambdaWriter) Write(p []byte) (int, error) {
+	if w.overflow || !w.lw.Fits(p) {
+		w.overflow = true
+		return 0, protocol.ErrResponseTooLarge
+	}
 	w.Header().Del("Transfer-Encoding")
 	return w.ResponseWriter.Write(p)
+}
+
+// tooLarge is the status of a response past the limit.
+func (w *lambdaWriter) tooLarge() *status.Status {
+	return status.New(codes.ResourceExhausted, w.lw.LimitError())
+}
+
+// staged holds a unary response until it is known to fit: a buffered
+// Lambda response commits its status with its headers.
+type staged struct {
+	header http.Header
+	code   int
+	body   []byte
+}
+
+func (s *staged) Header() http.Header { return s.header }
+
+func (s *staged) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+}
+
+func (s *staged) Write(p []byte) (int, error) {
+	s.body = append(s.body, p...)
+	return len(p), nil
 }
 
 // Unwrap lets http.ResponseController flush the writer.
@@ -80,6 +117,8 @@ type call struct {
 	ctx context.Context // annotated, as the generated handler's
 	out runtime.Marshaler
 	md  metadata.MD
+
+	lambda *lambdaWriter // c.w on Lambda, else nil
 
 	resp   proto.Message // a unary call's response
 	stream *stream       // a server stream's writer, once started
@@ -121,16 +160,41 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 			c.stream = c.startStream(header)
 		}
 		c.stream.end(st.Err())
+		if c.lambda != nil && c.lambda.overflow {
+			c.streamTooLarge()
+		}
 		return
 	}
 	ctx := runtime.NewServerMetadataContext(c.ctx, runtime.ServerMetadata{HeaderMD: header, TrailerMD: trailer})
+	if c.lambda == nil {
+		c.unary(ctx, c.w, st)
+		return
+	}
+	s := &staged{header: c.w.Header()}
+	c.unary(ctx, s, st)
+	if c.lambda.lw.Fits(s.body) {
+		c.w.WriteHeader(max(s.code, http.StatusOK))
+		_, _ = c.w.Write(s.body)
+		return
+	}
+	h := c.w.Header()
+	for k := range h {
+		if k != "Access-Control-Allow-Origin" && k != "Access-Control-Expose-Headers" && k != "Vary" {
+			delete(h, k)
+		}
+	}
+	runtime.HTTPError(c.ctx, c.e.mux, c.out, c.lambda.ResponseWriter, c.r, c.lambda.tooLarge().Err())
+}
+
+// unary writes a unary call's response or error to w.
+func (c *call) unary(ctx context.Context, w http.ResponseWriter, st *status.Status) {
 	switch {
 	case st.Code() != codes.OK:
-		runtime.HTTPError(ctx, c.e.mux, c.out, c.w, c.r, st.Err())
+		runtime.HTTPError(ctx, c.e.mux, c.out, w, c.r, st.Err())
 	case c.resp == nil:
-		runtime.HTTPError(ctx, c.e.mux, c.out, c.w, c.r, status.Error(codes.Internal, "the server sent no response message"))
+		runtime.HTTPError(ctx, c.e.mux, c.out, w, c.r, status.Error(codes.Internal, "the server sent no response message"))
 	default:
-		runtime.ForwardResponseMessage(ctx, c.e.mux, c.out, c.w, c.r, c.wrap(c.resp), c.e.mux.GetForwardResponseOptions()...)
+		runtime.ForwardResponseMessage(ctx, c.e.mux, c.out, w, c.r, c.wrap(c.resp), c.e.mux.GetForwardResponseOptions()...)
 	}
 }
 
@@ -166,6 +230,18 @@ func clientTrailer(md metadata.MD, st *status.Status, trailersOnly bool) metadat
 		}
 	}
 	return out
+}
+
+// streamTooLarge ends a stream that outgrew the Lambda response's limit
+// with an error chunk saying so, in the room kept for it; a buffered
+// response drops the messages it held first.
+func (c *call) streamTooLarge() {
+	c.lambda.lw.Discard()
+	buf, err := c.out.Marshal(map[string]proto.Message{"error": c.lambda.tooLarge().Proto()})
+	if err != nil {
+		return
+	}
+	_, _ = c.lambda.ResponseWriter.Write(append(buf, '\n'))
 }
 
 // wrap applies the binding's response_body.

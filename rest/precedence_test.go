@@ -97,3 +97,30 @@ func TestRESTMetadataReachesInterceptors(t *testing.T) {
 		t.Errorf("metadata %q lacks the mapped headers", got)
 	}
 }
+
+// A REST call runs through the handler's dispatch: a panic is INTERNAL, a
+// deadline passed is DEADLINE_EXCEEDED, each in grpc-gateway's error form.
+func TestRESTSharesDispatch(t *testing.T) {
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("grpcgateway-cookie")) > 0 {
+			panic("boom")
+		}
+		return handler(ctx, req)
+	}))
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(), lambdagrpc.WithLogger(quiet()))
+	for _, c := range []struct {
+		header http.Header
+		code   int
+		body   string
+	}{
+		{http.Header{"Cookie": {"c=1"}}, 500, `"code":13`},
+		{http.Header{"Grpc-Timeout": {"1n"}}, 504, `"code":4`},
+		{nil, 200, `"name":"shelves/1"`},
+	} {
+		w := exchange{method: "GET", target: "/v1/shelves/1", header: c.header}.do(h)
+		if body := strings.ReplaceAll(w.Body.String(), " ", ""); w.Code != c.code || !strings.Contains(body, c.body) {
+			t.Errorf("%v: %d %s; want %d %s", c.header, w.Code, body, c.code, c.body)
+		}
+	}
+}
