@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -23,9 +24,6 @@ import (
 // instead of a client.
 func (e *engine) handler(b *binding) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		if u, ok := w.(*unrouted); ok {
-			w = u.ResponseWriter // matched: the call is REST's
-		}
 		ctx := r.Context()
 		in, out := runtime.MarshalerForRequest(e.mux, r)
 		actx, err := runtime.AnnotateContext(ctx, e.mux, r, b.fullMethod, runtime.WithHTTPPathPattern(b.template))
@@ -44,6 +42,11 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			return
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
+		if _, ok := r.Header["Host"]; ok {
+			// An event's headers hold the Host, which net/http keeps out
+			// of Header: grpc-gateway never sees it there.
+			delete(md, "grpcgateway-host")
+		}
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
 		if lw, ok := w.(httpx.LimitedWriter); ok {
 			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
@@ -84,9 +87,12 @@ func (w *lambdaWriter) tooLarge() *status.Status {
 }
 
 // staged holds a unary response until it is known to fit: a buffered
-// Lambda response commits its status with its headers.
+// Lambda response commits its status with its headers. Headers set after
+// the body (HTTP trailers, which a Lambda response cannot carry) are
+// dropped, as the response writer would drop them.
 type staged struct {
-	header http.Header
+	header http.Header // as the runtime sets it
+	sent   http.Header // as it was when the status or body was written
 	code   int
 	body   []byte
 }
@@ -96,12 +102,31 @@ func (s *staged) Header() http.Header { return s.header }
 func (s *staged) WriteHeader(code int) {
 	if s.code == 0 {
 		s.code = code
+		s.sent = s.header.Clone()
 	}
 }
 
+// Write keeps p: the runtime writes a marshaled body once and never
+// touches it again, so it need not be copied; a second write copies.
 func (s *staged) Write(p []byte) (int, error) {
-	s.body = append(s.body, p...)
+	s.WriteHeader(http.StatusOK)
+	if s.body == nil {
+		s.body = p
+	} else {
+		s.body = append(slices.Clip(s.body), p...)
+	}
 	return len(p), nil
+}
+
+// flush writes the held response to w.
+func (s *staged) flush(w http.ResponseWriter) {
+	s.WriteHeader(http.StatusOK)
+	h := w.Header()
+	for k, v := range s.sent {
+		h[k] = v
+	}
+	w.WriteHeader(s.code)
+	_, _ = w.Write(s.body)
 }
 
 // Unwrap lets http.ResponseController flush the writer.
@@ -141,7 +166,7 @@ func (c *call) Message(header metadata.MD, b []byte) error {
 		return nil
 	}
 	if c.stream == nil {
-		c.stream = c.startStream(clientHeader(header))
+		c.stream = c.startStream(clientHeader(header, false))
 	}
 	return c.stream.send(c.wrap(m))
 }
@@ -151,10 +176,13 @@ func (c *call) Flush() {}
 
 // End writes a unary response or error, or ends a stream.
 func (c *call) End(header, trailer metadata.MD, st *status.Status) {
+	// A response with neither header metadata nor a message is "trailers
+	// only" in gRPC: the client sees no header metadata at all.
+	trailersOnly := len(header) == 0 && c.resp == nil && c.stream == nil
 	if !c.b.streaming {
-		trailer = clientTrailer(trailer, st, len(header) == 0 && c.resp == nil)
+		trailer = clientTrailer(trailer, st, trailersOnly)
 	}
-	header = clientHeader(header)
+	header = clientHeader(header, trailersOnly)
 	if c.b.streaming {
 		if c.stream == nil {
 			c.stream = c.startStream(header)
@@ -170,18 +198,11 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 		c.unary(ctx, c.w, st)
 		return
 	}
-	s := &staged{header: c.w.Header()}
+	s := &staged{header: make(http.Header)}
 	c.unary(ctx, s, st)
 	if c.lambda.lw.Fits(s.body) {
-		c.w.WriteHeader(max(s.code, http.StatusOK))
-		_, _ = c.w.Write(s.body)
+		s.flush(c.w)
 		return
-	}
-	h := c.w.Header()
-	for k := range h {
-		if k != "Access-Control-Allow-Origin" && k != "Access-Control-Expose-Headers" && k != "Vary" {
-			delete(h, k)
-		}
 	}
 	runtime.HTTPError(c.ctx, c.e.mux, c.out, c.lambda.ResponseWriter, c.r, c.lambda.tooLarge().Err())
 }
@@ -199,8 +220,12 @@ func (c *call) unary(ctx context.Context, w http.ResponseWriter, st *status.Stat
 }
 
 // clientHeader is the header metadata a grpc-go client sees: the
-// server's, and the content type of its response.
-func clientHeader(md metadata.MD) metadata.MD {
+// server's, and the content type of its response, unless it was trailers
+// only.
+func clientHeader(md metadata.MD, trailersOnly bool) metadata.MD {
+	if trailersOnly {
+		return md
+	}
 	out := make(metadata.MD, len(md)+1)
 	for k, v := range md {
 		out[k] = v

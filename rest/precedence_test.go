@@ -36,6 +36,9 @@ func TestRESTDoesNotShadowOtherProtocols(t *testing.T) {
 		{exchange{method: "POST", target: "/lambdagrpc.resttest.v1.Library/Nope", body: `{}`, header: json}, 404, `{"code":"unimplemented"`},
 		// Neither: REST's 404, as grpc-gateway answers it.
 		{exchange{method: "GET", target: "/nowhere"}, 404, `{"code":5`},
+		// Connect's content type on a bound path with another method:
+		// REST's 501, as grpc-gateway answers it.
+		{exchange{method: "PUT", target: "/v1/shelves/1", body: `{}`, header: json}, 501, `{"code":12`},
 	}
 	for _, c := range cases {
 		w := c.x.do(p.rest)
@@ -43,6 +46,12 @@ func TestRESTDoesNotShadowOtherProtocols(t *testing.T) {
 		if w.Code != c.code || !strings.HasPrefix(body, c.bodyPrefix) {
 			t.Errorf("%s %s: %d %s; want %d %s...", c.x.method, c.x.target, w.Code, body, c.code, c.bodyPrefix)
 		}
+	}
+	// A gRPC-Web call is never REST's, even on a bound path: it is
+	// answered in gRPC-Web, UNIMPLEMENTED.
+	w := exchange{method: "POST", target: "/v1/shelves/1/books", header: http.Header{"Content-Type": {"application/grpc-web+proto"}}}.do(p.rest)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "grpc-status: 12") || w.Header().Get("Content-Type") != "application/grpc-web+proto" {
+		t.Errorf("gRPC-Web to a REST path: %d %v %q", w.Code, w.Header(), w.Body)
 	}
 }
 
