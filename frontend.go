@@ -28,6 +28,12 @@ func (h *handler) startFrontends() error {
 		}
 		h.fronts = append(h.fronts, fh)
 	}
+	if h.cfg.cors != nil {
+		// REST calls use the other methods too.
+		p := *h.cfg.cors
+		p.methods = "GET, POST, PUT, PATCH, DELETE"
+		h.cfg.cors = &p
+	}
 	h.services = make(map[string]bool)
 	for svc := range h.srv.GetServiceInfo() {
 		h.services[svc] = true

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
@@ -91,10 +92,11 @@ func (w *lambdaWriter) tooLarge() *status.Status {
 // the body (HTTP trailers, which a Lambda response cannot carry) are
 // dropped, as the response writer would drop them.
 type staged struct {
-	header http.Header // as the runtime sets it
-	sent   http.Header // as it was when the status or body was written
-	code   int
-	body   []byte
+	header   http.Header // as the runtime sets it
+	sent     http.Header // as it was when the status or body was written
+	trailers bool        // the runtime may add headers after the body
+	code     int
+	body     []byte
 }
 
 func (s *staged) Header() http.Header { return s.header }
@@ -102,7 +104,10 @@ func (s *staged) Header() http.Header { return s.header }
 func (s *staged) WriteHeader(code int) {
 	if s.code == 0 {
 		s.code = code
-		s.sent = s.header.Clone()
+		s.sent = s.header
+		if s.trailers {
+			s.sent = s.header.Clone()
+		}
 	}
 }
 
@@ -121,9 +126,11 @@ func (s *staged) Write(p []byte) (int, error) {
 // flush writes the held response to w.
 func (s *staged) flush(w http.ResponseWriter) {
 	s.WriteHeader(http.StatusOK)
-	h := w.Header()
-	for k, v := range s.sent {
-		h[k] = v
+	if s.trailers {
+		h := w.Header()
+		for k, v := range s.sent {
+			h[k] = v
+		}
 	}
 	w.WriteHeader(s.code)
 	_, _ = w.Write(s.body)
@@ -198,7 +205,11 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 		c.unary(ctx, c.w, st)
 		return
 	}
-	s := &staged{header: make(http.Header)}
+	// grpc-gateway only adds trailers when the request accepts them.
+	s := &staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
+	if s.trailers {
+		s.header = make(http.Header)
+	}
 	c.unary(ctx, s, st)
 	if c.lambda.lw.Fits(s.body) {
 		s.flush(c.w)

@@ -51,14 +51,18 @@ func (j jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 type memoryDecoder struct {
 	j    jsonMarshaler
 	body *httpx.MemoryBody
+	done bool // the body was decoded whole
 	slow runtime.Decoder
 }
 
 func (d *memoryDecoder) Decode(v any) error {
-	if d.slow == nil {
+	switch {
+	case d.done:
+		return io.EOF
+	case d.slow == nil:
 		if p, ok := v.(proto.Message); ok {
 			if b := d.body.Bytes(); len(b) > 0 && d.j.UnmarshalOptions.Unmarshal(b, p) == nil {
-				d.slow = d.j.JSONPb.NewDecoder(eof{})
+				d.done = true
 				return nil
 			}
 		}
@@ -66,8 +70,3 @@ func (d *memoryDecoder) Decode(v any) error {
 	}
 	return d.slow.Decode(v)
 }
-
-// eof is a reader at its end: the body was read whole.
-type eof struct{}
-
-func (eof) Read([]byte) (int, error) { return 0, io.EOF }

@@ -133,3 +133,20 @@ func TestRESTSharesDispatch(t *testing.T) {
 		}
 	}
 }
+
+// With CORS and REST on, a preflight allows REST's methods.
+func TestRESTCORSPreflight(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(), lambdagrpc.WithCORS(lambdagrpc.CORS{AllowedOrigins: []string{"*"}}))
+	w := exchange{method: "OPTIONS", target: "/v1/shelves/1/books/2", header: http.Header{
+		"Origin": {"https://app.example"}, "Access-Control-Request-Method": {"PATCH"},
+	}}.do(h)
+	if w.Code != http.StatusNoContent || !strings.Contains(w.Header().Get("Access-Control-Allow-Methods"), "PATCH") {
+		t.Fatalf("preflight: %d %v", w.Code, w.Header())
+	}
+	w = exchange{method: "DELETE", target: "/v1/shelves/1/books/2", header: http.Header{"Origin": {"https://app.example"}}}.do(h)
+	if w.Code != http.StatusOK || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("DELETE: %d %v", w.Code, w.Header())
+	}
+}
