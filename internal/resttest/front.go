@@ -1,6 +1,7 @@
 package resttest
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,6 +47,47 @@ func HandlerFront(h http.Handler) Front {
 		body, err := io.ReadAll(res.Body)
 		if err != nil {
 			return Response{}, err
+		}
+		return Response{Status: res.StatusCode, Header: joined(res.Header), Trailer: joined(res.Trailer), Body: body}, nil
+	}
+}
+
+// HTTPFront sends each request's bytes (Request.Raw) over a new TCP
+// connection to the server at base ("http://host:port", with an optional
+// path prefix that goes before each target), and reads the answer as
+// net/http's client does, trailers included.
+func HTTPFront(base string) Front {
+	return func(ctx context.Context, r Request) (Response, error) {
+		u, err := url.Parse(base)
+		if err != nil {
+			return Response{}, err
+		}
+		raw, err := r.Raw(strings.TrimSuffix(u.Path, "/"))
+		if err != nil {
+			return Response{}, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", u.Host)
+		if err != nil {
+			return Response{}, err
+		}
+		defer func() { _ = conn.Close() }()
+		if dl, ok := ctx.Deadline(); ok {
+			_ = conn.SetDeadline(dl)
+		}
+		if _, err := conn.Write(raw); err != nil {
+			return Response{}, err
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: r.Method})
+		if err != nil {
+			return Response{}, fmt.Errorf("resttest: %s: reading the answer: %w", r.Name, err)
+		}
+		defer func() { _ = res.Body.Close() }()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			return Response{}, fmt.Errorf("resttest: %s: reading the body: %w", r.Name, err)
 		}
 		return Response{Status: res.StatusCode, Header: joined(res.Header), Trailer: joined(res.Trailer), Body: body}, nil
 	}

@@ -2,6 +2,7 @@ package resttest
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -75,16 +76,16 @@ func (r Request) BodyBytes() ([]byte, error) {
 	return []byte(r.Body), nil
 }
 
-// HTTPRequest returns r as a server receives it: its bytes on the wire,
-// parsed by net/http, so that the target keeps its escapes (RequestURI,
-// URL.RawPath) and a request that net/http refuses fails here.
-func (r Request) HTTPRequest() (*http.Request, error) {
+// Raw returns r as the bytes of an HTTP/1.1 request, its target after
+// prefix (a stage, say): the headers in name order, Host unless r sets its
+// own, and Content-Length when there is a body.
+func (r Request) Raw(prefix string) ([]byte, error) {
 	body, err := r.BodyBytes()
 	if err != nil {
 		return nil, fmt.Errorf("resttest: %s: body: %w", r.Name, err)
 	}
-	var raw strings.Builder
-	fmt.Fprintf(&raw, "%s %s HTTP/1.1\r\n", r.Method, r.Target)
+	var raw bytes.Buffer
+	fmt.Fprintf(&raw, "%s %s%s HTTP/1.1\r\n", r.Method, prefix, r.Target)
 	keys := make([]string, 0, len(r.Header))
 	for k := range r.Header {
 		keys = append(keys, k)
@@ -107,7 +108,18 @@ func (r Request) HTTPRequest() (*http.Request, error) {
 	}
 	raw.WriteString("\r\n")
 	raw.Write(body)
-	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw.String())))
+	return raw.Bytes(), nil
+}
+
+// HTTPRequest returns r as a server receives it: its bytes on the wire,
+// parsed by net/http, so that the target keeps its escapes (RequestURI,
+// URL.RawPath) and a request that net/http refuses fails here.
+func (r Request) HTTPRequest() (*http.Request, error) {
+	raw, err := r.Raw("")
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("resttest: %s: net/http refuses the request: %w", r.Name, err)
 	}
