@@ -321,6 +321,9 @@ func (c *call) startStream(header metadata.MD) *stream {
 	}
 	go func() {
 		defer close(s.done)
+		// The stream's writer runs outside the call's recovery: a panic
+		// here ends the response, not the process.
+		defer func() { _ = recover() }()
 		runtime.ForwardResponseStream(ctx, c.e.mux, c.out, c.w, c.r, recv, c.e.mux.GetForwardResponseOptions()...)
 	}()
 	return s
