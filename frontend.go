@@ -65,12 +65,41 @@ func (h *handler) serveFrontends(w http.ResponseWriter, r *http.Request) bool {
 			}
 		}
 	}
+	r, ok := h.unprefixed(r)
+	if !ok {
+		return false // outside the prefix, as a call there is
+	}
 	for _, f := range h.fronts {
 		if f.Serve(w, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// unprefixed returns r with the configured path prefix taken off its
+// path, as the other protocols' calls are routed below it; false when the
+// path is not below the prefix.
+func (h *handler) unprefixed(r *http.Request) (*http.Request, bool) {
+	pre := h.cfg.pathPrefix
+	if pre == "" {
+		return r, true
+	}
+	p, ok := strings.CutPrefix(r.URL.Path, pre)
+	if !ok || !strings.HasPrefix(p, "/") {
+		return r, false
+	}
+	raw := r.URL.RawPath
+	if raw != "" {
+		if raw, ok = strings.CutPrefix(raw, pre); !ok || !strings.HasPrefix(raw, "/") {
+			return r, false
+		}
+	}
+	u := *r.URL
+	u.Path, u.RawPath = p, raw
+	r2 := *r
+	r2.URL = &u
+	return &r2, true
 }
 
 // serveConn runs a frontend's call as every call runs.

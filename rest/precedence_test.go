@@ -150,3 +150,26 @@ func TestRESTCORSPreflight(t *testing.T) {
 		t.Fatalf("DELETE: %d %v", w.Code, w.Header())
 	}
 }
+
+// REST calls are routed below WithPathPrefix, as the other protocols' are.
+func TestRESTBelowPathPrefix(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(), lambdagrpc.WithPathPrefix("/api/v1"), lambdagrpc.WithLogger(quiet()))
+	for _, c := range []struct {
+		target string
+		code   int
+		body   string
+	}{
+		{"/api/v1/v1/shelves/1", 200, `"name":"shelves/1"`},
+		{"/api/v1/v1/shelves/1/files/a%2Fb/c%20d", 200, `"shelf":"1"`},
+		// Outside the prefix nothing is REST's, as no call is a call there.
+		{"/v1/shelves/1", 415, `unsupported`},
+		{"/api/v1x/v1/shelves/1", 415, `unsupported`},
+	} {
+		w := exchange{method: "GET", target: c.target}.do(h)
+		if body := strings.ReplaceAll(w.Body.String(), " ", ""); w.Code != c.code || !strings.Contains(body, c.body) {
+			t.Errorf("%s: %d %s; want %d %s", c.target, w.Code, body, c.code, c.body)
+		}
+	}
+}
