@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/eventsource"
+	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
 )
 
 // Option configures [Serve] and [NewHandler]. Options that only make sense
@@ -116,7 +117,8 @@ func WithCORS(cors CORS) Option {
 // WithPathPrefix serves gRPC-Web and Connect calls under prefix, a path
 // such as "/api" or "/api/v1": a call to "/api/pkg.Service/Method" reaches
 // pkg.Service/Method, and one without the prefix is answered UNIMPLEMENTED
-// (HTTP 404 over Connect unary). Use it where a load balancer's rule puts
+// (HTTP 404 over Connect unary). REST calls (package rest) are routed
+// below it too: "/api/v1/books" matches the template "/v1/books". Use it where a load balancer's rule puts
 // the service below a path, or behind a custom domain whose API mapping
 // the event's path holds (REST APIs and HTTP API payload 1.0; payload 2.0
 // leaves it out): the prefix then applies to the execute-api domain too,
@@ -186,8 +188,9 @@ type config struct {
 	runtimeAPI      string
 	maxConcurrency  int
 	cors            *corsPolicy
-	pathPrefix      string // "" or "/seg[/seg...]", checked
-	viaServeHTTP    bool   // every call through grpc.Server.ServeHTTP
+	pathPrefix      string              // "" or "/seg[/seg...]", checked
+	viaServeHTTP    bool                // every call through grpc.Server.ServeHTTP
+	frontends       []frontend.Frontend // protocols from other packages (REST)
 	async           eventsource.Async
 
 	// errs are the configuration errors, each naming its option; err()
