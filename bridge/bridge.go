@@ -235,6 +235,11 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error)
 	return b, nil
 }
 
+// Server returns the *grpc.Server that forwards the calls, to serve it
+// another way than Serve: package proxy hands it to lambdagrpc.Serve, so a
+// function forwards its calls to a backend.
+func (b *Bridge) Server() *grpc.Server { return b.srv }
+
 // Serve serves native gRPC on lis until Stop or GracefulStop.
 func (b *Bridge) Serve(lis net.Listener) error { return b.srv.Serve(lis) }
 
