@@ -2,6 +2,7 @@ package lambdagrpc
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/dispatch"
+	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
 	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
 )
 
@@ -53,6 +55,9 @@ type handler struct {
 	cfg      *config
 	log      *slog.Logger
 	err      error // a configuration error: every call fails
+
+	fronts  []frontend.Handler // started frontends (REST)
+	methods map[string]bool    // the server's methods, when there are frontends
 }
 
 func newHandler(s *grpc.Server, cfg *config) *handler {
@@ -61,7 +66,13 @@ func newHandler(s *grpc.Server, cfg *config) *handler {
 		return &handler{srv: s, cfg: cfg, log: cfg.logger, err: err}
 	}
 	d := dispatch.New(s, dispatch.Config{Log: cfg.logger, ForceServeHTTP: cfg.viaServeHTTP || forceServeHTTP, RequestID: requestID})
-	return &handler{srv: s, dispatch: d, cfg: cfg, log: cfg.logger}
+	h := &handler{srv: s, dispatch: d, cfg: cfg, log: cfg.logger}
+	if err := h.startFrontends(); err != nil {
+		err = fmt.Errorf("lambdagrpc: invalid configuration: %w", err)
+		cfg.logger.Error("lambdagrpc: every call will fail until the configuration is fixed", "error", err)
+		return &handler{srv: s, cfg: cfg, log: cfg.logger, err: err}
+	}
+	return h
 }
 
 // misconfiguredMessage is what a caller of a misconfigured handler learns.
@@ -75,6 +86,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.err != nil {
 		protocol.Misconfigured(w, r, misconfiguredMessage)
+		return
+	}
+	if h.fronts != nil && h.serveFrontends(w, r) {
 		return
 	}
 	c := protocol.Open(w, r)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
 )
 
 // Option configures [Serve] and [NewHandler]. Options that only make sense
@@ -184,8 +186,9 @@ type config struct {
 	runtimeAPI      string
 	maxConcurrency  int
 	cors            *corsPolicy
-	pathPrefix      string // "" or "/seg[/seg...]", checked
-	viaServeHTTP    bool   // every call through grpc.Server.ServeHTTP
+	pathPrefix      string              // "" or "/seg[/seg...]", checked
+	viaServeHTTP    bool                // every call through grpc.Server.ServeHTTP
+	frontends       []frontend.Frontend // protocols from other packages (REST)
 
 	// errs are the configuration errors, each naming its option; err()
 	// reports them.

@@ -52,6 +52,12 @@ func Serve(ctx context.Context, s *grpc.Server, opts ...Option) error {
 	ctx, stop := notifyContext(ctx)
 	defer stop()
 	h := newHandler(s, cfg)
+	if h.err != nil { // a protocol of another package could not start
+		if addr != "" {
+			runtimeloop.ReportInitError(ctx, addr, h.err)
+		}
+		return h.err
+	}
 	if addr != "" {
 		return serveLambda(ctx, h, cfg, addr)
 	}

@@ -27,6 +27,7 @@ type Conn struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	p      wireFormat // nil for native gRPC
+	x      Transcoder // a transcoded call's client side (REST); else nil
 	native bool       // native gRPC: not served here
 	codec  string
 	method string // "/package.Service/Method"
@@ -177,6 +178,9 @@ func (c *Conn) OnOverflow(stop func()) { c.stop = stop }
 // OpenBody prepares the request's messages, reading a Connect unary body
 // into memory. A body the event source could not decode fails here.
 func (c *Conn) OpenBody() *status.Status {
+	if c.x != nil {
+		return c.p.openBody(c) // the request message is in memory already
+	}
 	if eb, ok := c.r.Body.(*httpx.ErrorBody); ok {
 		return status.New(codes.InvalidArgument, eb.Err().Error())
 	}
@@ -186,7 +190,12 @@ func (c *Conn) OpenBody() *status.Status {
 
 // Body returns the request's messages as native gRPC frames, for the gRPC
 // server's ServeHTTP.
-func (c *Conn) Body() io.ReadCloser { return c.body }
+func (c *Conn) Body() io.ReadCloser {
+	if c.x != nil && c.body == nil {
+		c.body = transcodedBody(c.unary)
+	}
+	return c.body
+}
 
 // InMemory reports whether every request message is in memory already.
 func (c *Conn) InMemory() bool {
@@ -227,6 +236,9 @@ func (c *Conn) EnableFullDuplex() bool {
 // those of HTTP and of the protocols, as grpc-go's ServeHTTP would present
 // the native request that NativeHeader builds.
 func (c *Conn) Metadata(accept string) (metadata.MD, error) {
+	if c.x != nil {
+		return c.transcodedMetadata(), nil
+	}
 	md := make(metadata.MD, len(c.r.Header)+3)
 	md["content-type"] = []string{"application/grpc+" + c.codec}
 	if c.r.Host != "" {
@@ -258,6 +270,9 @@ func (c *Conn) Metadata(accept string) (metadata.MD, error) {
 // NativeHeader builds the native gRPC request header: the client's
 // metadata plus what the protocol says about codec, compression and time.
 func (c *Conn) NativeHeader(deadline, now time.Time) http.Header {
+	if c.x != nil {
+		return c.transcodedHeader(deadline, now)
+	}
 	h := make(http.Header, len(c.r.Header)+4)
 	for k, vs := range c.r.Header {
 		lk := strings.ToLower(k)

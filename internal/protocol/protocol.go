@@ -100,3 +100,10 @@ func subtype(ct, prefix string) (string, bool) {
 	}
 	return "", false
 }
+
+// IsCall reports whether r's method and content type make it a gRPC-Web,
+// Connect or native gRPC call.
+func IsCall(r *http.Request) bool {
+	p, _, native := match(r)
+	return native || p != nil
+}

@@ -9,6 +9,7 @@
 package greeterpb
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -180,7 +181,7 @@ var File_greeter_proto protoreflect.FileDescriptor
 
 const file_greeter_proto_rawDesc = "" +
 	"\n" +
-	"\rgreeter.proto\x12\x1elambdagrpc.examples.greeter.v1\"\"\n" +
+	"\rgreeter.proto\x12\x1elambdagrpc.examples.greeter.v1\x1a\x1cgoogle/api/annotations.proto\"\"\n" +
 	"\fHelloRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"_\n" +
 	"\x12HelloStreamRequest\x12\x12\n" +
@@ -190,10 +191,10 @@ const file_greeter_proto_rawDesc = "" +
 	"intervalMs\"&\n" +
 	"\n" +
 	"HelloReply\x12\x18\n" +
-	"\amessage\x18\x01 \x01(\tR\amessage2\xbb\x03\n" +
-	"\aGreeter\x12i\n" +
-	"\bSayHello\x12,.lambdagrpc.examples.greeter.v1.HelloRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply\"\x03\x90\x02\x01\x12r\n" +
-	"\x0eSayHelloStream\x122.lambdagrpc.examples.greeter.v1.HelloStreamRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply0\x01\x12k\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage2\x86\x04\n" +
+	"\aGreeter\x12\x91\x01\n" +
+	"\bSayHello\x12,.lambdagrpc.examples.greeter.v1.HelloRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply\"+\x82\xd3\xe4\x93\x02\":\x01*Z\x12\x12\x10/v1/greet/{name}\"\t/v1/greet\x90\x02\x01\x12\x93\x01\n" +
+	"\x0eSayHelloStream\x122.lambdagrpc.examples.greeter.v1.HelloStreamRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/greet/{name}:stream0\x01\x12k\n" +
 	"\rCollectHellos\x12,.lambdagrpc.examples.greeter.v1.HelloRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply(\x01\x12d\n" +
 	"\x04Chat\x12,.lambdagrpc.examples.greeter.v1.HelloRequest\x1a*.lambdagrpc.examples.greeter.v1.HelloReply(\x010\x01B=Z;github.com/lambdagrpc/lambdagrpc/examples/greeter/greeterpbb\x06proto3"
 

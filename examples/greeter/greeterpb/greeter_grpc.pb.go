@@ -34,9 +34,12 @@ const (
 // Greeter says hello in every shape an RPC can take.
 type GreeterClient interface {
 	// SayHello greets one name. It has no side effects, so Connect clients may
-	// call it with GET.
+	// call it with GET. REST clients POST the request as JSON to /v1/greet, or
+	// GET /v1/greet/{name}.
 	SayHello(ctx context.Context, in *HelloRequest, opts ...grpc.CallOption) (*HelloReply, error)
-	// SayHelloStream greets one name count times, interval_ms apart.
+	// SayHelloStream greets one name count times, interval_ms apart. REST
+	// clients GET /v1/greet/{name}:stream?count=3 and read one JSON object a
+	// line.
 	SayHelloStream(ctx context.Context, in *HelloStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HelloReply], error)
 	// CollectHellos greets every name the client sends, in one reply.
 	CollectHellos(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[HelloRequest, HelloReply], error)
@@ -114,9 +117,12 @@ type Greeter_ChatClient = grpc.BidiStreamingClient[HelloRequest, HelloReply]
 // Greeter says hello in every shape an RPC can take.
 type GreeterServer interface {
 	// SayHello greets one name. It has no side effects, so Connect clients may
-	// call it with GET.
+	// call it with GET. REST clients POST the request as JSON to /v1/greet, or
+	// GET /v1/greet/{name}.
 	SayHello(context.Context, *HelloRequest) (*HelloReply, error)
-	// SayHelloStream greets one name count times, interval_ms apart.
+	// SayHelloStream greets one name count times, interval_ms apart. REST
+	// clients GET /v1/greet/{name}:stream?count=3 and read one JSON object a
+	// line.
 	SayHelloStream(*HelloStreamRequest, grpc.ServerStreamingServer[HelloReply]) error
 	// CollectHellos greets every name the client sends, in one reply.
 	CollectHellos(grpc.ClientStreamingServer[HelloRequest, HelloReply]) error

@@ -1,0 +1,149 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/wire"
+)
+
+// Transcoder is the client's side of a call whose protocol lives outside
+// this package: REST, in package rest. The transcoder has already turned
+// the HTTP request into one request message; it sees the response as
+// messages and a status, and writes them in its own form. Its methods are
+// called from one goroutine at a time.
+type Transcoder interface {
+	// Metadata returns the metadata the handler sees, less the
+	// content-type and :authority entries every protocol adds.
+	Metadata() metadata.MD
+	// Message writes one response message, in the protobuf wire format;
+	// header is the response's header metadata. b is only valid during
+	// the call.
+	Message(header metadata.MD, b []byte) error
+	// Flush hands what was written to the client.
+	Flush()
+	// End writes the end of the response: the status, and the header and
+	// trailer metadata.
+	End(header, trailer metadata.MD, st *status.Status)
+}
+
+// transcodedProtocol adapts a Transcoder to the wireFormat a Conn drives:
+// the request is one message in memory, and the response's native frames
+// are cut back into messages.
+type transcodedProtocol struct{}
+
+var transcoded wireFormat = &transcodedProtocol{}
+
+// OpenTranscoded returns the Conn of a call to method
+// ("/package.Service/Method") that t transcodes; req is the request
+// message in the protobuf wire format.
+func OpenTranscoded(w http.ResponseWriter, r *http.Request, method string, req []byte, t Transcoder) *Conn {
+	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: int64(len(req)), unary: req}
+}
+
+func (*transcodedProtocol) String() string { return "REST" }
+
+// match is never asked: transcoded calls are opened by OpenTranscoded.
+func (*transcodedProtocol) match(*http.Request, string) (string, bool) { return "", false }
+
+func (*transcodedProtocol) allowsGET() bool { return true }
+
+// timeout reads Grpc-Timeout, as grpc-gateway does.
+func (*transcodedProtocol) timeout(r *http.Request) (time.Duration, *status.Status) {
+	return grpcTimeout(r)
+}
+
+// encodings: the messages never leave the process, so nothing is
+// compressed.
+func (*transcodedProtocol) encodings(*http.Request) (enc, accept string) { return "", "" }
+
+func (*transcodedProtocol) openBody(c *Conn) *status.Status {
+	c.unaryIn = true
+	return nil
+}
+
+// commit sends nothing: the transcoder writes its headers with the first
+// message or the end.
+func (*transcodedProtocol) commit(*Conn) {}
+
+// write collects native frames and hands each whole message on.
+func (*transcodedProtocol) write(c *Conn, p []byte) error {
+	c.pending = append(c.pending, p...)
+	for len(c.pending) >= 5 {
+		n := binary.BigEndian.Uint32(c.pending[1:5])
+		if uint64(len(c.pending)-5) < uint64(n) {
+			return nil
+		}
+		if c.pending[0]&1 != 0 {
+			return status.Error(codes.Internal, "the server compressed a response message that no client asked to be compressed")
+		}
+		if err := c.x.Message(c.header, c.pending[5:5+n]); err != nil {
+			return err
+		}
+		c.pending = c.pending[5+n:]
+	}
+	if len(c.pending) == 0 {
+		c.pending = c.pending[:0]
+	}
+	return nil
+}
+
+func (*transcodedProtocol) flush(c *Conn) { c.x.Flush() }
+
+func (*transcodedProtocol) end(c *Conn, st *status.Status) {
+	c.x.End(c.header, c.trailer, st)
+}
+
+// transcodedMetadata is the metadata of a transcoded call, as Metadata
+// returns it.
+func (c *Conn) transcodedMetadata() metadata.MD {
+	md := c.x.Metadata().Copy()
+	md["content-type"] = []string{"application/grpc+proto"}
+	if c.r.Host != "" {
+		md[":authority"] = []string{c.r.Host}
+	}
+	return md
+}
+
+// transcodedHeader is the native request header of a transcoded call: its
+// metadata as headers.
+func (c *Conn) transcodedHeader(deadline, now time.Time) http.Header {
+	md := c.x.Metadata()
+	h := make(http.Header, len(md)+3)
+	for k, vs := range md {
+		if strings.HasPrefix(k, ":") {
+			continue
+		}
+		if wire.IsBinaryKey(k) {
+			enc := make([]string, len(vs))
+			for i, v := range vs {
+				enc[i] = wire.EncodeBinary([]byte(v))
+			}
+			vs = enc
+		}
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	h.Set("Content-Type", "application/grpc+proto")
+	h.Set("Te", "trailers")
+	if !deadline.IsZero() {
+		h.Set("Grpc-Timeout", wire.FormatTimeout(deadline.Sub(now)))
+	}
+	return h
+}
+
+// transcodedBody is a transcoded call's request message as one native
+// frame.
+func transcodedBody(msg []byte) io.ReadCloser {
+	b := make([]byte, 5+len(msg))
+	binary.BigEndian.PutUint32(b[1:5], uint32(len(msg)))
+	copy(b[5:], msg)
+	return io.NopCloser(bytes.NewReader(b))
+}

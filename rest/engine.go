@@ -1,0 +1,121 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
+	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
+)
+
+// engineFactory is the frontend Enable adds: it builds an engine for
+// each handler.
+type engineFactory struct{ cfg *config }
+
+// engine serves one handler's REST requests.
+type engine struct {
+	cfg      *config
+	mux      *runtime.ServeMux
+	bindings []*binding // in the order they were added to mux
+	serve    func(*protocol.Conn)
+}
+
+// Start binds the annotated methods of the services registered on s.
+func (f *engineFactory) Start(s *grpc.Server, serve func(*protocol.Conn)) (frontend.Handler, error) {
+	if len(f.cfg.errs) > 0 {
+		return nil, errors.Join(f.cfg.errs...)
+	}
+	e := &engine{cfg: f.cfg, serve: serve}
+	e.mux = runtime.NewServeMux(runtime.WithRoutingErrorHandler(e.routingError))
+	names := make([]protoreflect.FullName, 0, len(f.cfg.services))
+	for name := range s.GetServiceInfo() {
+		names = append(names, protoreflect.FullName(name))
+	}
+	slices.Sort(names)
+	for _, n := range f.cfg.services {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, name := range names {
+		d, err := f.cfg.files.FindDescriptorByName(name)
+		if err != nil {
+			if slices.Contains(f.cfg.services, name) {
+				return nil, fmt.Errorf("rest: service %s: %w", name, err)
+			}
+			continue // registered without a descriptor: not annotated
+		}
+		sd, ok := d.(protoreflect.ServiceDescriptor)
+		if !ok {
+			return nil, fmt.Errorf("rest: %s is a %T, not a service", name, d)
+		}
+		if err := e.bindService(sd); err != nil {
+			return nil, err
+		}
+	}
+	for _, hook := range f.cfg.onStart {
+		if err := hook(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// bindService adds the bindings of sd's annotated methods.
+func (e *engine) bindService(sd protoreflect.ServiceDescriptor) error {
+	methods := sd.Methods()
+	for i := range methods.Len() {
+		md := methods.Get(i)
+		bs, err := newBindings(md, e.cfg.types)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if err := e.mux.HandlePath(b.verb, b.template, e.handler(b)); err != nil {
+				return fmt.Errorf("rest: %s: %s %q: %w", md.FullName(), b.verb, b.template, err)
+			}
+			e.bindings = append(e.bindings, b)
+		}
+	}
+	return nil
+}
+
+// unrouted is the writer a request whose content type is a gRPC-Web or
+// Connect call's is served with: a request that matches no binding is
+// then left to the handler.
+type unrouted struct {
+	http.ResponseWriter
+	missed bool
+}
+
+// Unwrap lets http.ResponseController reach the writer.
+func (u *unrouted) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// Serve serves r if a binding matches it, or if it is not a call of
+// another protocol.
+func (e *engine) Serve(w http.ResponseWriter, r *http.Request, rpc bool) bool {
+	if !rpc {
+		e.mux.ServeHTTP(w, r)
+		return true
+	}
+	u := &unrouted{ResponseWriter: w}
+	e.mux.ServeHTTP(u, r)
+	return !u.missed
+}
+
+// routingError answers a request no binding matches as grpc-gateway does,
+// unless it is another protocol's.
+func (e *engine) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+	if u, ok := w.(*unrouted); ok {
+		u.missed = true
+		return
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
+}
