@@ -50,9 +50,10 @@ func newBindings(md protoreflect.MethodDescriptor, types protoregistry.MessageTy
 		return nil, nil
 	}
 	if md.IsStreamingClient() {
-		// grpc-gateway reads client-streaming requests as a stream of
-		// JSON messages; that is not offered here.
-		return nil, fmt.Errorf("rest: %s: client-streaming methods cannot have a google.api.http binding here", md.FullName())
+		// grpc-gateway reads a client stream's requests as a stream of
+		// JSON messages; that is not offered here: such methods are not
+		// bound (see docs/rest.md).
+		return nil, nil
 	}
 	in, out := messageType(md.Input(), types), messageType(md.Output(), types)
 	rules := append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
 )
 
@@ -44,9 +45,30 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
+		if _, ok := w.(httpx.LimitedWriter); ok {
+			c.w = &lambdaWriter{ResponseWriter: w}
+		}
 		e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
 	}
 }
+
+// lambdaWriter drops the Transfer-Encoding header grpc-gateway sets on
+// streams: a Lambda response is not chunked by the function, and a front
+// door answers with a length or streams it its own way.
+type lambdaWriter struct{ http.ResponseWriter }
+
+func (w *lambdaWriter) WriteHeader(code int) {
+	w.Header().Del("Transfer-Encoding")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *lambdaWriter) Write(p []byte) (int, error) {
+	w.Header().Del("Transfer-Encoding")
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController flush the writer.
+func (w *lambdaWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // call is one REST call's client side: it writes the response as
 // grpc-gateway's generated handler does.
@@ -227,7 +249,7 @@ type responseBody struct {
 
 // XXX_ResponseBody returns the field's value as the generated wrapper's Go
 // value marshals: a message, a slice of messages, or a scalar.
-func (r responseBody) XXX_ResponseBody() any {
+func (r responseBody) XXX_ResponseBody() any { //nolint:revive // the name the runtime looks for
 	m := r.ProtoReflect()
 	f := r.field
 	switch {

@@ -1,6 +1,7 @@
 // Command greeter is the example service. The same binary runs on AWS
 // Lambda (where AWS_LAMBDA_RUNTIME_API is set) and as a server on
-// $PORT (default 8080) anywhere else.
+// $PORT (default 8080) anywhere else. It answers REST too, from the
+// google.api.http annotations of its proto (rest.Enable).
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/lambdagrpc/lambdagrpc"
 	pb "github.com/lambdagrpc/lambdagrpc/examples/greeter/greeterpb"
 	"github.com/lambdagrpc/lambdagrpc/examples/greeter/server"
+	"github.com/lambdagrpc/lambdagrpc/rest"
 )
 
 func main() {
@@ -23,7 +25,7 @@ func main() {
 	pb.RegisterGreeterServer(s, &server.Greeter{})
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	reflection.Register(s)
-	if err := lambdagrpc.Serve(context.Background(), s); err != nil {
+	if err := lambdagrpc.Serve(context.Background(), s, rest.Enable()); err != nil {
 		fmt.Fprintln(os.Stderr, "greeter:", err)
 		os.Exit(1)
 	}
