@@ -23,7 +23,9 @@ import (
 // HTTP server on loopback, and returns its URL.
 func reference(t *testing.T) string {
 	t.Helper()
-	_, addr := resttest.Serve(t)
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	addr := resttest.Serve(t, srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

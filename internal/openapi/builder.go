@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 const (
@@ -35,39 +36,34 @@ func newBuilder() *builder {
 	}
 }
 
-// HTTPRule returns md's google.api.http annotation, or nil. Options parsed
-// without the annotation's type registered hold it as unknown fields; they
-// are parsed again with the global registry, which has it.
-func HTTPRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
+// httpRule returns md's google.api.http annotation, or nil. The options
+// are read again as descriptorpb.MethodOptions with the global registry,
+// which has the annotation's type: descriptors parsed without it hold the
+// annotation as unknown fields, and a compiler's as a dynamic message.
+func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
 	opts, ok := md.Options().(proto.Message)
-	if !ok || opts == nil {
-		return nil
-	}
-	if proto.HasExtension(opts, annotations.E_Http) {
-		rule, _ := proto.GetExtension(opts, annotations.E_Http).(*annotations.HttpRule)
-		return rule
-	}
-	if len(opts.ProtoReflect().GetUnknown()) == 0 {
+	if !ok || opts == nil || !opts.ProtoReflect().IsValid() {
 		return nil
 	}
 	raw, err := proto.Marshal(opts)
 	if err != nil {
 		return nil
 	}
-	again := opts.ProtoReflect().New().Interface()
-	if err := (proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal(raw, again); err != nil {
+	mo := &descriptorpb.MethodOptions{}
+	if err := (proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal(raw, mo); err != nil {
 		return nil
 	}
-	if !proto.HasExtension(again, annotations.E_Http) {
+	if !proto.HasExtension(mo, annotations.E_Http) {
 		return nil
 	}
-	rule, _ := proto.GetExtension(again, annotations.E_Http).(*annotations.HttpRule)
+	rule, _ := proto.GetExtension(mo, annotations.E_Http).(*annotations.HttpRule)
 	return rule
 }
 
 func (b *builder) addMethod(md protoreflect.MethodDescriptor) error {
-	rule := HTTPRule(md)
-	if rule == nil {
+	rule := httpRule(md)
+	if rule == nil || md.IsStreamingClient() {
+		// Client streams are not served over REST (see the rest package).
 		return nil
 	}
 	rules := append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)
@@ -128,9 +124,6 @@ func (b *builder) addBinding(md protoreflect.MethodDescriptor, r *annotations.Ht
 		"tags":        []any{string(md.Parent().Name())},
 	}
 	summary, desc := summarize(comments(md))
-	if md.IsStreamingClient() {
-		desc = strings.TrimSpace(desc + "\n\nA client-streaming method: the request body is its one request message, and the call is half-duplex.")
-	}
 	if summary != "" {
 		op["summary"] = summary
 	}

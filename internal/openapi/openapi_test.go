@@ -33,9 +33,15 @@ var update = flag.Bool("update", false, "rewrite the golden documents in testdat
 // the descriptors linked into the test binary.
 func compile(t testing.TB, name string) protoreflect.FileDescriptor {
 	t.Helper()
+	return compileFrom(t, "testdata", name)
+}
+
+// compileFrom compiles dir/name with its comments.
+func compileFrom(t testing.TB, dir, name string) protoreflect.FileDescriptor {
+	t.Helper()
 	c := protocompile.Compiler{
 		Resolver: protocompile.CompositeResolver{
-			&protocompile.SourceResolver{ImportPaths: []string{"testdata"}},
+			&protocompile.SourceResolver{ImportPaths: []string{dir}},
 			protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
 				fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
 				if err != nil {
@@ -81,7 +87,7 @@ func newValidator(t testing.TB, doc []byte) validator.Validator {
 		for _, e := range verrs {
 			t.Errorf("document invalid: %s: %s", e.Message, e.Reason)
 			for _, se := range e.SchemaValidationErrors {
-				t.Errorf("  at %s: %s", se.Location, se.Reason)
+				t.Errorf("  at %s: %s", se.FieldPath+" "+se.KeywordLocation, se.Reason)
 			}
 		}
 		t.FailNow()
@@ -143,4 +149,16 @@ func lookup(t *testing.T, doc []byte, path ...string) any {
 		}
 	}
 	return v
+}
+
+// TestLibraryDocument is the document of the REST test service, from its
+// .proto source, comments included.
+func TestLibraryDocument(t *testing.T) {
+	fd := compileFrom(t, "../resttest/librarypb", "library.proto")
+	doc, err := Generate(services(fd), Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newValidator(t, doc)
+	golden(t, "library.openapi.json", doc)
 }
