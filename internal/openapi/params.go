@@ -199,6 +199,9 @@ func (b *builder) queryParams(md protoreflect.MessageDescriptor, prefix string, 
 					continue // no query form
 				}
 				s = wk
+				if v := msg.Fields().ByName("value"); v != nil && strings.HasSuffix(string(msg.FullName()), "Value") {
+					s = queryScalar(b, v) // a wrapper
+				}
 			case fd.IsList(), seen[msg.FullName()]:
 				continue
 			default:
@@ -208,7 +211,7 @@ func (b *builder) queryParams(md protoreflect.MessageDescriptor, prefix string, 
 				continue
 			}
 		} else {
-			s = b.singular(fd)
+			s = queryScalar(b, fd)
 		}
 		if fd.IsList() {
 			s = map[string]any{"type": "array", "items": s}
@@ -224,4 +227,28 @@ func (b *builder) queryParams(md protoreflect.MessageDescriptor, prefix string, 
 		params = append(params, p)
 	}
 	return params
+}
+
+// queryScalar is the schema of a scalar query parameter: a query value is
+// a string, so an enum is one of its value names or numbers, and a 64-bit
+// integer is a string of digits, which no JSON number could hold exactly.
+func queryScalar(b *builder, fd protoreflect.FieldDescriptor) map[string]any {
+	switch fd.Kind() {
+	case protoreflect.EnumKind:
+		if fd.Enum().FullName() == "google.protobuf.NullValue" {
+			return map[string]any{"type": "string", "enum": []any{"NULL_VALUE", "0"}}
+		}
+		var names, numbers []any
+		values := fd.Enum().Values()
+		for i := range values.Len() {
+			names = append(names, string(values.Get(i).Name()))
+			numbers = append(numbers, strconv.Itoa(int(values.Get(i).Number())))
+		}
+		return map[string]any{"type": "string", "enum": append(names, numbers...), "description": "By name or number."}
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		return map[string]any{"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"}
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return map[string]any{"type": "string", "format": "uint64", "pattern": "^[0-9]+$"}
+	}
+	return b.singular(fd)
 }
