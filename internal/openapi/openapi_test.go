@@ -13,11 +13,16 @@ import (
 	"github.com/bufbuild/protocompile"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	_ "google.golang.org/genproto/googleapis/api/httpbody"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
 	_ "google.golang.org/protobuf/types/known/anypb"
 	_ "google.golang.org/protobuf/types/known/durationpb"
 	_ "google.golang.org/protobuf/types/known/emptypb"
@@ -161,4 +166,101 @@ func TestLibraryDocument(t *testing.T) {
 	}
 	newValidator(t, doc)
 	golden(t, "library.openapi.json", doc)
+}
+
+// TestGenerateErrors: an annotation that cannot be described is reported
+// with its method.
+func TestGenerateErrors(t *testing.T) {
+	cases := map[string]string{
+		`get: "/v1/{name"`:                    "malformed variable",
+		`get: "v1/x"`:                         "does not start with /",
+		`get: "/v1/{title}"`:                  "has no field title",
+		`post: "/v1/x" body: "nope"`:          `body "nope"`,
+		`get: "/v1/x" response_body: "nope"`:  `response_body "nope"`,
+		`get: "/v1/{inner}"`:                  "not a singular scalar",
+		`custom {kind: "LINK" path: "/v1/x"}`: `"LINK"`,
+	}
+	for rule, want := range cases {
+		src := `syntax = "proto3";
+package e.v1;
+import "google/api/annotations.proto";
+message Inner { string a = 1; }
+message Req { string name = 1; Inner inner = 2; }
+service S { rpc M(Req) returns (Req) { option (google.api.http) = {` + rule + `}; } }
+`
+		c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
+			&protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(map[string]string{"e.proto": src})},
+			protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+				fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
+				if err != nil {
+					return protocompile.SearchResult{}, err
+				}
+				return protocompile.SearchResult{Proto: protodesc.ToFileDescriptorProto(fd)}, nil
+			}),
+		}}
+		files, err := c.Compile(context.Background(), "e.proto")
+		if err != nil {
+			t.Fatalf("%s: %v", rule, err)
+		}
+		_, err = Generate(services(files[0]), Info{})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "e.v1.S.M") {
+			t.Errorf("%s: %v; want an error naming e.v1.S.M and saying %s", rule, err, want)
+		}
+	}
+}
+
+// TestProtoJSONMatchesSchemas writes a Book with every field set, and one
+// with none, as grpc-gateway does (protojson, unpopulated fields emitted),
+// and checks both against the document's Book schema.
+func TestProtoJSONMatchesSchemas(t *testing.T) {
+	fd := compile(t, "features.proto")
+	doc, err := Generate(services(fd), Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newValidator(t, doc)
+	d, err := libopenapi.NewDocument(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := d.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := model.Model.Components.Schemas.GetOrZero("openapitest.v1.Book").Schema()
+	bookType := dynamicpb.NewMessageType(fd.Messages().ByName("Book"))
+	full := bookType.New().Interface()
+	text := `name: "shelves/1/books/2" title: "T" pages: -3 words: 9007199254740993 copies: 18446744073709551615
+edition: 4 in_print: true price: inf rating: nan cover: "\x00\xff" genre: POETRY author {name: "A" born: 1900}
+published {seconds: 1 nanos: 5} reading_time {seconds: 90 nanos: 500000000} mask {paths: ["title", "author.name"]}
+sold {value: -1} subtitle {value: "S"} signed {value: false}
+metadata {fields {key: "k" value {list_value {values {number_value: 1} values {null_value: NULL_VALUE}}}}}
+extra {struct_value {}} notes {values {string_value: "n"}}
+attachment {[type.googleapis.com/google.protobuf.Duration] {seconds: 3}}
+counts {key: "a" value: 1} chapters {key: -7 value: "seven"} tags: ["x", "y"]
+related {name: "r" genres: [FICTION]} isbn: "978" shelf_code: "c" genres: [FICTION, POETRY]
+discount {value: 0.5} thumbnail {value: "\x01"} sequel_of: 0`
+	if err := (prototext.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal([]byte(text), full); err != nil {
+		t.Fatal(err)
+	}
+	sv := schema_validation.NewSchemaValidator()
+	for name, m := range map[string]proto.Message{"full": full, "empty": bookType.New().Interface()} {
+		js, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, errs := sv.ValidateSchemaBytes(schema, js); !ok {
+			for _, e := range errs {
+				for _, se := range e.SchemaValidationErrors {
+					t.Errorf("%s: %s at %s: %s", name, js, se.FieldPath+" "+se.KeywordLocation, se.Reason)
+				}
+			}
+		}
+	}
+	// The schema is not vacuous: a wrong type fails it.
+	for _, bad := range []string{`{"pages":"x"}`, `{"cover":7}`, `{"tags":"x"}`, `{"genre":"NOPE"}`, `{"published":3}`, `{"words":1.5}`} {
+		if ok, _ := sv.ValidateSchemaBytes(schema, []byte(bad)); ok {
+			t.Errorf("%s passes the Book schema", bad)
+		}
+	}
 }
