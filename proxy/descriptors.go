@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
@@ -160,4 +162,22 @@ func newFiles(files map[string]*descriptorpb.FileDescriptorProto) (*protoregistr
 		return nil, fmt.Errorf("proxy: the descriptors do not link: %w", err)
 	}
 	return reg, nil
+}
+
+// Services lists the services files describes, sorted, less the
+// reflection services: the names to hand to the rest package's services
+// setting, so that REST is served for methods no local server registers.
+func Services(files *protoregistry.Files) []protoreflect.FullName {
+	var names []protoreflect.FullName
+	files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			name := fd.Services().Get(i).FullName()
+			if !strings.HasPrefix(string(name), "grpc.reflection.") {
+				names = append(names, name)
+			}
+		}
+		return true
+	})
+	slices.Sort(names)
+	return names
 }

@@ -69,7 +69,7 @@ func front(t *testing.T, cc *grpc.ClientConn, files *protoregistry.Files) *emula
 	done := make(chan error, 1)
 	go func() {
 		done <- lambdagrpc.Serve(ctx, srv,
-			rest.Enable(rest.WithResolver(files, nil), rest.WithServices(library)),
+			rest.Enable(rest.WithResolver(files, nil), rest.WithServices(proxy.Services(files)...), rest.WithOpenAPI("/openapi.json")),
 			lambdagrpc.WithRuntimeAPI(e.RuntimeAPIAddr()), lambdagrpc.WithInvokeMode(lambdagrpc.ResponseStream),
 			lambdagrpc.WithMaxConcurrency(2), lambdagrpc.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 	}()
@@ -209,7 +209,14 @@ func get(ctx context.Context, t *testing.T, url string) (int, string, string) {
 }
 
 func callREST(ctx context.Context, t *testing.T, url string) {
-	code, ct, body := get(ctx, t, url+"/v1/shelves/7")
+	code, ct, body := get(ctx, t, url+"/openapi.json")
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 || ct != "application/json" || doc.Paths["/v1/shelves/{shelf}"]["get"] == nil {
+		t.Errorf("GET /openapi.json: %d %s %.200s (%v)", code, ct, body, err)
+	}
+	code, ct, body = get(ctx, t, url+"/v1/shelves/7")
 	if code != 200 || ct != "application/json" || body != `{"name":"shelves/7","theme":"echo"}` {
 		t.Errorf("GET /v1/shelves/7: %d %s %s", code, ct, body)
 	}

@@ -1,0 +1,97 @@
+package proxy_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/resttest"
+	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
+	"github.com/lambdagrpc/lambdagrpc/proxy"
+)
+
+func TestNewServerErrors(t *testing.T) {
+	if _, err := proxy.NewServer(nil); err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Errorf("NewServer(nil): %v", err)
+	}
+	cc, err := grpc.NewClient("127.0.0.1:1", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if _, err := proxy.NewServer(cc, proxy.WithLogger(nil)); err == nil || !strings.Contains(err.Error(), "WithLogger(nil)") {
+		t.Errorf("WithLogger(nil): %v", err)
+	}
+	if _, err := proxy.NewServer(cc, proxy.WithMaxResponseBytes(0)); err == nil || !strings.Contains(err.Error(), "WithMaxResponseBytes(0)") {
+		t.Errorf("WithMaxResponseBytes(0): %v", err)
+	}
+}
+
+// A backend without a reflection service gets an error that says what to
+// do.
+func TestReflectWithoutReflection(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	cc, err := grpc.NewClient(resttest.Serve(t, srv), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := proxy.Reflect(ctx, cc); err == nil || !strings.Contains(err.Error(), "reflection.Register") {
+		t.Errorf("Reflect: %v", err)
+	}
+}
+
+func TestReflectListsServices(t *testing.T) {
+	cc := backend(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	files, err := proxy.Reflect(ctx, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := proxy.Services(files); !slices.Equal(got, []protoreflect.FullName{library}) {
+		t.Errorf("Services: %v", got)
+	}
+}
+
+func TestReadDescriptorSetErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := proxy.ReadDescriptorSet(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing file: no error")
+	}
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte{0xff, 0xff, 0xff}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proxy.ReadDescriptorSet(garbage); err == nil || !strings.Contains(err.Error(), "not a serialized FileDescriptorSet") {
+		t.Errorf("garbage: %v", err)
+	}
+	// A file whose import is neither in the set nor linked in.
+	fdp := protodesc.ToFileDescriptorProto(librarypb.File_library_proto)
+	fdp.Dependency = append(fdp.Dependency, "elsewhere/unknown.proto")
+	raw, err := proto.Marshal(&descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{fdp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(dir, "partial")
+	if err := os.WriteFile(partial, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proxy.ReadDescriptorSet(partial); err == nil || !strings.Contains(err.Error(), "elsewhere/unknown.proto") || !strings.Contains(err.Error(), "--include_imports") {
+		t.Errorf("a missing import: %v", err)
+	}
+}
