@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -166,7 +167,7 @@ func callRPC(ctx context.Context, t *testing.T, url string, p client.Protocol) {
 	var names []string
 	for {
 		b, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

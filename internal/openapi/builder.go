@@ -41,8 +41,8 @@ func newBuilder() *builder {
 // which has the annotation's type: descriptors parsed without it hold the
 // annotation as unknown fields, and a compiler's as a dynamic message.
 func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
-	opts, ok := md.Options().(proto.Message)
-	if !ok || opts == nil || !opts.ProtoReflect().IsValid() {
+	opts := md.Options()
+	if opts == nil || !opts.ProtoReflect().IsValid() {
 		return nil
 	}
 	raw, err := proto.Marshal(opts)

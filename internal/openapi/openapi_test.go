@@ -3,7 +3,6 @@ package openapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -134,26 +133,6 @@ func TestFeaturesDocument(t *testing.T) {
 	if !bytes.Equal(doc, again) {
 		t.Error("two runs over the same descriptors gave different documents")
 	}
-}
-
-// lookup returns the JSON value at a slash-separated path of doc.
-func lookup(t *testing.T, doc []byte, path ...string) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("%s: not an object at %q", strings.Join(path, " > "), p)
-		}
-		v, ok = m[p]
-		if !ok {
-			t.Fatalf("%s: no %q", strings.Join(path, " > "), p)
-		}
-	}
-	return v
 }
 
 // TestLibraryDocument is the document of the REST test service, from its
