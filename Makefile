@@ -139,12 +139,16 @@ stress: ## Run each package's tests COUNT times (20), two binaries at once, to f
 	scripts/stress.sh
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz test for FUZZTIME each (default 10s)
+fuzz: fuzz-rest ## Run every fuzz test for FUZZTIME each (default 10s)
 	@for pkg in . ./internal/wire ./internal/events ./internal/eventsource ./emulator ./client; do \
 		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg; \
 		done; \
 	done
+
+.PHONY: fuzz-rest
+fuzz-rest: ## Fuzz lambdagrpc's REST path against grpc-gateway's mux for FUZZTIME (default 10s)
+	go test -run '^$$' -fuzz '^FuzzRESTMatchesGateway$$' -fuzztime $${FUZZTIME:-10s} ./internal/resttest
 
 $(GRPCURL):
 	@echo "installing grpcurl $(GRPCURL_VERSION) into .tmp/bin"

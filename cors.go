@@ -43,6 +43,7 @@ type corsPolicy struct {
 	exposed     string
 	credentials bool
 	maxAge      string
+	methods     string // allowed methods; empty: GET and POST
 }
 
 func newCORSPolicy(c CORS) *corsPolicy {
@@ -105,7 +106,11 @@ func (p *corsPolicy) handle(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h.Add("Vary", "Access-Control-Request-Method")
 	h.Add("Vary", "Access-Control-Request-Headers")
-	h.Set("Access-Control-Allow-Methods", "GET, POST")
+	if p.methods != "" {
+		h.Set("Access-Control-Allow-Methods", p.methods)
+	} else {
+		h.Set("Access-Control-Allow-Methods", "GET, POST")
+	}
 	if p.headers != "" {
 		h.Set("Access-Control-Allow-Headers", p.headers)
 	} else if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {

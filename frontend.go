@@ -1,8 +1,8 @@
 package lambdagrpc
 
 import (
-	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/frontend"
 	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
@@ -28,27 +28,40 @@ func (h *handler) startFrontends() error {
 		}
 		h.fronts = append(h.fronts, fh)
 	}
-	h.methods = make(map[string]bool)
-	for svc, info := range h.srv.GetServiceInfo() {
-		for _, m := range info.Methods {
-			h.methods[fmt.Sprintf("/%s/%s", svc, m.Name)] = true
-		}
+	if h.cfg.cors != nil {
+		// REST calls use the other methods too.
+		p := *h.cfg.cors
+		p.methods = "GET, POST, PUT, PATCH, DELETE"
+		h.cfg.cors = &p
+	}
+	h.services = make(map[string]bool)
+	for svc := range h.srv.GetServiceInfo() {
+		h.services[svc] = true
 	}
 	return nil
 }
 
-// serveFrontends offers r to the frontends, unless it is a gRPC-Web,
-// Connect or native gRPC call to a method the server has: those are never
-// shadowed. It reports whether a frontend answered.
+// serveFrontends offers r to the frontends unless it is another
+// protocol's call, and reports whether one answered. gRPC-Web, native gRPC
+// and Connect streaming calls are never a frontend's. A Connect unary
+// request (JSON, or a GET) is, unless its path names a service the server
+// has: then it is a Connect call, answered as one even when the method is
+// unknown.
 func (h *handler) serveFrontends(w http.ResponseWriter, r *http.Request) bool {
-	rpc := protocol.IsCall(r)
-	if rpc {
-		if m, ok := h.route(r.URL); ok && h.methods[m] {
-			return false
+	call, restLike := protocol.IsCall(r)
+	if call && !restLike {
+		return false
+	}
+	if call {
+		if m, ok := h.route(r.URL); ok {
+			svc, _, _ := strings.Cut(m[1:], "/")
+			if h.services[svc] {
+				return false
+			}
 		}
 	}
 	for _, f := range h.fronts {
-		if f.Serve(w, r, rpc) {
+		if f.Serve(w, r) {
 			return true
 		}
 	}

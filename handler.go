@@ -56,8 +56,8 @@ type handler struct {
 	log      *slog.Logger
 	err      error // a configuration error: every call fails
 
-	fronts  []frontend.Handler // started frontends (REST)
-	methods map[string]bool    // the server's methods, when there are frontends
+	fronts   []frontend.Handler // started frontends (REST)
+	services map[string]bool    // the server's services, when there are frontends
 }
 
 func newHandler(s *grpc.Server, cfg *config) *handler {

@@ -10,6 +10,7 @@ require (
 	github.com/akrylysov/algnhsa v1.1.0
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/awslabs/aws-lambda-go-api-proxy v0.16.2
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	github.com/improbable-eng/grpc-web v0.15.0
 	github.com/lambdagrpc/lambdagrpc v0.0.0-00010101000000-000000000000
 	gonum.org/v1/plot v0.17.0

@@ -40,6 +40,7 @@ type binding struct {
 type pathParam struct {
 	name   string // the field path, "book.name"
 	fields []protoreflect.FieldDescriptor
+	enum   map[string]int32 // a top-level enum field's values by name
 }
 
 // newBindings returns the bindings of md's google.api.http rule and its
@@ -160,7 +161,11 @@ func newBinding(md protoreflect.MethodDescriptor, r *annotations.HttpRule, in, o
 		if err != nil {
 			return nil, fmt.Errorf("path variable %q: %w", n, err)
 		}
-		b.params = append(b.params, pathParam{name: n, fields: fs})
+		p := pathParam{name: n, fields: fs}
+		if len(fs) == 1 && fs[0].Enum() != nil {
+			p.enum = enumValues(fs[0].Enum())
+		}
+		b.params = append(b.params, p)
 	}
 	b.hasQuery, b.filter = queryFilter(msg, b)
 	if b.verb == http.MethodPatch && len(b.bodyField) > 0 {

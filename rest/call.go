@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
@@ -23,9 +25,6 @@ import (
 // instead of a client.
 func (e *engine) handler(b *binding) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		if u, ok := w.(*unrouted); ok {
-			w = u.ResponseWriter // matched: the call is REST's
-		}
 		ctx := r.Context()
 		in, out := runtime.MarshalerForRequest(e.mux, r)
 		actx, err := runtime.AnnotateContext(ctx, e.mux, r, b.fullMethod, runtime.WithHTTPPathPattern(b.template))
@@ -44,18 +43,30 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			return
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
+		if _, ok := r.Header["Host"]; ok {
+			// An event's headers hold the Host, which net/http keeps out
+			// of Header: grpc-gateway never sees it there.
+			delete(md, "grpcgateway-host")
+		}
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
-		if _, ok := w.(httpx.LimitedWriter); ok {
-			c.w = &lambdaWriter{ResponseWriter: w}
+		if lw, ok := w.(httpx.LimitedWriter); ok {
+			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
+			c.w = c.lambda
 		}
 		e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
 	}
 }
 
-// lambdaWriter drops the Transfer-Encoding header grpc-gateway sets on
-// streams: a Lambda response is not chunked by the function, and a front
-// door answers with a length or streams it its own way.
-type lambdaWriter struct{ http.ResponseWriter }
+// lambdaWriter is a Lambda response's writer as the runtime sees it. It
+// drops the Transfer-Encoding header grpc-gateway sets on streams (a Lambda
+// response is not chunked by the function: a front door answers with a
+// length or streams it its own way), and refuses a write past the
+// response's limit, keeping room for the error that says so.
+type lambdaWriter struct {
+	http.ResponseWriter
+	lw       httpx.LimitedWriter
+	overflow bool // a write did not fit
+}
 
 func (w *lambdaWriter) WriteHeader(code int) {
 	w.Header().Del("Transfer-Encoding")
@@ -63,8 +74,66 @@ func (w *lambdaWriter) WriteHeader(code int) {
 }
 
 func (w *lambdaWriter) Write(p []byte) (int, error) {
+	if w.overflow || !w.lw.Fits(p) {
+		w.overflow = true
+		return 0, protocol.ErrResponseTooLarge
+	}
 	w.Header().Del("Transfer-Encoding")
 	return w.ResponseWriter.Write(p)
+}
+
+// tooLarge is the status of a response past the limit.
+func (w *lambdaWriter) tooLarge() *status.Status {
+	return status.New(codes.ResourceExhausted, w.lw.LimitError())
+}
+
+// staged holds a unary response until it is known to fit: a buffered
+// Lambda response commits its status with its headers. Headers set after
+// the body (HTTP trailers, which a Lambda response cannot carry) are
+// dropped, as the response writer would drop them.
+type staged struct {
+	header   http.Header // as the runtime sets it
+	sent     http.Header // as it was when the status or body was written
+	trailers bool        // the runtime may add headers after the body
+	code     int
+	body     []byte
+}
+
+func (s *staged) Header() http.Header { return s.header }
+
+func (s *staged) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+		s.sent = s.header
+		if s.trailers {
+			s.sent = s.header.Clone()
+		}
+	}
+}
+
+// Write keeps p: the runtime writes a marshaled body once and never
+// touches it again, so it need not be copied; a second write copies.
+func (s *staged) Write(p []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	if s.body == nil {
+		s.body = p
+	} else {
+		s.body = append(slices.Clip(s.body), p...)
+	}
+	return len(p), nil
+}
+
+// flush writes the held response to w.
+func (s *staged) flush(w http.ResponseWriter) {
+	s.WriteHeader(http.StatusOK)
+	if s.trailers {
+		h := w.Header()
+		for k, v := range s.sent {
+			h[k] = v
+		}
+	}
+	w.WriteHeader(s.code)
+	_, _ = w.Write(s.body)
 }
 
 // Unwrap lets http.ResponseController flush the writer.
@@ -80,6 +149,8 @@ type call struct {
 	ctx context.Context // annotated, as the generated handler's
 	out runtime.Marshaler
 	md  metadata.MD
+
+	lambda *lambdaWriter // c.w on Lambda, else nil
 
 	resp   proto.Message // a unary call's response
 	stream *stream       // a server stream's writer, once started
@@ -102,7 +173,7 @@ func (c *call) Message(header metadata.MD, b []byte) error {
 		return nil
 	}
 	if c.stream == nil {
-		c.stream = c.startStream(clientHeader(header))
+		c.stream = c.startStream(clientHeader(header, false))
 	}
 	return c.stream.send(c.wrap(m))
 }
@@ -112,31 +183,60 @@ func (c *call) Flush() {}
 
 // End writes a unary response or error, or ends a stream.
 func (c *call) End(header, trailer metadata.MD, st *status.Status) {
+	// A response with neither header metadata nor a message is "trailers
+	// only" in gRPC: the client sees no header metadata at all.
+	trailersOnly := len(header) == 0 && c.resp == nil && c.stream == nil
 	if !c.b.streaming {
-		trailer = clientTrailer(trailer, st, len(header) == 0 && c.resp == nil)
+		trailer = clientTrailer(trailer, st, trailersOnly)
 	}
-	header = clientHeader(header)
+	header = clientHeader(header, trailersOnly)
 	if c.b.streaming {
 		if c.stream == nil {
 			c.stream = c.startStream(header)
 		}
 		c.stream.end(st.Err())
+		if c.lambda != nil && c.lambda.overflow {
+			c.streamTooLarge()
+		}
 		return
 	}
 	ctx := runtime.NewServerMetadataContext(c.ctx, runtime.ServerMetadata{HeaderMD: header, TrailerMD: trailer})
+	if c.lambda == nil {
+		c.unary(ctx, c.w, st)
+		return
+	}
+	// grpc-gateway only adds trailers when the request accepts them.
+	s := &staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
+	if s.trailers {
+		s.header = make(http.Header)
+	}
+	c.unary(ctx, s, st)
+	if c.lambda.lw.Fits(s.body) {
+		s.flush(c.w)
+		return
+	}
+	runtime.HTTPError(c.ctx, c.e.mux, c.out, c.lambda.ResponseWriter, c.r, c.lambda.tooLarge().Err())
+}
+
+// unary writes a unary call's response or error to w.
+func (c *call) unary(ctx context.Context, w http.ResponseWriter, st *status.Status) {
 	switch {
 	case st.Code() != codes.OK:
-		runtime.HTTPError(ctx, c.e.mux, c.out, c.w, c.r, st.Err())
+		runtime.HTTPError(ctx, c.e.mux, c.out, w, c.r, st.Err())
 	case c.resp == nil:
-		runtime.HTTPError(ctx, c.e.mux, c.out, c.w, c.r, status.Error(codes.Internal, "the server sent no response message"))
+		runtime.HTTPError(ctx, c.e.mux, c.out, w, c.r, status.Error(codes.Internal, "the server sent no response message"))
 	default:
-		runtime.ForwardResponseMessage(ctx, c.e.mux, c.out, c.w, c.r, c.wrap(c.resp), c.e.mux.GetForwardResponseOptions()...)
+		runtime.ForwardResponseMessage(ctx, c.e.mux, c.out, w, c.r, c.wrap(c.resp), c.e.mux.GetForwardResponseOptions()...)
 	}
 }
 
 // clientHeader is the header metadata a grpc-go client sees: the
-// server's, and the content type of its response.
-func clientHeader(md metadata.MD) metadata.MD {
+// server's, and the content type of its response, unless it was trailers
+// only.
+func clientHeader(md metadata.MD, trailersOnly bool) metadata.MD {
+	if trailersOnly {
+		return md
+	}
 	out := make(metadata.MD, len(md)+1)
 	for k, v := range md {
 		out[k] = v
@@ -166,6 +266,18 @@ func clientTrailer(md metadata.MD, st *status.Status, trailersOnly bool) metadat
 		}
 	}
 	return out
+}
+
+// streamTooLarge ends a stream that outgrew the Lambda response's limit
+// with an error chunk saying so, in the room kept for it; a buffered
+// response drops the messages it held first.
+func (c *call) streamTooLarge() {
+	c.lambda.lw.Discard()
+	buf, err := c.out.Marshal(map[string]proto.Message{"error": c.lambda.tooLarge().Proto()})
+	if err != nil {
+		return
+	}
+	_, _ = c.lambda.ResponseWriter.Write(append(buf, '\n'))
 }
 
 // wrap applies the binding's response_body.

@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/internal/resttest"
 	"github.com/lambdagrpc/lambdagrpc/rest"
 )
 
@@ -119,3 +121,27 @@ func TestRESTWithServicesReachesUnknownServiceHandler(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// NewEventHandler answers a REST call in a Function URL event.
+func TestRESTEventHandler(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	h := lambdagrpc.NewEventHandler(srv, rest.Enable(), lambdagrpc.WithLogger(quiet()))
+	event := `{"version":"2.0","rawPath":"/v1/shelves/fail-5","rawQueryString":"","headers":{"host":"x.lambda-url.us-east-1.on.aws"},` +
+		`"requestContext":{"http":{"method":"GET","path":"/v1/shelves/fail-5","sourceIp":"10.0.0.1"}},"isBase64Encoded":false}`
+	out, err := h.Invoke(context.Background(), []byte(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int               `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if resp.StatusCode != 404 || resp.Headers["content-type"] != "application/json" || !strings.Contains(resp.Body, `"code":5`) {
+		t.Fatalf("%s", out)
+	}
+}

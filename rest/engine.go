@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,7 +32,7 @@ func (f *engineFactory) Start(s *grpc.Server, serve func(*protocol.Conn)) (front
 		return nil, errors.Join(f.cfg.errs...)
 	}
 	e := &engine{cfg: f.cfg, serve: serve}
-	e.mux = runtime.NewServeMux(runtime.WithRoutingErrorHandler(e.routingError))
+	e.mux = runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()))
 	names := make([]protoreflect.FullName, 0, len(f.cfg.services))
 	for name := range s.GetServiceInfo() {
 		names = append(names, protoreflect.FullName(name))
@@ -87,35 +86,9 @@ func (e *engine) bindService(sd protoreflect.ServiceDescriptor) error {
 	return nil
 }
 
-// unrouted is the writer a request whose content type is a gRPC-Web or
-// Connect call's is served with: a request that matches no binding is
-// then left to the handler.
-type unrouted struct {
-	http.ResponseWriter
-	missed bool
-}
-
-// Unwrap lets http.ResponseController reach the writer.
-func (u *unrouted) Unwrap() http.ResponseWriter { return u.ResponseWriter }
-
-// Serve serves r if a binding matches it, or if it is not a call of
-// another protocol.
-func (e *engine) Serve(w http.ResponseWriter, r *http.Request, rpc bool) bool {
-	if !rpc {
-		e.mux.ServeHTTP(w, r)
-		return true
-	}
-	u := &unrouted{ResponseWriter: w}
-	e.mux.ServeHTTP(u, r)
-	return !u.missed
-}
-
-// routingError answers a request no binding matches as grpc-gateway does,
-// unless it is another protocol's.
-func (e *engine) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
-	if u, ok := w.(*unrouted); ok {
-		u.missed = true
-		return
-	}
-	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
+// Serve serves every request it is offered: one that matches no binding
+// is answered as grpc-gateway answers it.
+func (e *engine) Serve(w http.ResponseWriter, r *http.Request) bool {
+	e.mux.ServeHTTP(w, r)
+	return true
 }

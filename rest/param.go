@@ -16,7 +16,7 @@ func (p pathParam) set(msg proto.Message, val string) error {
 	f := p.fields[0]
 	m := msg.ProtoReflect()
 	if f.IsList() {
-		return setList(m, f, val)
+		return setList(m, f, val, p.enum)
 	}
 	var v protoreflect.Value
 	switch f.Kind() {
@@ -71,7 +71,7 @@ func (p pathParam) set(msg proto.Message, val string) error {
 		}
 		v = protoreflect.ValueOfBytes(x)
 	case protoreflect.EnumKind:
-		x, err := runtime.Enum(val, enumValues(f.Enum()))
+		x, err := runtime.Enum(val, p.enum)
 		if err != nil {
 			return err
 		}
@@ -87,11 +87,11 @@ func (p pathParam) set(msg proto.Message, val string) error {
 
 // setList sets a repeated field from a comma-separated path variable, as
 // the runtime's slice converters read it.
-func setList(m protoreflect.Message, f protoreflect.FieldDescriptor, val string) error {
+func setList(m protoreflect.Message, f protoreflect.FieldDescriptor, val string, enum map[string]int32) error {
 	l := m.Mutable(f).List()
 	switch f.Kind() {
 	case protoreflect.EnumKind:
-		xs, err := runtime.EnumSlice(val, ",", enumValues(f.Enum()))
+		xs, err := runtime.EnumSlice(val, ",", enum)
 		if err != nil {
 			return err
 		}

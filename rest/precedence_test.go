@@ -36,6 +36,9 @@ func TestRESTDoesNotShadowOtherProtocols(t *testing.T) {
 		{exchange{method: "POST", target: "/lambdagrpc.resttest.v1.Library/Nope", body: `{}`, header: json}, 404, `{"code":"unimplemented"`},
 		// Neither: REST's 404, as grpc-gateway answers it.
 		{exchange{method: "GET", target: "/nowhere"}, 404, `{"code":5`},
+		// Connect's content type on a bound path with another method:
+		// REST's 501, as grpc-gateway answers it.
+		{exchange{method: "PUT", target: "/v1/shelves/1", body: `{}`, header: json}, 501, `{"code":12`},
 	}
 	for _, c := range cases {
 		w := c.x.do(p.rest)
@@ -43,6 +46,12 @@ func TestRESTDoesNotShadowOtherProtocols(t *testing.T) {
 		if w.Code != c.code || !strings.HasPrefix(body, c.bodyPrefix) {
 			t.Errorf("%s %s: %d %s; want %d %s...", c.x.method, c.x.target, w.Code, body, c.code, c.bodyPrefix)
 		}
+	}
+	// A gRPC-Web call is never REST's, even on a bound path: it is
+	// answered in gRPC-Web, UNIMPLEMENTED.
+	w := exchange{method: "POST", target: "/v1/shelves/1/books", header: http.Header{"Content-Type": {"application/grpc-web+proto"}}}.do(p.rest)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "grpc-status: 12") || w.Header().Get("Content-Type") != "application/grpc-web+proto" {
+		t.Errorf("gRPC-Web to a REST path: %d %v %q", w.Code, w.Header(), w.Body)
 	}
 }
 
@@ -95,5 +104,49 @@ func TestRESTMetadataReachesInterceptors(t *testing.T) {
 	}
 	if !slices.Contains(got, "authorization=Bearer t") || !slices.Contains(got, "grpcgateway-cookie=c=1") {
 		t.Errorf("metadata %q lacks the mapped headers", got)
+	}
+}
+
+// A REST call runs through the handler's dispatch: a panic is INTERNAL, a
+// deadline passed is DEADLINE_EXCEEDED, each in grpc-gateway's error form.
+func TestRESTSharesDispatch(t *testing.T) {
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("grpcgateway-cookie")) > 0 {
+			panic("boom")
+		}
+		return handler(ctx, req)
+	}))
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(), lambdagrpc.WithLogger(quiet()))
+	for _, c := range []struct {
+		header http.Header
+		code   int
+		body   string
+	}{
+		{http.Header{"Cookie": {"c=1"}}, 500, `"code":13`},
+		{http.Header{"Grpc-Timeout": {"1n"}}, 504, `"code":4`},
+		{nil, 200, `"name":"shelves/1"`},
+	} {
+		w := exchange{method: "GET", target: "/v1/shelves/1", header: c.header}.do(h)
+		if body := strings.ReplaceAll(w.Body.String(), " ", ""); w.Code != c.code || !strings.Contains(body, c.body) {
+			t.Errorf("%v: %d %s; want %d %s", c.header, w.Code, body, c.code, c.body)
+		}
+	}
+}
+
+// With CORS and REST on, a preflight allows REST's methods.
+func TestRESTCORSPreflight(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(), lambdagrpc.WithCORS(lambdagrpc.CORS{AllowedOrigins: []string{"*"}}))
+	w := exchange{method: "OPTIONS", target: "/v1/shelves/1/books/2", header: http.Header{
+		"Origin": {"https://app.example"}, "Access-Control-Request-Method": {"PATCH"},
+	}}.do(h)
+	if w.Code != http.StatusNoContent || !strings.Contains(w.Header().Get("Access-Control-Allow-Methods"), "PATCH") {
+		t.Fatalf("preflight: %d %v", w.Code, w.Header())
+	}
+	w = exchange{method: "DELETE", target: "/v1/shelves/1/books/2", header: http.Header{"Origin": {"https://app.example"}}}.do(h)
+	if w.Code != http.StatusOK || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("DELETE: %d %v", w.Code, w.Header())
 	}
 }

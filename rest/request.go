@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 )
 
 // maxBody bounds how much of a request body is read into memory before
@@ -35,6 +37,9 @@ func (b *binding) request(m runtime.Marshaler, r *http.Request, pathParams map[s
 	msg = b.in.New().Interface()
 	if b.body != "" {
 		body := io.Reader(&limitedBody{r: r.Body, n: maxBody})
+		if mb, ok := r.Body.(*httpx.MemoryBody); ok {
+			body = mb // in memory already, within the event's size
+		}
 		var newReader func() io.Reader
 		if b.patchMask != nil {
 			nr, err := utilities.IOReaderFactory(body)

@@ -53,12 +53,12 @@ type config struct {
 // are served over REST; the others stay gRPC-Web, Connect and gRPC only,
 // as with grpc-gateway.
 //
-// A gRPC-Web, Connect or native gRPC request to a method the server has is
-// never taken for a REST request, whatever the bindings say. Every other
-// request is REST's: one that matches no binding is answered as
-// grpc-gateway answers it (404, or 405 when another HTTP method is bound
-// to the path), unless its content type says it is a gRPC-Web or Connect
-// call, which is then answered as one.
+// gRPC-Web, native gRPC and Connect streaming requests are never taken for
+// REST requests. A request Connect unary could have sent as well (JSON or
+// proto, or a GET) is a Connect call when its path names a service the
+// server has, and REST's otherwise. A REST request that matches no binding
+// is answered as grpc-gateway answers it: 404, or 501 when another HTTP
+// method is bound to the path.
 //
 // Services must be registered on the server before the handler is built.
 // A binding that cannot be served (a path template that does not parse, a

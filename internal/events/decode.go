@@ -111,7 +111,9 @@ func (r *Request) Decode(data []byte) error {
 		return nil
 	}
 	if bodyEscaped || !utf8.Valid(body) {
-		body = unescape(nil, body)
+		// Unescaping shrinks the body (but for invalid UTF-8, replaced by
+		// three bytes each): its length is the buffer to start with.
+		body = unescape(make([]byte, 0, len(body)), body)
 	}
 	r.Body = ""
 	if r.IsBase64Encoded {

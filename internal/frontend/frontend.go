@@ -5,8 +5,7 @@
 // The root sets [Option] when it is initialised; the protocol's package
 // wraps its [Frontend] in it to make a lambdagrpc.Option. The handler
 // starts every Frontend once, when it is built, and offers it each request
-// that is not a gRPC-Web, Connect or native gRPC call to a method the
-// server has.
+// that is not another protocol's call (see the root's serveFrontends).
 package frontend
 
 import (
@@ -27,11 +26,10 @@ type Frontend interface {
 
 // Handler serves a started Frontend's requests.
 type Handler interface {
-	// Serve serves r if it is the protocol's and reports whether it
-	// answered. rpc says that r's content type is a gRPC-Web, Connect or
-	// native gRPC call's: when the protocol has nothing at r's path, it
-	// must then leave r alone, and the handler answers it as such a call.
-	Serve(w http.ResponseWriter, r *http.Request, rpc bool) bool
+	// Serve serves r, a request that is no other protocol's call, and
+	// reports whether it answered; if not, the handler answers r as it
+	// would without frontends.
+	Serve(w http.ResponseWriter, r *http.Request) bool
 }
 
 // Option makes a lambdagrpc.Option that adds f to the handler. The root

@@ -192,7 +192,7 @@ func (c *Conn) OpenBody() *status.Status {
 // server's ServeHTTP.
 func (c *Conn) Body() io.ReadCloser {
 	if c.x != nil && c.body == nil {
-		c.body = transcodedBody(c.unary)
+		c.body = &transcodedBody{msg: c.unary}
 	}
 	return c.body
 }
@@ -321,6 +321,9 @@ func (c *Conn) SendHeader() {
 func (c *Conn) SendMessage(hdr []byte, payload mem.BufferSlice) error {
 	if c.overflow {
 		return ErrResponseTooLarge
+	}
+	if c.x != nil && len(c.pending) == 0 {
+		return c.sendTranscoded(hdr, payload)
 	}
 	if err := c.p.write(c, hdr); err != nil {
 		return err

@@ -102,8 +102,15 @@ func subtype(ct, prefix string) (string, bool) {
 }
 
 // IsCall reports whether r's method and content type make it a gRPC-Web,
-// Connect or native gRPC call.
-func IsCall(r *http.Request) bool {
+// Connect or native gRPC call, and whether a REST call could look the same
+// (Connect unary's JSON and GET requests).
+func IsCall(r *http.Request) (call, restLike bool) {
 	p, _, native := match(r)
-	return native || p != nil
+	switch {
+	case native:
+		return true, false
+	case p == nil:
+		return false, false
+	}
+	return true, p == connectUnary
 }

@@ -3,12 +3,12 @@ package protocol
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -96,6 +96,21 @@ func (*transcodedProtocol) write(c *Conn, p []byte) error {
 	return nil
 }
 
+// sendTranscoded hands a whole message to the transcoder without
+// collecting its frame.
+func (c *Conn) sendTranscoded(hdr []byte, payload mem.BufferSlice) error {
+	if hdr[0]&1 != 0 {
+		return status.Error(codes.Internal, "the server compressed a response message that no client asked to be compressed")
+	}
+	switch len(payload) {
+	case 0:
+		return c.x.Message(c.header, nil)
+	case 1:
+		return c.x.Message(c.header, payload[0].ReadOnlyData())
+	}
+	return c.x.Message(c.header, payload.Materialize())
+}
+
 func (*transcodedProtocol) flush(c *Conn) { c.x.Flush() }
 
 func (*transcodedProtocol) end(c *Conn, st *status.Status) {
@@ -139,11 +154,22 @@ func (c *Conn) transcodedHeader(deadline, now time.Time) http.Header {
 	return h
 }
 
-// transcodedBody is a transcoded call's request message as one native
-// frame.
-func transcodedBody(msg []byte) io.ReadCloser {
-	b := make([]byte, 5+len(msg))
-	binary.BigEndian.PutUint32(b[1:5], uint32(len(msg)))
-	copy(b[5:], msg)
-	return io.NopCloser(bytes.NewReader(b))
+// transcodedBody reads a transcoded call's request message as one native
+// frame, built on the first read: the direct path only closes it.
+type transcodedBody struct {
+	msg []byte
+	r   *bytes.Reader
 }
+
+func (b *transcodedBody) Read(p []byte) (int, error) {
+	if b.r == nil {
+		f := make([]byte, 5+len(b.msg))
+		binary.BigEndian.PutUint32(f[1:5], uint32(len(b.msg)))
+		copy(f[5:], b.msg)
+		b.r = bytes.NewReader(f)
+	}
+	return b.r.Read(p)
+}
+
+// Close implements io.Closer.
+func (*transcodedBody) Close() error { return nil }

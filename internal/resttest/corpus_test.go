@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest"
+	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
 )
 
 // corpusFile is the differential corpus.
@@ -29,11 +31,28 @@ func loadCorpus(t testing.TB) []resttest.Request {
 // TestCorpusAgainstGateway checks the corpus on the reference alone:
 // grpc-gateway answers each request with the status the corpus records
 // (so each request keeps testing what it says), and two grpc-gateway muxes
-// answer it alike, which is what lets the differential compare bytes.
+// answer it alike, which is what lets the differential compare bytes; and
+// every method of the Library is reached by some request.
 // With -update, it records grpc-gateway's statuses in the corpus instead.
 func TestCorpusAgainstGateway(t *testing.T) {
 	reqs := loadCorpus(t)
-	srv := grpc.NewServer()
+	var mu sync.Mutex
+	reached := map[string]bool{}
+	reach := func(method string) {
+		mu.Lock()
+		defer mu.Unlock()
+		reached[method] = true
+	}
+	srv := grpc.NewServer(
+		grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			reach(info.FullMethod)
+			return h(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			reach(info.FullMethod)
+			return h(srv, ss)
+		}),
+	)
 	resttest.Register(srv)
 	addr := resttest.Serve(t, srv)
 	gw := resttest.HandlerFront(resttest.Gateway(t, addr))
@@ -64,6 +83,12 @@ func TestCorpusAgainstGateway(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests; grpc-gateway's statuses: %v", len(reqs), statuses)
+	methods := librarypb.File_library_proto.Services().ByName("Library").Methods()
+	for i := range methods.Len() {
+		if m := "/" + string(methods.Get(i).Parent().FullName()) + "/" + string(methods.Get(i).Name()); !reached[m] {
+			t.Errorf("no request of the corpus reaches %s", m)
+		}
+	}
 	if *update {
 		b, err := json.MarshalIndent(reqs, "", " ")
 		if err != nil {

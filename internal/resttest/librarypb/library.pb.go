@@ -1743,13 +1743,13 @@ const file_library_proto_rawDesc = "" +
 	"\x11GENRE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rGENRE_FICTION\x10\x01\x12\x11\n" +
 	"\rGENRE_HISTORY\x10\x02\x12\x11\n" +
-	"\rGENRE_SCIENCE\x10\x032\xd4\x10\n" +
+	"\rGENRE_SCIENCE\x10\x032\xd5\x10\n" +
 	"\aLibrary\x12\x92\x01\n" +
 	"\bGetShelf\x12'.lambdagrpc.resttest.v1.GetShelfRequest\x1a\x1d.lambdagrpc.resttest.v1.Shelf\">\x82\xd3\xe4\x93\x028Z!\x12\x1f/v1/libraries/*/shelves/{shelf}\x12\x13/v1/shelves/{shelf}\x12u\n" +
 	"\aGetBook\x12&.lambdagrpc.resttest.v1.GetBookRequest\x1a\x1c.lambdagrpc.resttest.v1.Book\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=shelves/*/books/*}\x12\xbb\x01\n" +
-	"\vSearchBooks\x12*.lambdagrpc.resttest.v1.SearchBooksRequest\x1a+.lambdagrpc.resttest.v1.SearchBooksResponse\"S\x82\xd3\xe4\x93\x02MZ-:\x06filter\"#/v1/{parent=shelves/*}/books:search\x12\x1c/v1/{parent=shelves/*}/books\x12\xb1\x01\n" +
+	"\vSearchBooks\x12*.lambdagrpc.resttest.v1.SearchBooksRequest\x1a+.lambdagrpc.resttest.v1.SearchBooksResponse\"S\x82\xd3\xe4\x93\x02MZ-:\x06filter\"#/v1/{parent=shelves/*}/books:search\x12\x1c/v1/{parent=shelves/*}/books\x12\xb2\x01\n" +
 	"\n" +
-	"CreateBook\x12).lambdagrpc.resttest.v1.CreateBookRequest\x1a\x1c.lambdagrpc.resttest.v1.Book\"Z\x82\xd3\xe4\x93\x02T:\x04bookZ.:\x04book\x1a&/v1/{parent=shelves/*}/books/{book_id}\"\x1c/v1/{parent=shelves/*}/books\x12\xbc\x01\n" +
+	"CreateBook\x12).lambdagrpc.resttest.v1.CreateBookRequest\x1a\x1c.lambdagrpc.resttest.v1.Book\"[\x82\xd3\xe4\x93\x02U:\x04bookZ/:\x04book\x1a'/v1/{parent=shelves/*}/drafts/{book_id}\"\x1c/v1/{parent=shelves/*}/books\x12\xbc\x01\n" +
 	"\n" +
 	"UpdateBook\x12).lambdagrpc.resttest.v1.UpdateBookRequest\x1a*.lambdagrpc.resttest.v1.UpdateBookResponse\"W\x82\xd3\xe4\x93\x02Q:\x04bookZ&:\x01*\x1a!/v1/{book.name=shelves/*/books/*}2!/v1/{book.name=shelves/*/books/*}\x12u\n" +
 	"\n" +

@@ -1132,7 +1132,7 @@ func RegisterLibraryHandlerServer(ctx context.Context, mux *runtime.ServeMux, se
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/lambdagrpc.resttest.v1.Library/CreateBook", runtime.WithHTTPPathPattern("/v1/{parent=shelves/*}/books/{book_id}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/lambdagrpc.resttest.v1.Library/CreateBook", runtime.WithHTTPPathPattern("/v1/{parent=shelves/*}/drafts/{book_id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -1526,7 +1526,7 @@ func RegisterLibraryHandlerClient(ctx context.Context, mux *runtime.ServeMux, cl
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/lambdagrpc.resttest.v1.Library/CreateBook", runtime.WithHTTPPathPattern("/v1/{parent=shelves/*}/books/{book_id}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/lambdagrpc.resttest.v1.Library/CreateBook", runtime.WithHTTPPathPattern("/v1/{parent=shelves/*}/drafts/{book_id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -1779,7 +1779,7 @@ var (
 	pattern_Library_SearchBooks_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
 	pattern_Library_SearchBooks_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, "search"))
 	pattern_Library_CreateBook_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
-	pattern_Library_CreateBook_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "shelves", "parent", "books", "book_id"}, ""))
+	pattern_Library_CreateBook_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "shelves", "parent", "drafts", "book_id"}, ""))
 	pattern_Library_UpdateBook_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "book.name"}, ""))
 	pattern_Library_UpdateBook_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "book.name"}, ""))
 	pattern_Library_DeleteBook_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, ""))
