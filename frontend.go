@@ -38,6 +38,13 @@ func (h *handler) startFrontends() error {
 	for svc := range h.srv.GetServiceInfo() {
 		h.services[svc] = true
 	}
+	for _, fh := range h.fronts {
+		if l, ok := fh.(frontend.ServiceLister); ok {
+			for _, svc := range l.Services() {
+				h.services[svc] = true
+			}
+		}
+	}
 	return nil
 }
 

@@ -92,3 +92,13 @@ func (e *engine) Serve(w http.ResponseWriter, r *http.Request) bool {
 	e.mux.ServeHTTP(w, r)
 	return true
 }
+
+// Services lists the services bound with WithServices, which the server
+// does not register: Connect calls to them stay Connect calls.
+func (e *engine) Services() []string {
+	out := make([]string, len(e.cfg.services))
+	for i, s := range e.cfg.services {
+		out[i] = string(s)
+	}
+	return out
+}

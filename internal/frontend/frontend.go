@@ -32,6 +32,14 @@ type Handler interface {
 	Serve(w http.ResponseWriter, r *http.Request) bool
 }
 
+// ServiceLister is a Handler that also serves services the server does
+// not register (its unknown-service handler forwards them, as in package
+// proxy): Connect calls to them are calls, never the frontend's requests,
+// as for the server's own services.
+type ServiceLister interface {
+	Services() []string
+}
+
 // Option makes a lambdagrpc.Option that adds f to the handler. The root
 // package sets it; its result is a lambdagrpc.Option.
 var Option func(f Frontend) any
