@@ -2,6 +2,8 @@ package proxy_test
 
 import (
 	"context"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,12 +12,16 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/lambdagrpc/lambdagrpc"
+	"github.com/lambdagrpc/lambdagrpc/client"
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest"
 	"github.com/lambdagrpc/lambdagrpc/internal/resttest/librarypb"
 	"github.com/lambdagrpc/lambdagrpc/proxy"
@@ -93,5 +99,32 @@ func TestReadDescriptorSetErrors(t *testing.T) {
 	}
 	if _, err := proxy.ReadDescriptorSet(partial); err == nil || !strings.Contains(err.Error(), "elsewhere/unknown.proto") || !strings.Contains(err.Error(), "--include_imports") {
 		t.Errorf("a missing import: %v", err)
+	}
+}
+
+// panicking is a backend connection whose calls panic.
+type panicking struct{ grpc.ClientConnInterface }
+
+func (panicking) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	panic("the backend connection broke its contract")
+}
+
+// A panic while forwarding ends the call INTERNAL, as in any handler.
+func TestPanicIsInternal(t *testing.T) {
+	srv, err := proxy.NewServer(panicking{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(lambdagrpc.NewHandler(srv, lambdagrpc.WithLogger(slog.New(slog.DiscardHandler))))
+	defer hs.Close()
+	conn, err := client.New(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = librarypb.NewLibraryClient(conn).GetShelf(ctx, &librarypb.GetShelfRequest{Shelf: "1"})
+	if status.Code(err) != codes.Internal {
+		t.Fatalf("GetShelf: %v; want INTERNAL", err)
 	}
 }
