@@ -147,6 +147,26 @@ func TestLibraryDocument(t *testing.T) {
 	golden(t, "library.openapi.json", doc)
 }
 
+// compileSource compiles one .proto file's source.
+func compileSource(t testing.TB, src string) protoreflect.FileDescriptor {
+	t.Helper()
+	c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
+		&protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(map[string]string{"e.proto": src})},
+		protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+			fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
+			if err != nil {
+				return protocompile.SearchResult{}, err
+			}
+			return protocompile.SearchResult{Proto: protodesc.ToFileDescriptorProto(fd)}, nil
+		}),
+	}}
+	files, err := c.Compile(context.Background(), "e.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files[0]
+}
+
 // TestGenerateErrors: an annotation that cannot be described is reported
 // with its method.
 func TestGenerateErrors(t *testing.T) {
@@ -167,24 +187,27 @@ message Inner { string a = 1; }
 message Req { string name = 1; Inner inner = 2; }
 service S { rpc M(Req) returns (Req) { option (google.api.http) = {` + rule + `}; } }
 `
-		c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
-			&protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(map[string]string{"e.proto": src})},
-			protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
-				fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
-				if err != nil {
-					return protocompile.SearchResult{}, err
-				}
-				return protocompile.SearchResult{Proto: protodesc.ToFileDescriptorProto(fd)}, nil
-			}),
-		}}
-		files, err := c.Compile(context.Background(), "e.proto")
-		if err != nil {
-			t.Fatalf("%s: %v", rule, err)
-		}
-		_, err = Generate(services(files[0]), Info{})
+		_, err := Generate(services(compileSource(t, src)), Info{})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "e.v1.S.M") {
 			t.Errorf("%s: %v; want an error naming e.v1.S.M and saying %s", rule, err, want)
 		}
+	}
+}
+
+// Two methods bound to the same method and path are reported.
+func TestGenerateDuplicateBinding(t *testing.T) {
+	src := `syntax = "proto3";
+package e.v1;
+import "google/api/annotations.proto";
+message Req { string name = 1; }
+service S {
+  rpc A(Req) returns (Req) { option (google.api.http) = {get: "/v1/{name}"}; }
+  rpc B(Req) returns (Req) { option (google.api.http) = {get: "/v1/{name=*}"}; }
+}
+`
+	_, err := Generate(services(compileSource(t, src)), Info{})
+	if err == nil || !strings.Contains(err.Error(), "e.v1.S.B") || !strings.Contains(err.Error(), "e.v1.S.A binds already") {
+		t.Fatalf("%v; want an error naming both methods", err)
 	}
 }
 
