@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/lambdagrpc/lambdagrpc/bridge"
+	"github.com/lambdagrpc/lambdagrpc/internal/forwardrole"
 )
 
 // Option configures NewServer.
@@ -73,7 +74,7 @@ func NewServer(backend grpc.ClientConnInterface, opts ...Option) (*grpc.Server, 
 	if backend == nil {
 		return nil, errors.New("proxy: NewServer: the backend connection is nil")
 	}
-	c := &config{bridge: []bridge.Option{bridge.WithName("backend")}}
+	c := &config{bridge: []bridge.Option{bridge.WithName("backend"), forwardrole.Option("proxy", "backend").(bridge.Option)}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)

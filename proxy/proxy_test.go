@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -126,5 +127,37 @@ func TestPanicIsInternal(t *testing.T) {
 	_, err = librarypb.NewLibraryClient(conn).GetShelf(ctx, &librarypb.GetShelfRequest{Shelf: "1"})
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("GetShelf: %v; want INTERNAL", err)
+	}
+}
+
+// A backend that cannot be reached is UNAVAILABLE to the caller, who is
+// not told its address.
+func TestBackendDown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	srv, err := proxy.NewServer(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(lambdagrpc.NewHandler(srv, lambdagrpc.WithLogger(slog.New(slog.DiscardHandler))))
+	defer hs.Close()
+	conn, err := client.New(hs.URL, client.WithProtocol(client.Connect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = librarypb.NewLibraryClient(conn).GetShelf(ctx, &librarypb.GetShelfRequest{Shelf: "1"})
+	if status.Code(err) != codes.Unavailable || strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "the proxy could not reach the backend; the proxy's log has the cause") {
+		t.Fatalf("GetShelf: %v; want UNAVAILABLE without the backend's address", err)
 	}
 }
