@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -33,6 +34,12 @@ func Reflect(ctx context.Context, backend grpc.ClientConnInterface) (*protoregis
 	defer func() { _ = stream.CloseSend() }()
 	ask := func(req *rpb.ServerReflectionRequest) (*rpb.ServerReflectionResponse, error) {
 		if err := stream.Send(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				// The stream ended: Recv has the status that ended it.
+				if _, rerr := stream.Recv(); rerr != nil {
+					err = rerr
+				}
+			}
 			return nil, reflectErr(err)
 		}
 		resp, err := stream.Recv()
