@@ -55,7 +55,7 @@ func (b *builder) pathParams(t template, in protoreflect.MessageDescriptor) (str
 			if len(seg.sub) == 1 && seg.sub[0].wildcard != "" {
 				n := unique(name)
 				parts = append(parts, "{"+n+"}")
-				s := b.singular(fd)
+				s := queryScalar(b, fd) // a path segment is a string too
 				if seg.sub[0].wildcard == "**" {
 					s = map[string]any{"type": "string"}
 				}
@@ -229,7 +229,7 @@ func (b *builder) queryParams(md protoreflect.MessageDescriptor, prefix string, 
 	return params
 }
 
-// queryScalar is the schema of a scalar query parameter: a query value is
+// queryScalar is the schema of a scalar query or path parameter, whose value is
 // a string, so an enum is one of its value names or numbers, and a 64-bit
 // integer is a string of digits, which no JSON number could hold exactly.
 func queryScalar(b *builder, fd protoreflect.FieldDescriptor) map[string]any {
