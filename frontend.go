@@ -38,11 +38,9 @@ func (h *handler) startFrontends() error {
 	for svc := range h.srv.GetServiceInfo() {
 		h.services[svc] = true
 	}
-	for _, fh := range h.fronts {
-		if l, ok := fh.(frontend.ServiceLister); ok {
-			for _, svc := range l.Services() {
-				h.services[svc] = true
-			}
+	for _, f := range h.fronts {
+		for _, svc := range f.Services() {
+			h.services[svc] = true
 		}
 	}
 	return nil

@@ -86,19 +86,18 @@ func (e *engine) bindService(sd protoreflect.ServiceDescriptor) error {
 	return nil
 }
 
+// Services are the services WithServices names.
+func (e *engine) Services() []string {
+	s := make([]string, len(e.cfg.services))
+	for i, n := range e.cfg.services {
+		s[i] = string(n)
+	}
+	return s
+}
+
 // Serve serves every request it is offered: one that matches no binding
 // is answered as grpc-gateway answers it.
 func (e *engine) Serve(w http.ResponseWriter, r *http.Request) bool {
 	e.mux.ServeHTTP(w, r)
 	return true
-}
-
-// Services lists the services bound with WithServices, which the server
-// does not register: Connect calls to them stay Connect calls.
-func (e *engine) Services() []string {
-	out := make([]string, len(e.cfg.services))
-	for i, s := range e.cfg.services {
-		out[i] = string(s)
-	}
-	return out
 }

@@ -30,13 +30,9 @@ type Handler interface {
 	// reports whether it answered; if not, the handler answers r as it
 	// would without frontends.
 	Serve(w http.ResponseWriter, r *http.Request) bool
-}
-
-// ServiceLister is a Handler that also serves services the server does
-// not register (its unknown-service handler forwards them, as in package
-// proxy): Connect calls to them are calls, never the frontend's requests,
-// as for the server's own services.
-type ServiceLister interface {
+	// Services names the services the protocol serves that are not
+	// registered on the server (its unknown-service handler takes their
+	// calls): a Connect call to one of them is still a Connect call.
 	Services() []string
 }
 
