@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/client"
+	"github.com/lambdagrpc/lambdagrpc/internal/forwardrole"
 )
 
 // DefaultMaxRequestBytes bounds the messages collected from a client or
@@ -58,6 +59,16 @@ type Bridge struct {
 	perCall   map[string]bool
 	serverOpt []grpc.ServerOption
 	errs      []error // configuration errors, reported by New
+
+	// self and target name the bridge and its upstream in the errors
+	// callers get; package proxy renames them (internal/forwardrole).
+	self, target, targetLong string
+}
+
+func init() {
+	forwardrole.Option = func(self, upstream string) any {
+		return optionFunc(func(b *Bridge) { b.self, b.target, b.targetLong = self, upstream, "the "+upstream })
+	}
 }
 
 type upstream struct {
@@ -199,11 +210,15 @@ func WithName(name string) Option {
 // or replaced silently.
 func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error) {
 	b := &Bridge{
-		def:      newUpstream("upstream", upstreamConn),
-		services: map[string]upstream{},
-		log:      slog.New(slog.DiscardHandler),
-		maxReq:   DefaultMaxRequestBytes,
-		maxResp:  DefaultMaxResponseBytes,
+		def:    newUpstream("upstream", upstreamConn),
+		self:   "bridge",
+		target: "upstream",
+		// The bridge may route services to several upstreams.
+		targetLong: "the upstream that serves this method",
+		services:   map[string]upstream{},
+		log:        slog.New(slog.DiscardHandler),
+		maxReq:     DefaultMaxRequestBytes,
+		maxResp:    DefaultMaxResponseBytes,
 		perCall: map[string]bool{
 			"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
 			"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
@@ -234,6 +249,11 @@ func New(upstreamConn grpc.ClientConnInterface, opts ...Option) (*Bridge, error)
 	b.srv = grpc.NewServer(sopts...)
 	return b, nil
 }
+
+// Server returns the *grpc.Server that forwards the calls, to serve it
+// another way than Serve: package proxy hands it to lambdagrpc.Serve, so a
+// function forwards its calls to a backend.
+func (b *Bridge) Server() *grpc.Server { return b.srv }
 
 // Serve serves native gRPC on lis until Stop or GracefulStop.
 func (b *Bridge) Serve(lis net.Listener) error { return b.srv.Serve(lis) }
@@ -432,13 +452,13 @@ func (b *Bridge) upstreamError(method string, up upstream, err error) error {
 	st := b.logFailure("bridge: upstream call failed", method, up, err)
 	switch st.Code() {
 	case codes.DeadlineExceeded:
-		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before the upstream answered")
+		return status.Errorf(codes.DeadlineExceeded, "the call's deadline passed before the %s answered", b.target)
 	case codes.Canceled:
-		return status.Error(codes.Canceled, "the call was cancelled before the upstream answered")
+		return status.Errorf(codes.Canceled, "the call was cancelled before the %s answered", b.target)
 	case codes.Unavailable:
-		return status.Error(codes.Unavailable, "the bridge could not reach the upstream that serves this method; the bridge's log has the cause")
+		return status.Errorf(codes.Unavailable, "the %s could not reach %s; the %s's log has the cause", b.self, b.targetLong, b.self)
 	}
-	return status.Errorf(st.Code(), "the bridge's call to the upstream that serves this method failed (%s); the bridge's log has the cause", st.Code())
+	return status.Errorf(st.Code(), "the %s's call to %s failed (%s); the %s's log has the cause", b.self, b.targetLong, st.Code(), b.self)
 }
 
 // logFailure logs a failed call with its upstream and whole error, at Info
