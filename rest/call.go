@@ -37,11 +37,14 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			runtime.HTTPError(runtime.NewServerMetadataContext(actx, runtime.ServerMetadata{}), e.mux, out, w, r, err)
 			return
 		}
-		req, err := proto.Marshal(msg)
-		if err != nil {
-			// As grpc-go's client says it (a string that is not UTF-8).
-			runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err))
-			return
+		var req []byte
+		if !encodable(msg) {
+			// Marshal says why, as grpc-go's client says it (a string
+			// that is not UTF-8, a required field not set).
+			if req, err = proto.Marshal(msg); err != nil {
+				runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err))
+				return
+			}
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
 		if _, ok := r.Header["Host"]; ok {
@@ -54,7 +57,12 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
 			c.w = c.lambda
 		}
-		e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
+		if req != nil {
+			e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
+			return
+		}
+		// The dispatcher takes the message as it is when it can.
+		e.serve(protocol.OpenTranscodedMessage(w, r, b.fullMethod, msg, c))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -44,6 +45,7 @@ type Conn struct {
 	unary     []byte           // a Connect unary request's message, in memory
 	unaryIn   bool             // unary is set (it may be empty)
 	unaryFlag byte             // its frame flags
+	msg       proto.Message    // a transcoded call's request, encoded into unary when first needed
 
 	// The response.
 	header    metadata.MD // sent with the first message or the status
@@ -192,7 +194,7 @@ func (c *Conn) OpenBody() *status.Status {
 // server's ServeHTTP.
 func (c *Conn) Body() io.ReadCloser {
 	if c.x != nil && c.body == nil {
-		c.body = &transcodedBody{msg: c.unary}
+		c.body = &transcodedBody{c: c}
 	}
 	return c.body
 }
@@ -210,6 +212,7 @@ func (c *Conn) InMemory() bool {
 // larger than max bytes. Messages in memory are decoded in place.
 func (c *Conn) Messages(max int) wire.Reader {
 	if c.unaryIn {
+		c.encodeRequest()
 		return *wire.NewMessageReader(c.unaryFlag, c.unary, max)
 	}
 	if mb, ok := c.body.(*httpx.MemoryBody); ok {

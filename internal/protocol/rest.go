@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -47,6 +48,42 @@ var transcoded wireFormat = &transcodedProtocol{}
 // message in the protobuf wire format.
 func OpenTranscoded(w http.ResponseWriter, r *http.Request, method string, req []byte, t Transcoder) *Conn {
 	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: int64(len(req)), unary: req}
+}
+
+// OpenTranscodedMessage is OpenTranscoded for a request message not yet
+// encoded: a dispatcher that can take it as it is (RequestMessage) never
+// encodes it; anything that reads the request's bytes has it encoded
+// then. msg must encode without error: it holds valid UTF-8 and its
+// required fields (proto.CheckInitialized), and the caller does not touch
+// it again.
+func OpenTranscodedMessage(w http.ResponseWriter, r *http.Request, method string, msg proto.Message, t Transcoder) *Conn {
+	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: -1, msg: msg}
+}
+
+// RequestMessage returns a transcoded call's request message when it has
+// not been encoded, else nil. The dispatcher that takes it must not read
+// the request's bytes as well.
+func (c *Conn) RequestMessage() proto.Message {
+	if c.unary != nil {
+		return nil
+	}
+	return c.msg
+}
+
+// encodeRequest encodes the request message OpenTranscodedMessage was
+// given, once.
+func (c *Conn) encodeRequest() {
+	if c.msg == nil || c.unary != nil {
+		return
+	}
+	// OpenTranscodedMessage's caller checked what Marshal checks: it can
+	// only fail past protobuf's 2 GiB limit, far beyond any request body
+	// a front door accepts. An empty slice stands for an empty message.
+	b, _ := proto.Marshal(c.msg)
+	if b == nil {
+		b = []byte{}
+	}
+	c.unary, c.bodyLen = b, int64(len(b))
 }
 
 func (*transcodedProtocol) String() string { return "REST" }
@@ -157,15 +194,17 @@ func (c *Conn) transcodedHeader(deadline, now time.Time) http.Header {
 // transcodedBody reads a transcoded call's request message as one native
 // frame, built on the first read: the direct path only closes it.
 type transcodedBody struct {
-	msg []byte
-	r   *bytes.Reader
+	c *Conn
+	r *bytes.Reader
 }
 
 func (b *transcodedBody) Read(p []byte) (int, error) {
 	if b.r == nil {
-		f := make([]byte, 5+len(b.msg))
-		binary.BigEndian.PutUint32(f[1:5], uint32(len(b.msg)))
-		copy(f[5:], b.msg)
+		b.c.encodeRequest()
+		msg := b.c.unary
+		f := make([]byte, 5+len(msg))
+		binary.BigEndian.PutUint32(f[1:5], uint32(len(msg)))
+		copy(f[5:], msg)
 		b.r = bytes.NewReader(f)
 	}
 	return b.r.Read(p)
