@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			return
 		}
 		var req []byte
-		if !encodable(msg) {
+		if !protocol.Encodable(msg) {
 			// Marshal says why, as grpc-go's client says it (a string
 			// that is not UTF-8, a required field not set).
 			if req, err = proto.Marshal(msg); err != nil {
@@ -185,6 +186,21 @@ func (c *call) Message(header metadata.MD, b []byte) error {
 		c.stream = c.startStream(clientHeader(header, false))
 	}
 	return c.stream.send(c.wrap(m))
+}
+
+// Takes reports whether a unary call's response m is of the Go type and
+// descriptor the call decodes its response into.
+func (c *call) Takes(m proto.Message) bool {
+	return !c.b.streaming && reflect.TypeOf(m) == c.b.outType && m.ProtoReflect().Descriptor() == c.b.out.Descriptor()
+}
+
+// TakeMessage keeps the response m as it is.
+func (c *call) TakeMessage(_ metadata.MD, m proto.Message) error {
+	if c.resp != nil {
+		return status.Error(codes.Internal, "the server sent more than one response message to a unary call")
+	}
+	c.resp = m
+	return nil
 }
 
 // Flush: a stream is flushed after each message, as grpc-gateway does.

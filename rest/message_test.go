@@ -34,9 +34,23 @@ func (p *payloads) HandleRPC(_ context.Context, s stats.RPCStats) {
 // does, with the same error; a stats handler still hears of its encoded
 // length.
 func TestRESTRequestMessageLimits(t *testing.T) {
-	const limit = 24
+	testMessageLimits(t, 24, grpc.MaxRecvMsgSize(24), "larger than max (")
+}
+
+// A response message taken unencoded (the direct path, no stats handler)
+// meets the server's send limit as the encoded one does, with the same
+// error.
+func TestRESTResponseMessageLimits(t *testing.T) {
+	testMessageLimits(t, 64, grpc.MaxSendMsgSize(64), "trying to send message larger than max (")
+}
+
+// testMessageLimits creates a book whose title is well within limit, then
+// one whose title is limit bytes, on a server with opt, on each way to the
+// handler: the answers are the same, the second call's an error saying
+// tooLarge.
+func testMessageLimits(t *testing.T, limit int, opt grpc.ServerOption, tooLarge string) {
 	call := func(opts []grpc.ServerOption, hopts []lambdagrpc.Option, title string) (int, string) {
-		srv := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(limit))...)
+		srv := grpc.NewServer(append(opts, opt)...)
 		resttest.Register(srv)
 		h := lambdagrpc.NewHandler(srv, append(hopts, rest.Enable(), lambdagrpc.WithLogger(quiet()))...)
 		w := exchange{method: "POST", target: "/v1/shelves/1/books?bookId=b1", body: fmt.Sprintf(`{"title":%q}`, title)}.do(h)
@@ -50,14 +64,14 @@ func TestRESTRequestMessageLimits(t *testing.T) {
 		"stats":     {opts: []grpc.ServerOption{grpc.StatsHandler(&payloads{})}},
 		"ServeHTTP": {hopts: []lambdagrpc.Option{lambdagrpc.WithServeHTTP()}},
 	}
-	for _, title := range []string{"short", strings.Repeat("x", limit)} {
+	for _, title := range []string{"t", strings.Repeat("x", limit)} {
 		var want string
 		for _, name := range []string{"unencoded", "stats", "ServeHTTP"} {
 			w := ways[name]
 			code, body := call(w.opts, w.hopts, title)
 			got := fmt.Sprint(code, " ", body)
-			if len(title) > limit/2 && (code != 429 || !strings.Contains(body, "larger than max")) {
-				t.Errorf("%s, title %q: %s; want 429, larger than max", name, title, got)
+			if len(title) > limit/2 && (code != 429 || !strings.Contains(body, tooLarge)) {
+				t.Errorf("%s, title %q: %s; want 429, %s", name, title, got, tooLarge)
 			}
 			if len(title) < limit/2 && code != 200 {
 				t.Errorf("%s, title %q: %s; want 200", name, title, got)
@@ -69,6 +83,11 @@ func TestRESTRequestMessageLimits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A stats handler is told of a REST call's request message and its
+// encoded length.
+func TestRESTStatsHandlerSeesMessages(t *testing.T) {
 	p := &payloads{}
 	srv := grpc.NewServer(grpc.StatsHandler(p))
 	resttest.Register(srv)

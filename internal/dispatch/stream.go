@@ -190,6 +190,9 @@ func (s *directStream) SendMsg(m any) (err error) {
 			s.writeStatus(status.Convert(err))
 		}
 	}()
+	if ok, err := s.sendMessage(m); ok {
+		return err
+	}
 	var data mem.BufferSlice
 	if m != nil { // grpc-go sends an untyped nil as an empty message
 		if data, err = s.codec.Marshal(m); err != nil {

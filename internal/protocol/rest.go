@@ -36,6 +36,32 @@ type Transcoder interface {
 	End(header, trailer metadata.MD, st *status.Status)
 }
 
+// MessageTaker is a Transcoder that can take a unary call's response
+// message as it is, without its encoding.
+type MessageTaker interface {
+	// Takes reports whether the transcoder takes m: it is of the Go type
+	// the transcoder decodes a unary call's response into.
+	Takes(m proto.Message) bool
+	// TakeMessage is Message for a message Takes accepted. m is the
+	// handler's, which no longer touches it; the transcoder only reads it.
+	TakeMessage(header metadata.MD, m proto.Message) error
+}
+
+// Takes reports whether the call's client side takes the response m as
+// it is (SendResponseMessage), without its encoding.
+func (c *Conn) Takes(m proto.Message) bool {
+	t, ok := c.x.(MessageTaker)
+	return ok && !c.overflow && len(c.pending) == 0 && t.Takes(m)
+}
+
+// SendResponseMessage is SendMessage for a message Takes accepted.
+func (c *Conn) SendResponseMessage(m proto.Message) error {
+	if c.overflow {
+		return ErrResponseTooLarge
+	}
+	return c.x.(MessageTaker).TakeMessage(c.header, m)
+}
+
 // transcodedProtocol adapts a Transcoder to the wireFormat a Conn drives:
 // the request is one message in memory, and the response's native frames
 // are cut back into messages.

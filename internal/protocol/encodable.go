@@ -1,4 +1,4 @@
-package rest
+package protocol
 
 import (
 	"unicode/utf8"
@@ -7,12 +7,12 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// encodable reports whether proto.Marshal would encode m without error,
+// Encodable reports whether proto.Marshal would encode m without error,
 // without encoding it: its required fields are set and every string in it
 // is valid UTF-8. It is stricter than Marshal (a proto2 string need not be
 // UTF-8), which only sends such a message down the slower path, where
 // Marshal decides.
-func encodable(m proto.Message) bool {
+func Encodable(m proto.Message) bool {
 	return proto.CheckInitialized(m) == nil && validStrings(m.ProtoReflect())
 }
 

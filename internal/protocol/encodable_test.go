@@ -1,4 +1,4 @@
-package rest
+package protocol
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// TestEncodable checks encodable against proto.Marshal: whatever it
+// TestEncodable checks Encodable against proto.Marshal: whatever it
 // accepts, Marshal encodes; a bad string at any depth is refused.
 func TestEncodable(t *testing.T) {
 	const bad = "a\xffb"
@@ -31,11 +31,11 @@ func TestEncodable(t *testing.T) {
 		"bad list value": {obj("k", list(structpb.NewStringValue(bad))), false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got := encodable(tc.m); got != tc.want {
-				t.Fatalf("encodable = %v, want %v", got, tc.want)
+			if got := Encodable(tc.m); got != tc.want {
+				t.Fatalf("Encodable = %v, want %v", got, tc.want)
 			}
 			if _, err := proto.Marshal(tc.m); (err == nil) != tc.want {
-				t.Fatalf("proto.Marshal error %v, but encodable = %v", err, tc.want)
+				t.Fatalf("proto.Marshal error %v, but Encodable = %v", err, tc.want)
 			}
 		})
 	}
