@@ -63,7 +63,8 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			return
 		}
 		// The dispatcher takes the message as it is when it can.
-		e.serve(protocol.OpenTranscodedMessage(w, r, b.fullMethod, msg, c))
+		c.req = msg
+		e.serve(protocol.OpenTranscodedMessage(w, r, b.fullMethod, c))
 	}
 }
 
@@ -162,9 +163,13 @@ type call struct {
 
 	lambda *lambdaWriter // c.w on Lambda, else nil
 
+	req    proto.Message // the request, if not encoded before the call
 	resp   proto.Message // a unary call's response
 	stream *stream       // a server stream's writer, once started
 }
+
+// RequestMessage is the request message, not yet encoded.
+func (c *call) RequestMessage() proto.Message { return c.req }
 
 // Metadata is the metadata runtime.AnnotateContext made of the request.
 func (c *call) Metadata() metadata.MD { return c.md }

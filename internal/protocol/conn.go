@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
@@ -45,7 +44,6 @@ type Conn struct {
 	unary     []byte           // a Connect unary request's message, in memory
 	unaryIn   bool             // unary is set (it may be empty)
 	unaryFlag byte             // its frame flags
-	msg       proto.Message    // a transcoded call's request, encoded into unary when first needed
 
 	// The response.
 	header    metadata.MD // sent with the first message or the status

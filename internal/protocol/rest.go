@@ -76,14 +76,22 @@ func OpenTranscoded(w http.ResponseWriter, r *http.Request, method string, req [
 	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: int64(len(req)), unary: req}
 }
 
+// MessageSource is a Transcoder whose request message is not yet encoded
+// (OpenTranscodedMessage).
+type MessageSource interface {
+	Transcoder
+	// RequestMessage returns the request message. It must encode without
+	// error: it holds valid UTF-8 and its required fields (Encodable), and
+	// the transcoder does not touch it again.
+	RequestMessage() proto.Message
+}
+
 // OpenTranscodedMessage is OpenTranscoded for a request message not yet
-// encoded: a dispatcher that can take it as it is (RequestMessage) never
-// encodes it; anything that reads the request's bytes has it encoded
-// then. msg must encode without error: it holds valid UTF-8 and its
-// required fields (proto.CheckInitialized), and the caller does not touch
-// it again.
-func OpenTranscodedMessage(w http.ResponseWriter, r *http.Request, method string, msg proto.Message, t Transcoder) *Conn {
-	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: -1, msg: msg}
+// encoded, t's: a dispatcher that can take it as it is (RequestMessage)
+// never encodes it; anything that reads the request's bytes has it
+// encoded then.
+func OpenTranscodedMessage(w http.ResponseWriter, r *http.Request, method string, t MessageSource) *Conn {
+	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: -1}
 }
 
 // RequestMessage returns a transcoded call's request message when it has
@@ -93,19 +101,23 @@ func (c *Conn) RequestMessage() proto.Message {
 	if c.unary != nil {
 		return nil
 	}
-	return c.msg
+	if ms, ok := c.x.(MessageSource); ok {
+		return ms.RequestMessage()
+	}
+	return nil
 }
 
-// encodeRequest encodes the request message OpenTranscodedMessage was
-// given, once.
+// encodeRequest encodes the request message of OpenTranscodedMessage's
+// transcoder, once.
 func (c *Conn) encodeRequest() {
-	if c.msg == nil || c.unary != nil {
+	m := c.RequestMessage()
+	if m == nil {
 		return
 	}
-	// OpenTranscodedMessage's caller checked what Marshal checks: it can
-	// only fail past protobuf's 2 GiB limit, far beyond any request body
-	// a front door accepts. An empty slice stands for an empty message.
-	b, _ := proto.Marshal(c.msg)
+	// The transcoder checked what Marshal checks: it can only fail past
+	// protobuf's 2 GiB limit, far beyond any request body a front door
+	// accepts. An empty slice stands for an empty message.
+	b, _ := proto.Marshal(m)
 	if b == nil {
 		b = []byte{}
 	}
