@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
@@ -26,6 +27,7 @@ type binding struct {
 	streaming  bool   // server streaming
 
 	in, out protoreflect.MessageType
+	outType reflect.Type // out's Go type
 
 	body         string                         // "", "*" or a field path
 	bodyField    []protoreflect.FieldDescriptor // the path of body when a field
@@ -116,6 +118,7 @@ func newBinding(md protoreflect.MethodDescriptor, r *annotations.HttpRule, in, o
 		streaming:  md.IsStreamingServer(),
 		in:         in,
 		out:        out,
+		outType:    reflect.TypeOf(out.Zero().Interface()),
 		body:       r.GetBody(),
 	}
 	switch p := r.GetPattern().(type) {

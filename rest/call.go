@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +38,14 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			runtime.HTTPError(runtime.NewServerMetadataContext(actx, runtime.ServerMetadata{}), e.mux, out, w, r, err)
 			return
 		}
-		req, err := proto.Marshal(msg)
-		if err != nil {
-			// As grpc-go's client says it (a string that is not UTF-8).
-			runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err))
-			return
+		var req []byte
+		if !protocol.Encodable(msg) {
+			// Marshal says why, as grpc-go's client says it (a string
+			// that is not UTF-8, a required field not set).
+			if req, err = proto.Marshal(msg); err != nil {
+				runtime.HTTPError(actx, e.mux, out, w, r, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err))
+				return
+			}
 		}
 		md, _ := metadata.FromOutgoingContext(actx)
 		if _, ok := r.Header["Host"]; ok {
@@ -54,7 +58,13 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
 			c.w = c.lambda
 		}
-		e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
+		if req != nil {
+			e.serve(protocol.OpenTranscoded(w, r, b.fullMethod, req, c))
+			return
+		}
+		// The dispatcher takes the message as it is when it can.
+		c.req = msg
+		e.serve(protocol.OpenTranscodedMessage(w, r, b.fullMethod, c))
 	}
 }
 
@@ -153,9 +163,13 @@ type call struct {
 
 	lambda *lambdaWriter // c.w on Lambda, else nil
 
+	req    proto.Message // the request, if not encoded before the call
 	resp   proto.Message // a unary call's response
 	stream *stream       // a server stream's writer, once started
 }
+
+// RequestMessage is the request message, not yet encoded.
+func (c *call) RequestMessage() proto.Message { return c.req }
 
 // Metadata is the metadata runtime.AnnotateContext made of the request.
 func (c *call) Metadata() metadata.MD { return c.md }
@@ -177,6 +191,21 @@ func (c *call) Message(header metadata.MD, b []byte) error {
 		c.stream = c.startStream(clientHeader(header, false))
 	}
 	return c.stream.send(c.wrap(m))
+}
+
+// Takes reports whether a unary call's response m is of the Go type and
+// descriptor the call decodes its response into.
+func (c *call) Takes(m proto.Message) bool {
+	return !c.b.streaming && reflect.TypeOf(m) == c.b.outType && m.ProtoReflect().Descriptor() == c.b.out.Descriptor()
+}
+
+// TakeMessage keeps the response m as it is.
+func (c *call) TakeMessage(_ metadata.MD, m proto.Message) error {
+	if c.resp != nil {
+		return status.Error(codes.Internal, "the server sent more than one response message to a unary call")
+	}
+	c.resp = m
+	return nil
 }
 
 // Flush: a stream is flushed after each message, as grpc-gateway does.

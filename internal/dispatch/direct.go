@@ -160,7 +160,12 @@ func (d *direct) Serve(ctx context.Context, c *protocol.Conn, deadline, _ time.T
 func (d *direct) serve(ctx context.Context, st *directStream, deadline time.Time) {
 	c := st.c
 	defer func() { _ = c.Body().Close() }()
-	st.frames = c.Messages(*d.maxRecv)
+	if c.RequestMessage() == nil {
+		st.frames = c.Messages(*d.maxRecv)
+	} else {
+		// The message may be taken as it is (recvMessage), unencoded.
+		st.framesLater = true
+	}
 	enc, accept := c.Encodings()
 	st.recvCompress = enc
 

@@ -21,6 +21,9 @@ func (s *directStream) RecvMsg(m any) (err error) {
 			s.writeStatus(status.Convert(err))
 		}
 	}()
+	if ok, err := s.recvMessage(m); ok {
+		return err
+	}
 	if err := s.recv(m, true); err != nil {
 		if errors.Is(err, io.EOF) && !s.desc.ClientStreams && !s.recvFirst {
 			return status.Error(codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
@@ -45,6 +48,10 @@ func (s *directStream) RecvMsg(m any) (err error) {
 // It returns io.EOF at a clean end of the body. The stats handler hears of
 // the message if count is set.
 func (s *directStream) recv(m any, count bool) error {
+	if s.framesLater {
+		s.framesLater = false
+		s.frames = s.c.Messages(*s.d.maxRecv)
+	}
 	flags, buf, err := s.frames.Next()
 	if err != nil {
 		var tl *wire.FrameTooLargeError

@@ -29,16 +29,19 @@ var errIllegalHeaderWrite = status.Error(codes.Internal, "transport: SendHeader 
 // handler gets. Its methods are called from the handler's goroutine; the
 // mutex orders them against abandon, called from the request's goroutine.
 type directStream struct {
-	d         *direct
-	c         *protocol.Conn
-	ctx       context.Context // the handler's
-	statsCtx  context.Context // the stats handler's: ctx without the transport stream
-	cancel    context.CancelFunc
-	method    string
-	desc      *grpc.StreamDesc
-	frames    wire.Reader // the request's messages
-	codecName string
-	codec     baseCodec
+	d        *direct
+	c        *protocol.Conn
+	ctx      context.Context // the handler's
+	statsCtx context.Context // the stats handler's: ctx without the transport stream
+	cancel   context.CancelFunc
+	method   string
+	desc     *grpc.StreamDesc
+	frames   wire.Reader // the request's messages
+	// framesLater: frames is set on the first read, if recvMessage does
+	// not take the request message as it is.
+	framesLater bool
+	codecName   string
+	codec       baseCodec
 
 	recvCompress string
 	decompressor encoding.Compressor
@@ -187,6 +190,9 @@ func (s *directStream) SendMsg(m any) (err error) {
 			s.writeStatus(status.Convert(err))
 		}
 	}()
+	if ok, err := s.sendMessage(m); ok {
+		return err
+	}
 	var data mem.BufferSlice
 	if m != nil { // grpc-go sends an untyped nil as an empty message
 		if data, err = s.codec.Marshal(m); err != nil {

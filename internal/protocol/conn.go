@@ -192,7 +192,7 @@ func (c *Conn) OpenBody() *status.Status {
 // server's ServeHTTP.
 func (c *Conn) Body() io.ReadCloser {
 	if c.x != nil && c.body == nil {
-		c.body = &transcodedBody{msg: c.unary}
+		c.body = &transcodedBody{c: c}
 	}
 	return c.body
 }
@@ -210,6 +210,7 @@ func (c *Conn) InMemory() bool {
 // larger than max bytes. Messages in memory are decoded in place.
 func (c *Conn) Messages(max int) wire.Reader {
 	if c.unaryIn {
+		c.encodeRequest()
 		return *wire.NewMessageReader(c.unaryFlag, c.unary, max)
 	}
 	if mb, ok := c.body.(*httpx.MemoryBody); ok {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
@@ -35,6 +36,32 @@ type Transcoder interface {
 	End(header, trailer metadata.MD, st *status.Status)
 }
 
+// MessageTaker is a Transcoder that can take a unary call's response
+// message as it is, without its encoding.
+type MessageTaker interface {
+	// Takes reports whether the transcoder takes m: it is of the Go type
+	// the transcoder decodes a unary call's response into.
+	Takes(m proto.Message) bool
+	// TakeMessage is Message for a message Takes accepted. m is the
+	// handler's, which no longer touches it; the transcoder only reads it.
+	TakeMessage(header metadata.MD, m proto.Message) error
+}
+
+// Takes reports whether the call's client side takes the response m as
+// it is (SendResponseMessage), without its encoding.
+func (c *Conn) Takes(m proto.Message) bool {
+	t, ok := c.x.(MessageTaker)
+	return ok && !c.overflow && len(c.pending) == 0 && t.Takes(m)
+}
+
+// SendResponseMessage is SendMessage for a message Takes accepted.
+func (c *Conn) SendResponseMessage(m proto.Message) error {
+	if c.overflow {
+		return ErrResponseTooLarge
+	}
+	return c.x.(MessageTaker).TakeMessage(c.header, m)
+}
+
 // transcodedProtocol adapts a Transcoder to the wireFormat a Conn drives:
 // the request is one message in memory, and the response's native frames
 // are cut back into messages.
@@ -47,6 +74,54 @@ var transcoded wireFormat = &transcodedProtocol{}
 // message in the protobuf wire format.
 func OpenTranscoded(w http.ResponseWriter, r *http.Request, method string, req []byte, t Transcoder) *Conn {
 	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: int64(len(req)), unary: req}
+}
+
+// MessageSource is a Transcoder whose request message is not yet encoded
+// (OpenTranscodedMessage).
+type MessageSource interface {
+	Transcoder
+	// RequestMessage returns the request message. It must encode without
+	// error: it holds valid UTF-8 and its required fields (Encodable), and
+	// the transcoder does not touch it again.
+	RequestMessage() proto.Message
+}
+
+// OpenTranscodedMessage is OpenTranscoded for a request message not yet
+// encoded, t's: a dispatcher that can take it as it is (RequestMessage)
+// never encodes it; anything that reads the request's bytes has it
+// encoded then.
+func OpenTranscodedMessage(w http.ResponseWriter, r *http.Request, method string, t MessageSource) *Conn {
+	return &Conn{w: w, r: r, p: transcoded, x: t, codec: "proto", method: method, bodyLen: -1}
+}
+
+// RequestMessage returns a transcoded call's request message when it has
+// not been encoded, else nil. The dispatcher that takes it must not read
+// the request's bytes as well.
+func (c *Conn) RequestMessage() proto.Message {
+	if c.unary != nil {
+		return nil
+	}
+	if ms, ok := c.x.(MessageSource); ok {
+		return ms.RequestMessage()
+	}
+	return nil
+}
+
+// encodeRequest encodes the request message of OpenTranscodedMessage's
+// transcoder, once.
+func (c *Conn) encodeRequest() {
+	m := c.RequestMessage()
+	if m == nil {
+		return
+	}
+	// The transcoder checked what Marshal checks: it can only fail past
+	// protobuf's 2 GiB limit, far beyond any request body a front door
+	// accepts. An empty slice stands for an empty message.
+	b, _ := proto.Marshal(m)
+	if b == nil {
+		b = []byte{}
+	}
+	c.unary, c.bodyLen = b, int64(len(b))
 }
 
 func (*transcodedProtocol) String() string { return "REST" }
@@ -157,15 +232,17 @@ func (c *Conn) transcodedHeader(deadline, now time.Time) http.Header {
 // transcodedBody reads a transcoded call's request message as one native
 // frame, built on the first read: the direct path only closes it.
 type transcodedBody struct {
-	msg []byte
-	r   *bytes.Reader
+	c *Conn
+	r *bytes.Reader
 }
 
 func (b *transcodedBody) Read(p []byte) (int, error) {
 	if b.r == nil {
-		f := make([]byte, 5+len(b.msg))
-		binary.BigEndian.PutUint32(f[1:5], uint32(len(b.msg)))
-		copy(f[5:], b.msg)
+		b.c.encodeRequest()
+		msg := b.c.unary
+		f := make([]byte, 5+len(msg))
+		binary.BigEndian.PutUint32(f[1:5], uint32(len(msg)))
+		copy(f[5:], msg)
 		b.r = bytes.NewReader(f)
 	}
 	return b.r.Read(p)
