@@ -22,7 +22,7 @@ func (h *handler) startFrontends() error {
 		return nil
 	}
 	for _, f := range h.cfg.frontends {
-		fh, err := f.Start(h.srv, h.serveConn)
+		fh, err := f.Start(h.srv, h.serveConn, h.cfg.pathPrefix)
 		if err != nil {
 			return err
 		}

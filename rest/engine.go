@@ -25,14 +25,15 @@ type engine struct {
 	mux      *runtime.ServeMux
 	bindings []*binding // in the order they were added to mux
 	serve    func(*protocol.Conn)
+	prefix   string // the handler's path prefix, "" for none
 }
 
 // Start binds the annotated methods of the services registered on s.
-func (f *engineFactory) Start(s *grpc.Server, serve func(*protocol.Conn)) (frontend.Handler, error) {
+func (f *engineFactory) Start(s *grpc.Server, serve func(*protocol.Conn), prefix string) (frontend.Handler, error) {
 	if len(f.cfg.errs) > 0 {
 		return nil, errors.Join(f.cfg.errs...)
 	}
-	e := &engine{cfg: f.cfg, serve: serve}
+	e := &engine{cfg: f.cfg, serve: serve, prefix: prefix}
 	e.mux = runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()))
 	names := make([]protoreflect.FullName, 0, len(f.cfg.services))
 	for name := range s.GetServiceInfo() {

@@ -18,7 +18,9 @@ import (
 // (descriptors from the global registry carry none, as protoc-gen-go
 // leaves them out; descriptors from reflection or a descriptor set built
 // with source info do). A path that does not start with "/" is a
-// configuration error.
+// configuration error. Under lambdagrpc.WithPathPrefix the document is
+// served below the prefix, as the bindings are, and names the prefix as
+// its server, so its paths resolve against it.
 func WithOpenAPI(path string) Setting {
 	return func(c *config) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "{}*:?#") {
@@ -35,7 +37,7 @@ func WithOpenAPI(path string) Setting {
 					services = append(services, sd)
 				}
 			}
-			doc, err := openapi.Generate(services, openapi.Info{})
+			doc, err := openapi.Generate(services, openapi.Info{Server: e.prefix})
 			if err != nil {
 				return fmt.Errorf("rest.WithOpenAPI: %w", err)
 			}

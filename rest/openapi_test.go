@@ -239,3 +239,46 @@ func ExampleWithOpenAPI() {
 	// /v1/greet/{name}
 	// /v1/greet/{name}:stream
 }
+
+// Under a path prefix the document is served below it, as the bindings
+// are, and names the prefix as its server, so a request below the prefix
+// is one the document describes.
+func TestOpenAPIBelowPathPrefix(t *testing.T) {
+	srv := grpc.NewServer()
+	resttest.Register(srv)
+	h := lambdagrpc.NewHandler(srv, rest.Enable(rest.WithOpenAPI("/openapi.json")), lambdagrpc.WithPathPrefix("/api"), lambdagrpc.WithLogger(quiet()))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if w.Code == http.StatusOK {
+		t.Fatalf("GET /openapi.json outside the prefix: %d, want no document there", w.Code)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/openapi.json", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /api/openapi.json: %d: %s", w.Code, w.Body)
+	}
+	doc, err := libopenapi.NewDocument(w.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := model.Model.Servers; len(s) != 1 || s[0].URL != "/api" {
+		t.Fatalf("servers %+v, want one, /api", s)
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/shelves/1", nil)
+	if ok, verrs := v.ValidateHttpRequest(req); !ok {
+		t.Errorf("GET /api/v1/shelves/1 is not described: %s", describe(verrs))
+	}
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, req)
+	if rw.Code != http.StatusOK {
+		t.Errorf("GET /api/v1/shelves/1: %d: %s", rw.Code, rw.Body)
+	}
+}

@@ -20,8 +20,10 @@ import (
 type Frontend interface {
 	// Start prepares the protocol for the services registered on s. serve
 	// runs a call on s as every call runs: under its deadline, through
-	// the handler's dispatcher. An error is a configuration error.
-	Start(s *grpc.Server, serve func(*protocol.Conn)) (Handler, error)
+	// the handler's dispatcher. prefix is the handler's path prefix ("" or
+	// "/seg[/seg...]"), which requests have lost when they reach the
+	// Handler. An error is a configuration error.
+	Start(s *grpc.Server, serve func(*protocol.Conn), prefix string) (Handler, error)
 }
 
 // Handler serves a started Frontend's requests.

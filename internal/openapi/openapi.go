@@ -31,6 +31,10 @@ type Info struct {
 	Title       string
 	Version     string
 	Description string
+	// Server is the URL, or the path, the document's paths are below (a
+	// handler's path prefix, "/api"): the document's one server. Empty
+	// means the paths are at the root.
+	Server string
 }
 
 // Generate returns the OpenAPI 3.1 document, as indented JSON, of the
@@ -88,6 +92,9 @@ func Generate(services []protoreflect.ServiceDescriptor, info Info) ([]byte, err
 	}
 	if len(tags) > 0 {
 		doc["tags"] = tags
+	}
+	if info.Server != "" {
+		doc["servers"] = []map[string]string{{"url": info.Server}}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
