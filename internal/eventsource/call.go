@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -135,6 +136,9 @@ func checkMetadataValue(v string) error {
 // invocation's, less the margin), the server's interceptors and stats
 // handlers, and its panic recovery.
 func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *status.Status {
+	if iv.Call != nil {
+		return iv.callMessage(ctx, log, m)
+	}
 	ct := "application/json"
 	if m.proto {
 		ct = "application/proto"
@@ -160,6 +164,21 @@ func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *stat
 		return status.New(codes.Internal, "internal error while translating the call (see the function's log)")
 	}
 	return w.status()
+}
+
+// callMessage runs m through iv.Call, with its request message as it is.
+func (iv *Invoker) callMessage(ctx context.Context, log *slog.Logger, m *message) (st *status.Status) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("lambdagrpc: panic while serving an invocation", "panic", p, "stack", string(debug.Stack()))
+			st = status.New(codes.Internal, "internal error while translating the call (see the function's log)")
+		}
+	}()
+	codec := "json"
+	if m.proto {
+		codec = "proto"
+	}
+	return undecodable(iv.Call(ctx, m.method, codec, m.body, m.header))
 }
 
 // callWriter keeps what a Connect unary answer says about how the call

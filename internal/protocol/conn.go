@@ -43,6 +43,7 @@ type Conn struct {
 	unary     []byte           // a Connect unary request's message, in memory
 	unaryIn   bool             // unary is set (it may be empty)
 	unaryFlag byte             // its frame flags
+	framed    framedMessage    // a message call's request, framed on demand
 
 	// The response.
 	header    metadata.MD // sent with the first message or the status
@@ -53,7 +54,8 @@ type Conn struct {
 	overflow  bool        // the response outgrew the writer's limit
 	abandoned bool        // the call's handler was left running
 	ended     bool
-	stop      func() // ends the call when the response outgrows its limit
+	stop      func()         // ends the call when the response outgrows its limit
+	result    *status.Status // a message call's status, once it ended
 }
 
 // ErrResponseTooLarge is what writing a message past the response's limit
