@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gopool"
 )
 
 // item is one record of a batch, ready to run.
@@ -56,7 +58,7 @@ func (iv *Invoker) runBatch(ctx context.Context, log *slog.Logger, items []item)
 	for _, g := range groups {
 		sem <- struct{}{}
 		wg.Add(1)
-		go func() {
+		gopool.Go(func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			for k, i := range g {
@@ -67,7 +69,7 @@ func (iv *Invoker) runBatch(ctx context.Context, log *slog.Logger, items []item)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return retry
