@@ -161,7 +161,7 @@ func (d *direct) Serve(ctx context.Context, c *protocol.Conn, deadline, _ time.T
 func (d *direct) serve(ctx context.Context, st *directStream, deadline time.Time) {
 	c := st.c
 	defer func() { _ = c.Body().Close() }()
-	st.frames = c.Messages(*d.maxRecv)
+	st.frames, st.inMemory = c.Messages(*d.maxRecv), c.InMemory()
 	enc, accept := c.Encodings()
 	st.recvCompress = enc
 

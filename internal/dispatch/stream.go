@@ -46,6 +46,7 @@ type directStream struct {
 	compressor   encoding.Compressor
 
 	recvFirst bool
+	inMemory  bool                 // frames reads the request's bytes in memory
 	sendHdr   [wire.HeaderLen]byte // SendMsg's frame header, under mu
 
 	mu         sync.Mutex

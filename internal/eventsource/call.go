@@ -47,7 +47,7 @@ type message struct {
 // record that cannot be a call gets the status its caller would have got:
 // UNIMPLEMENTED for a missing method, INVALID_ARGUMENT for the rest.
 func newMessage(attrs []attribute, body string, route string) (message, *status.Status) {
-	m := message{header: make(http.Header, len(attrs)+2)}
+	var m message
 	contentType := ""
 	for _, a := range attrs {
 		key := strings.ToLower(a.name)
@@ -77,6 +77,9 @@ func newMessage(attrs []attribute, body string, route string) (message, *status.
 			}
 		} else if err := checkMetadataValue(a.value); err != nil {
 			return message{}, status.Newf(codes.InvalidArgument, "message attribute %q: %v", a.name, err)
+		}
+		if m.header == nil {
+			m.header = make(http.Header, len(attrs)+2)
 		}
 		m.header[http.CanonicalHeaderKey(key)] = append(m.header[http.CanonicalHeaderKey(key)], a.value)
 	}
@@ -142,6 +145,9 @@ func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *stat
 	ct := "application/json"
 	if m.proto {
 		ct = "application/proto"
+	}
+	if m.header == nil {
+		m.header = make(http.Header, 2)
 	}
 	m.header["Content-Type"] = []string{ct}
 	m.header["Connect-Protocol-Version"] = []string{"1"}

@@ -43,7 +43,6 @@ type Conn struct {
 	unary     []byte           // a Connect unary request's message, in memory
 	unaryIn   bool             // unary is set (it may be empty)
 	unaryFlag byte             // its frame flags
-	framed    framedMessage    // a message call's request, framed on demand
 
 	// The response.
 	header    metadata.MD // sent with the first message or the status
@@ -54,8 +53,7 @@ type Conn struct {
 	overflow  bool        // the response outgrew the writer's limit
 	abandoned bool        // the call's handler was left running
 	ended     bool
-	stop      func()         // ends the call when the response outgrows its limit
-	result    *status.Status // a message call's status, once it ended
+	stop      func() // ends the call when the response outgrows its limit
 }
 
 // ErrResponseTooLarge is what writing a message past the response's limit
@@ -230,12 +228,17 @@ func (c *Conn) EnableFullDuplex() bool {
 // the native request that NativeHeader builds.
 func (c *Conn) Metadata(accept string) (metadata.MD, error) {
 	md := make(metadata.MD, len(c.r.Header)+3)
-	md["content-type"] = []string{"application/grpc+" + c.codec}
+	// The values of the keys set here share one array.
+	own := make([]string, 0, 3)
+	own = append(own, nativeContentType(c.codec))
+	md["content-type"] = own[0:1:1]
 	if c.r.Host != "" {
-		md[":authority"] = []string{c.r.Host}
+		own = append(own, c.r.Host)
+		md[":authority"] = own[len(own)-1 : len(own) : len(own)]
 	}
 	if accept != "" {
-		md["grpc-accept-encoding"] = []string{accept}
+		own = append(own, accept)
+		md["grpc-accept-encoding"] = own[len(own)-1 : len(own) : len(own)]
 	}
 	for k, vs := range c.r.Header {
 		lk := strings.ToLower(k)
@@ -255,6 +258,17 @@ func (c *Conn) Metadata(accept string) (metadata.MD, error) {
 		}
 	}
 	return md, nil
+}
+
+// nativeContentType is the native gRPC content type of codec.
+func nativeContentType(codec string) string {
+	switch codec {
+	case "proto":
+		return "application/grpc+proto"
+	case "json":
+		return "application/grpc+json"
+	}
+	return "application/grpc+" + codec
 }
 
 // NativeHeader builds the native gRPC request header: the client's

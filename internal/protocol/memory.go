@@ -21,6 +21,21 @@ type memoryProtocol struct{}
 
 var memory wireFormat = &memoryProtocol{}
 
+// messageCall is a Conn of the memory protocol with what it keeps: its
+// response writer is the messageState, allocated with it.
+type messageCall struct {
+	c Conn
+	m messageState
+}
+
+// messageState is a message call's response writer, to which nothing is
+// written, and its state: the status it ended with and its request framed
+// for a server that reads native gRPC frames.
+type messageState struct {
+	result *status.Status
+	framed framedMessage
+}
+
 // NewMessageConn returns the call of one request message, msg, encoded
 // with codec ("proto", "json"), to method ("/package.Service/Method"). r
 // carries the call's context, metadata (its headers, as a client's) and
@@ -28,13 +43,20 @@ var memory wireFormat = &memoryProtocol{}
 // call's outcome is [Conn.Status]. Like a Conn that Open returns, it is
 // opened (OpenBody) before it is served.
 func NewMessageConn(r *http.Request, method, codec string, msg []byte) *Conn {
-	c := &Conn{w: discardWriter{}, r: r, p: memory, codec: codec, method: method, bodyLen: -1}
-	c.unary, c.unaryIn = msg, true
-	return c
+	mc := &messageCall{}
+	mc.c = Conn{w: &mc.m, r: r, p: memory, codec: codec, method: method, bodyLen: -1}
+	mc.c.unary, mc.c.unaryIn = msg, true
+	return &mc.c
 }
 
-// Status returns the status the call ended with; nil while it runs.
-func (c *Conn) Status() *status.Status { return c.result }
+// Status returns the status a message call (NewMessageConn) ended with;
+// nil while it runs, and for other calls.
+func (c *Conn) Status() *status.Status {
+	if m, ok := c.w.(*messageState); ok {
+		return m.result
+	}
+	return nil
+}
 
 // Discards reports whether the response's messages are dropped unread, so
 // that a server need not encode them.
@@ -53,10 +75,11 @@ func (*memoryProtocol) timeout(*http.Request) (time.Duration, *status.Status) { 
 func (*memoryProtocol) encodings(*http.Request) (enc, accept string) { return "", "" }
 
 // openBody frames the message for a server that reads native gRPC frames
-// (the ServeHTTP path) only when such a server reads it.
+// (the ServeHTTP path); the frame is built only if such a server reads it.
 func (*memoryProtocol) openBody(c *Conn) *status.Status {
-	c.framed = framedMessage{c: c}
-	c.body, c.bodyLen = &c.framed, int64(wire.HeaderLen+len(c.unary))
+	m := c.w.(*messageState)
+	m.framed.msg = c.unary
+	c.body, c.bodyLen = &m.framed, int64(wire.HeaderLen+len(c.unary))
 	return nil
 }
 
@@ -70,30 +93,28 @@ func (*memoryProtocol) end(c *Conn, st *status.Status) {
 	if st == nil {
 		st = status.New(codes.Internal, "the server ended the call without a status")
 	}
-	c.result = st
+	c.w.(*messageState).result = st
 }
+
+// Header, Write and WriteHeader make a messageState the call's response
+// writer; nothing is written to it, as nothing is sent.
+func (*messageState) Header() http.Header         { return http.Header{} }
+func (*messageState) Write(p []byte) (int, error) { return len(p), nil }
+func (*messageState) WriteHeader(int)             {}
 
 // framedMessage reads a message call's request as one native gRPC frame,
 // built on the first read.
 type framedMessage struct {
-	c *Conn
-	r io.Reader
+	msg []byte
+	r   io.Reader
 }
 
 func (f *framedMessage) Read(p []byte) (int, error) {
 	if f.r == nil {
-		hdr := wire.AppendHeader(nil, 0, len(f.c.unary))
-		f.r = io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(f.c.unary))
+		hdr := wire.AppendHeader(nil, 0, len(f.msg))
+		f.r = io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(f.msg))
 	}
 	return f.r.Read(p)
 }
 
 func (*framedMessage) Close() error { return nil }
-
-// discardWriter is a message call's response writer: nothing is written to
-// it, as nothing is sent.
-type discardWriter struct{}
-
-func (discardWriter) Header() http.Header         { return http.Header{} }
-func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (discardWriter) WriteHeader(int)             {}
