@@ -26,20 +26,7 @@ func (h *handler) callMessage(ctx context.Context, method, codec string, msg []b
 		// prefix.
 		return h.noRoute(&url.URL{Path: h.cfg.pathPrefix + method})
 	}
-	mr := &messageRequest{}
-	mr.u.Path = method
-	mr.r = http.Request{
-		Method:     http.MethodPost,
-		URL:        &mr.u,
-		RequestURI: method,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     header,
-		Body:       http.NoBody,
-		Host:       "lambda",
-	}
-	c := protocol.NewMessageConn(mr.r.WithContext(ctx), method, codec, msg)
+	c := protocol.NewMessageConn(ctx, messageRequest, method, codec, msg, header)
 	h.serve(c)
 	if st := c.Status(); st != nil {
 		return st
@@ -47,9 +34,14 @@ func (h *handler) callMessage(ctx context.Context, method, codec string, msg []b
 	return status.New(codes.Internal, "the server ended the call without a status")
 }
 
-// messageRequest is the request a queued record's call is seen to come in,
-// allocated at once.
-type messageRequest struct {
-	r http.Request
-	u url.URL
+// messageRequest is the template of a queued record's request: what it
+// says besides its method, metadata and context. Its host becomes the
+// call's :authority metadata. Each call gets a copy.
+var messageRequest = &http.Request{
+	Method:     http.MethodPost,
+	Proto:      "HTTP/1.1",
+	ProtoMajor: 1,
+	ProtoMinor: 1,
+	Body:       http.NoBody,
+	Host:       "lambda",
 }

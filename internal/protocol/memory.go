@@ -2,8 +2,10 @@ package protocol
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -21,11 +23,13 @@ type memoryProtocol struct{}
 
 var memory wireFormat = &memoryProtocol{}
 
-// messageCall is a Conn of the memory protocol with what it keeps: its
-// response writer is the messageState, allocated with it.
+// messageCall is a Conn of the memory protocol with what it keeps, all
+// allocated at once: its response writer is the messageState, and its
+// request's URL is u.
 type messageCall struct {
 	c Conn
 	m messageState
+	u url.URL
 }
 
 // messageState is a message call's response writer, to which nothing is
@@ -37,13 +41,17 @@ type messageState struct {
 }
 
 // NewMessageConn returns the call of one request message, msg, encoded
-// with codec ("proto", "json"), to method ("/package.Service/Method"). r
-// carries the call's context, metadata (its headers, as a client's) and
-// host; its body is not read. The response's messages are dropped: the
-// call's outcome is [Conn.Status]. Like a Conn that Open returns, it is
-// opened (OpenBody) before it is served.
-func NewMessageConn(r *http.Request, method, codec string, msg []byte) *Conn {
+// with codec ("proto", "json"), to method ("/package.Service/Method"), in
+// ctx, with header as its metadata (a client's request headers). Its
+// request is a copy of base, which says the rest (host, protocol version);
+// its body is not read. The response's messages are dropped: the call's
+// outcome is [Conn.Status]. Like a Conn that Open returns, it is opened
+// (OpenBody) before it is served.
+func NewMessageConn(ctx context.Context, base *http.Request, method, codec string, msg []byte, header http.Header) *Conn {
 	mc := &messageCall{}
+	mc.u.Path = method
+	r := base.WithContext(ctx)
+	r.URL, r.RequestURI, r.Header = &mc.u, method, header
 	mc.c = Conn{w: &mc.m, r: r, p: memory, codec: codec, method: method, bodyLen: -1}
 	mc.c.unary, mc.c.unaryIn = msg, true
 	return &mc.c
