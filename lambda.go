@@ -30,6 +30,7 @@ func asyncInvoker(h *handler) *eventsource.Invoker {
 	iv := &eventsource.Invoker{Handler: h, NewContext: invocationContext, Async: h.cfg.async}
 	iv.Async.PathPrefix = h.cfg.pathPrefix
 	iv.Async.RecordContext = recordContext
+	iv.Call = h.callMessage
 	return iv
 }
 

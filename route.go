@@ -30,27 +30,33 @@ func (h *handler) route(u *url.URL) (string, bool) {
 		}
 		p = rest
 	}
+	if !methodPath(p) {
+		return "", false
+	}
+	return p, true
+}
+
+// methodPath reports whether p, a path below the prefix, names a method:
+// "/package.Service/Method" exactly.
+func methodPath(p string) bool {
 	// Exactly "/" service "/" method, each a run of name bytes other than
 	// a dot segment.
 	if len(p) < 4 || p[0] != '/' {
-		return "", false
+		return false
 	}
 	slash := 0
 	for i := 1; i < len(p); i++ {
 		switch c := p[i]; {
 		case c == '/':
 			if slash != 0 {
-				return "", false
+				return false
 			}
 			slash = i
 		case !nameByte[c]:
-			return "", false
+			return false
 		}
 	}
-	if slash == 0 || dotSegment(p[1:slash]) || dotSegment(p[slash+1:]) {
-		return "", false
-	}
-	return p, true
+	return slash != 0 && !dotSegment(p[1:slash]) && !dotSegment(p[slash+1:])
 }
 
 // nameByte holds the bytes of a protobuf full name: [A-Za-z0-9._].

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
+	"github.com/lambdagrpc/lambdagrpc/internal/gopool"
 	"github.com/lambdagrpc/lambdagrpc/internal/protocol"
 )
 
@@ -166,6 +167,7 @@ func (d *direct) serve(ctx context.Context, st *directStream, deadline time.Time
 		// The message may be taken as it is (recvMessage), unencoded.
 		st.framesLater = true
 	}
+	st.inMemory = c.InMemory()
 	enc, accept := c.Encodings()
 	st.recvCompress = enc
 
@@ -247,10 +249,10 @@ func (d *direct) serve(ctx context.Context, st *directStream, deadline time.Time
 	// its limit, or the grace period after the handler's deadline runs
 	// out) even if the handler ignores its context.
 	done := make(chan struct{})
-	go func() {
+	gopool.Go(func() {
 		defer close(done)
 		st.run(impl, sh)
-	}()
+	})
 	select {
 	case <-done:
 	case <-outer.Done():

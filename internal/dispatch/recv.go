@@ -53,11 +53,12 @@ func (s *directStream) recv(m any, count bool) error {
 		s.frames = s.c.Messages(*s.d.maxRecv)
 	}
 	flags, buf, err := s.frames.Next()
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
 	if err != nil {
 		var tl *wire.FrameTooLargeError
 		switch {
-		case errors.Is(err, io.EOF):
-			return io.EOF
 		case errors.As(err, &tl):
 			return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", tl.Length, tl.Max)
 		case errors.Is(err, wire.ErrTruncated):
@@ -81,7 +82,7 @@ func (s *directStream) recv(m any, count bool) error {
 			return err
 		}
 	}
-	if err := s.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, m); err != nil {
+	if err := s.unmarshal(data, flags == wire.FlagCompressed, m); err != nil {
 		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
 	}
 	if sh := *s.d.stats; sh != nil && count {
@@ -94,6 +95,21 @@ func (s *directStream) recv(m any, count bool) error {
 		})
 	}
 	return nil
+}
+
+// unmarshal decodes data, a request message, into m with the call's codec.
+// A V1 codec (encoding.Codec) gets a copy of the bytes, as grpc-go gives
+// it, unless they are the request's own bytes in memory or were just
+// decompressed: such bytes are never reused, and the copy was as much
+// work as decoding a small message.
+func (s *directStream) unmarshal(data []byte, decompressed bool, m any) error {
+	if v1, ok := s.codec.(codecV1); ok && (s.inMemory || decompressed) {
+		if len(data) == 0 {
+			data = nil // what Materialize gives for an empty message
+		}
+		return v1.c.Unmarshal(data, m)
+	}
+	return s.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, m)
 }
 
 func (s *directStream) decompress(p []byte) ([]byte, error) {

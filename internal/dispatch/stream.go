@@ -49,6 +49,7 @@ type directStream struct {
 	compressor   encoding.Compressor
 
 	recvFirst bool
+	inMemory  bool                 // frames reads the request's bytes in memory
 	sendHdr   [wire.HeaderLen]byte // SendMsg's frame header, under mu
 
 	mu         sync.Mutex
@@ -194,7 +195,9 @@ func (s *directStream) SendMsg(m any) (err error) {
 		return err
 	}
 	var data mem.BufferSlice
-	if m != nil { // grpc-go sends an untyped nil as an empty message
+	// grpc-go sends an untyped nil as an empty message. A response nobody
+	// reads is not encoded, unless a stats handler is told its size.
+	if m != nil && (!s.c.Discards() || *s.d.stats != nil) {
 		if data, err = s.codec.Marshal(m); err != nil {
 			return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
 		}

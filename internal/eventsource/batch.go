@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/lambdagrpc/lambdagrpc/internal/gopool"
 )
 
 // item is one record of a batch, ready to run.
@@ -28,49 +31,102 @@ type item struct {
 // again. Within a group, once an item must be delivered again, the items
 // after it are not run and must be delivered again too, so that the group
 // keeps its order.
+//
+// The calls run on lanes, as many as the bound allows and the groups can
+// fill, one of them the calling goroutine: each lane takes the next group
+// that no lane has taken, in the batch's order, and runs its items one
+// after another.
 func (iv *Invoker) runBatch(ctx context.Context, log *slog.Logger, items []item) (retry []bool) {
 	retry = make([]bool, len(items))
-	if len(items) == 1 {
+	switch len(items) {
+	case 0:
+		return retry
+	case 1:
 		retry[0] = iv.runItem(ctx, log, &items[0])
 		return retry
 	}
-	// Each group is a list of item indexes, in order; an ungrouped item is
-	// a group of its own.
-	var groups [][]int
-	byName := map[string]int{}
-	for i := range items {
-		g := items[i].group
-		if g == "" {
-			groups = append(groups, []int{i})
-			continue
-		}
-		if j, ok := byName[g]; ok {
-			groups[j] = append(groups[j], i)
-			continue
-		}
-		byName[g] = len(groups)
-		groups = append(groups, []int{i})
-	}
-	sem := make(chan struct{}, iv.Async.concurrency())
-	var wg sync.WaitGroup
-	for _, g := range groups {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			for k, i := range g {
+	order, starts := groupItems(items)
+	groups := len(starts) - 1
+	var next atomic.Int64
+	lane := func() {
+		for {
+			g := int(next.Add(1) - 1)
+			if g >= groups {
+				return
+			}
+			members := order[starts[g]:starts[g+1]]
+			for k, i := range members {
 				if iv.runItem(ctx, log, &items[i]) {
-					for _, j := range g[k:] {
+					for _, j := range members[k:] {
 						retry[j] = true
 					}
-					return
+					break
 				}
 			}
-		}()
+		}
 	}
+	lanes := min(iv.Async.concurrency(), groups)
+	var wg sync.WaitGroup
+	wg.Add(lanes - 1)
+	for range lanes - 1 {
+		gopool.Go(func() {
+			defer wg.Done()
+			lane()
+		})
+	}
+	lane()
 	wg.Wait()
 	return retry
+}
+
+// groupItems orders the items group by group: order lists the items'
+// indexes, each group's together and in the batch's order, and group g is
+// order[starts[g]:starts[g+1]]. Groups come in the order of their first
+// items; an item without a group is a group of its own.
+func groupItems(items []item) (order, starts []int) {
+	order = make([]int, len(items))
+	grouped := false
+	for i := range items {
+		order[i] = i
+		grouped = grouped || items[i].group != ""
+	}
+	if !grouped {
+		starts = make([]int, len(items)+1)
+		for i := range starts {
+			starts[i] = i
+		}
+		return order, starts
+	}
+	// Number the groups, count their items, then place each item after
+	// the earlier ones of its group.
+	gid := make([]int, len(items))
+	byName := map[string]int{}
+	n := 0
+	for i := range items {
+		name := items[i].group
+		g, ok := byName[name]
+		if name == "" || !ok {
+			g = n
+			n++
+			if name != "" {
+				byName[name] = g
+			}
+		}
+		gid[i] = g
+	}
+	starts = make([]int, n+1)
+	for _, g := range gid {
+		starts[g+1]++
+	}
+	for g := range n {
+		starts[g+1] += starts[g]
+	}
+	fill := append([]int(nil), starts[:n]...)
+	for i, g := range gid {
+		order[fill[g]] = i
+		fill[g]++
+	}
+	return order, starts
 }
 
 // runItem runs one item's call and settles how it ended; it reports

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -46,7 +47,7 @@ type message struct {
 // record that cannot be a call gets the status its caller would have got:
 // UNIMPLEMENTED for a missing method, INVALID_ARGUMENT for the rest.
 func newMessage(attrs []attribute, body string, route string) (message, *status.Status) {
-	m := message{header: make(http.Header, len(attrs)+2)}
+	var m message
 	contentType := ""
 	for _, a := range attrs {
 		key := strings.ToLower(a.name)
@@ -76,6 +77,9 @@ func newMessage(attrs []attribute, body string, route string) (message, *status.
 			}
 		} else if err := checkMetadataValue(a.value); err != nil {
 			return message{}, status.Newf(codes.InvalidArgument, "message attribute %q: %v", a.name, err)
+		}
+		if m.header == nil {
+			m.header = make(http.Header, len(attrs)+2)
 		}
 		m.header[http.CanonicalHeaderKey(key)] = append(m.header[http.CanonicalHeaderKey(key)], a.value)
 	}
@@ -135,9 +139,15 @@ func checkMetadataValue(v string) error {
 // invocation's, less the margin), the server's interceptors and stats
 // handlers, and its panic recovery.
 func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *status.Status {
+	if iv.Call != nil {
+		return iv.callMessage(ctx, log, m)
+	}
 	ct := "application/json"
 	if m.proto {
 		ct = "application/proto"
+	}
+	if m.header == nil {
+		m.header = make(http.Header, 2)
 	}
 	m.header["Content-Type"] = []string{ct}
 	m.header["Connect-Protocol-Version"] = []string{"1"}
@@ -160,6 +170,21 @@ func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *stat
 		return status.New(codes.Internal, "internal error while translating the call (see the function's log)")
 	}
 	return w.status()
+}
+
+// callMessage runs m through iv.Call, with its request message as it is.
+func (iv *Invoker) callMessage(ctx context.Context, log *slog.Logger, m *message) (st *status.Status) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("lambdagrpc: panic while serving an invocation", "panic", p, "stack", string(debug.Stack()))
+			st = status.New(codes.Internal, "internal error while translating the call (see the function's log)")
+		}
+	}()
+	codec := "json"
+	if m.proto {
+		codec = "proto"
+	}
+	return undecodable(iv.Call(ctx, m.method, codec, m.body, m.header))
 }
 
 // callWriter keeps what a Connect unary answer says about how the call

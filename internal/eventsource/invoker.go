@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeapi"
 	"github.com/lambdagrpc/lambdagrpc/internal/runtimeloop"
 )
@@ -26,6 +28,13 @@ type Invoker struct {
 	NewContext func(ctx context.Context, inv *runtimeapi.Invocation, requestContext json.RawMessage) context.Context
 	// Async configures the calls of SQS, SNS and EventBridge records.
 	Async Async
+	// Call, if set, runs the call of an SQS, SNS or EventBridge record
+	// with its request message in memory: method is
+	// "/package.Service/Method" (without the path prefix), codec "json" or
+	// "proto", msg the request message and header the metadata, as a
+	// client's request headers. It returns how the call ended. Nil: each
+	// record is an in-memory Connect unary request served by Handler.
+	Call func(ctx context.Context, method, codec string, msg []byte, header http.Header) *status.Status
 
 	warnedMode atomic.Bool
 }

@@ -241,12 +241,17 @@ func (c *Conn) Metadata(accept string) (metadata.MD, error) {
 		return c.transcodedMetadata(), nil
 	}
 	md := make(metadata.MD, len(c.r.Header)+3)
-	md["content-type"] = []string{"application/grpc+" + c.codec}
+	// The values of the keys set here share one array.
+	own := make([]string, 0, 3)
+	own = append(own, nativeContentType(c.codec))
+	md["content-type"] = own[0:1:1]
 	if c.r.Host != "" {
-		md[":authority"] = []string{c.r.Host}
+		own = append(own, c.r.Host)
+		md[":authority"] = own[len(own)-1 : len(own) : len(own)]
 	}
 	if accept != "" {
-		md["grpc-accept-encoding"] = []string{accept}
+		own = append(own, accept)
+		md["grpc-accept-encoding"] = own[len(own)-1 : len(own) : len(own)]
 	}
 	for k, vs := range c.r.Header {
 		lk := strings.ToLower(k)
@@ -266,6 +271,17 @@ func (c *Conn) Metadata(accept string) (metadata.MD, error) {
 		}
 	}
 	return md, nil
+}
+
+// nativeContentType is the native gRPC content type of codec.
+func nativeContentType(codec string) string {
+	switch codec {
+	case "proto":
+		return "application/grpc+proto"
+	case "json":
+		return "application/grpc+json"
+	}
+	return "application/grpc+" + codec
 }
 
 // NativeHeader builds the native gRPC request header: the client's
