@@ -20,8 +20,11 @@ const (
 	AttrCode = "grpc-status"
 	// AttrMessage is the status message.
 	AttrMessage = "grpc-message"
-	// AttrMethod is the method the record called.
-	AttrMethod = "grpc-method"
+	// AttrMethod is the method the record called. It is not the wire
+	// contract's grpc-method attribute, so that a dead-lettered record,
+	// whose body is the record and not a request, is never taken for a
+	// call by a function reading the dead-letter queue.
+	AttrMethod = "lambdagrpc-method"
 	// AttrSource is the kind of event: "aws:sqs", "aws:sns" or
 	// "aws:events".
 	AttrSource = "lambdagrpc-source"

@@ -116,6 +116,9 @@ func TestSQSOnServer(t *testing.T) {
 				*a[deadletter.AttrID].StringValue != "m1" || *a[deadletter.AttrSource].StringValue != "aws:sqs" {
 				t.Errorf("received %q with %+v", *m.Body, a)
 			}
+			if _, ok := a["grpc-method"]; ok {
+				t.Error("a dead-lettered record carries grpc-method, so a function reading the queue would take it for a call")
+			}
 			if g := m.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]; tc.attrs != nil && g != "g" {
 				t.Errorf("message group %q, want the record's (g)", g)
 			}
