@@ -248,17 +248,29 @@ func (d *direct) serve(ctx context.Context, st *directStream, deadline time.Time
 	// cut off when outer ends (the client goes away, the response outgrows
 	// its limit, or the grace period after the handler's deadline runs
 	// out) even if the handler ignores its context.
-	done := make(chan struct{})
-	gopool.Go(func() {
-		defer close(done)
-		st.run(impl, sh)
-	})
+	st.impl, st.sh = impl, sh
+	done := doneChans.Get().(chan struct{})
+	st.finished = done
+	gopool.Run(st)
 	select {
 	case <-done:
+		doneChans.Put(done)
 	case <-outer.Done():
 		st.abandon()
 		c.Abandon()
 	}
+}
+
+// doneChans holds the channels on which handler goroutines say they have
+// finished. Each is buffered, so that a handler whose call was cut off
+// never waits to say so, and goes back once received from.
+var doneChans = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
+
+// Run runs the handler, on the goroutine serve hands the call to, and then
+// says so on s.finished.
+func (s *directStream) Run() {
+	defer func() { s.finished <- struct{}{} }()
+	s.run(s.impl, s.sh)
 }
 
 func splitMethod(m string) (service, method string, ok bool) {

@@ -61,6 +61,11 @@ type directStream struct {
 	stTrailer  metadata.MD    // the trailer written with it
 
 	hasDeadline bool // a deadline applies to the call
+
+	// What Run runs, and where it says it has finished.
+	impl     any
+	sh       stats.Handler
+	finished chan struct{}
 }
 
 // result returns the call's status (nil if the handler wrote none),

@@ -46,37 +46,54 @@ func (iv *Invoker) runBatch(ctx context.Context, log *slog.Logger, items []item)
 		return retry
 	}
 	order, starts := groupItems(items)
-	groups := len(starts) - 1
-	var next atomic.Int64
-	lane := func() {
-		for {
-			g := int(next.Add(1) - 1)
-			if g >= groups {
-				return
-			}
-			members := order[starts[g]:starts[g+1]]
-			for k, i := range members {
-				if iv.runItem(ctx, log, &items[i]) {
-					for _, j := range members[k:] {
-						retry[j] = true
-					}
-					break
+	b := &batchRun{iv: iv, ctx: ctx, log: log, items: items, order: order, starts: starts, retry: retry}
+	lanes := min(iv.Async.concurrency(), len(starts)-1)
+	b.wg.Add(lanes - 1)
+	for range lanes - 1 {
+		gopool.Run(b)
+	}
+	b.lane()
+	b.wg.Wait()
+	return retry
+}
+
+// batchRun is a batch being run: what its lanes share.
+type batchRun struct {
+	iv            *Invoker
+	ctx           context.Context
+	log           *slog.Logger
+	items         []item
+	order, starts []int // as groupItems returns them
+	retry         []bool
+	next          atomic.Int64 // the next group no lane has taken
+	wg            sync.WaitGroup
+}
+
+// Run runs a lane on a goroutine of its own.
+func (b *batchRun) Run() {
+	defer b.wg.Done()
+	b.lane()
+}
+
+// lane runs the groups no lane has taken, one after another, until none
+// is left.
+func (b *batchRun) lane() {
+	groups := len(b.starts) - 1
+	for {
+		g := int(b.next.Add(1) - 1)
+		if g >= groups {
+			return
+		}
+		members := b.order[b.starts[g]:b.starts[g+1]]
+		for k, i := range members {
+			if b.iv.runItem(b.ctx, b.log, &b.items[i]) {
+				for _, j := range members[k:] {
+					b.retry[j] = true
 				}
+				break
 			}
 		}
 	}
-	lanes := min(iv.Async.concurrency(), groups)
-	var wg sync.WaitGroup
-	wg.Add(lanes - 1)
-	for range lanes - 1 {
-		gopool.Go(func() {
-			defer wg.Done()
-			lane()
-		})
-	}
-	lane()
-	wg.Wait()
-	return retry
 }
 
 // groupItems orders the items group by group: order lists the items'

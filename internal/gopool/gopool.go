@@ -17,24 +17,38 @@ import "time"
 // one invocation, and of invocations back to back, come sooner.
 const idle = 50 * time.Millisecond
 
-// work hands a function to a waiting goroutine.
-var work = make(chan func())
+// Task is work for a goroutine: [Run] runs its Run method. A caller whose
+// work is already a pointer to a struct can hand it over as it is, without
+// the closure a func would need.
+type Task interface{ Run() }
+
+// funcTask runs a func as a Task; a func value fits in an interface as it
+// is.
+type funcTask func()
+
+func (f funcTask) Run() { f() }
+
+// work hands a task to a waiting goroutine.
+var work = make(chan Task)
 
 // Go runs f on a waiting goroutine, or on a new one.
-func Go(f func()) {
+func Go(f func()) { Run(funcTask(f)) }
+
+// Run runs t.Run on a waiting goroutine, or on a new one, as [Go] does.
+func Run(t Task) {
 	select {
-	case work <- f:
+	case work <- t:
 	default:
-		go worker(f)
+		go worker(t)
 	}
 }
 
-// worker runs f, then the functions handed to it, until it has waited
-// idle for one.
-func worker(f func()) {
+// worker runs f, then the tasks handed to it, until it has waited idle
+// for one.
+func worker(f Task) {
 	var t *time.Timer
 	for {
-		f()
+		f.Run()
 		if t == nil {
 			t = time.NewTimer(idle)
 		} else {
