@@ -29,7 +29,7 @@ type jsonMarshaler struct{ *runtime.JSONPb }
 // copying them into a buffer of its own.
 func (j jsonMarshaler) Marshal(v any) ([]byte, error) {
 	if p, ok := v.(proto.Message); ok {
-		return j.MarshalOptions.MarshalAppend(make([]byte, 0, jsonSizeHint(p)), p)
+		return j.MarshalAppend(make([]byte, 0, jsonSizeHint(p)), p)
 	}
 	return j.JSONPb.Marshal(v)
 }
