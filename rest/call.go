@@ -55,7 +55,8 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 		}
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
 		if lw, ok := w.(httpx.LimitedWriter); ok {
-			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
+			c.lw = lambdaWriter{ResponseWriter: w, lw: lw}
+			c.lambda = &c.lw
 			c.w = c.lambda
 		}
 		if req != nil {
@@ -162,6 +163,8 @@ type call struct {
 	md  metadata.MD
 
 	lambda *lambdaWriter // c.w on Lambda, else nil
+	lw     lambdaWriter  // what lambda points to, in the call's allocation
+	held   staged        // a unary Lambda response until it is known to fit
 
 	req    proto.Message // the request, if not encoded before the call
 	resp   proto.Message // a unary call's response
@@ -238,7 +241,8 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 		return
 	}
 	// grpc-gateway only adds trailers when the request accepts them.
-	s := &staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
+	c.held = staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
+	s := &c.held
 	if s.trailers {
 		s.header = make(http.Header)
 	}
