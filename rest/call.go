@@ -55,8 +55,7 @@ func (e *engine) handler(b *binding) runtime.HandlerFunc {
 		}
 		c := &call{e: e, b: b, w: w, r: r, ctx: actx, out: out, md: md}
 		if lw, ok := w.(httpx.LimitedWriter); ok {
-			c.lw = lambdaWriter{ResponseWriter: w, lw: lw}
-			c.lambda = &c.lw
+			c.lambda = &lambdaWriter{ResponseWriter: w, lw: lw}
 			c.w = c.lambda
 		}
 		if req != nil {
@@ -163,8 +162,6 @@ type call struct {
 	md  metadata.MD
 
 	lambda *lambdaWriter // c.w on Lambda, else nil
-	lw     lambdaWriter  // what lambda points to, in the call's allocation
-	held   staged        // a unary Lambda response until it is known to fit
 
 	req    proto.Message // the request, if not encoded before the call
 	resp   proto.Message // a unary call's response
@@ -241,8 +238,7 @@ func (c *call) End(header, trailer metadata.MD, st *status.Status) {
 		return
 	}
 	// grpc-gateway only adds trailers when the request accepts them.
-	c.held = staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
-	s := &c.held
+	s := &staged{header: c.w.Header(), trailers: strings.Contains(strings.ToLower(c.r.Header.Get("TE")), "trailers")}
 	if s.trailers {
 		s.header = make(http.Header)
 	}
