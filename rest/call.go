@@ -171,7 +171,9 @@ type call struct {
 // RequestMessage is the request message, not yet encoded.
 func (c *call) RequestMessage() proto.Message { return c.req }
 
-// Metadata is the metadata runtime.AnnotateContext made of the request.
+// Metadata is the metadata runtime.AnnotateContext made of the request:
+// a copy of its own (metadata.FromOutgoingContext copies), which the
+// dispatcher completes and hands to the handler.
 func (c *call) Metadata() metadata.MD { return c.md }
 
 // Message decodes one response message.
@@ -267,6 +269,9 @@ func clientHeader(md metadata.MD, trailersOnly bool) metadata.MD {
 	if trailersOnly {
 		return md
 	}
+	if len(md) == 0 {
+		return grpcContentType
+	}
 	out := make(metadata.MD, len(md)+1)
 	for k, v := range md {
 		out[k] = v
@@ -274,6 +279,10 @@ func clientHeader(md metadata.MD, trailersOnly bool) metadata.MD {
 	out["content-type"] = []string{"application/grpc"}
 	return out
 }
+
+// grpcContentType is the header metadata of a response whose server sent
+// none: the runtime only reads it.
+var grpcContentType = metadata.MD{"content-type": {"application/grpc"}}
 
 // clientTrailer is the trailer metadata a grpc-go client sees: the
 // server's, the status details, and the content type when the response

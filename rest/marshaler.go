@@ -29,9 +29,17 @@ type jsonMarshaler struct{ *runtime.JSONPb }
 // copying them into a buffer of its own.
 func (j jsonMarshaler) Marshal(v any) ([]byte, error) {
 	if p, ok := v.(proto.Message); ok {
-		return j.MarshalOptions.Marshal(p)
+		return j.MarshalAppend(make([]byte, 0, jsonSizeHint(p)), p)
 	}
 	return j.JSONPb.Marshal(v)
+}
+
+// jsonSizeHint is a guess at the length of m's JSON, so that it is
+// usually written into one buffer rather than a growing one: its binary
+// size, and room for the name, quotes and punctuation of each top-level
+// field (unpopulated ones included).
+func jsonSizeHint(m proto.Message) int {
+	return proto.Size(m) + 32*m.ProtoReflect().Descriptor().Fields().Len() + 2
 }
 
 // NewDecoder decodes a body in memory in place.

@@ -31,6 +31,9 @@ type bufferedWriter struct {
 	limit     int
 }
 
+// headRoom is the first capacity of a response document's buffer.
+const headRoom = 512
+
 func newBufferedWriter(s shape, limit int) *bufferedWriter {
 	return &bufferedWriter{shape: s, header: make(http.Header, 4), limit: limit}
 }
@@ -44,6 +47,10 @@ func (w *bufferedWriter) WriteHeader(code int) {
 	w.committed = true
 	w.status = code
 	w.text = isTextual(w.header.Get("Content-Type"), w.header.Get("Content-Encoding"))
+	if w.out == nil && w.text {
+		// Room for a head and a small JSON body in one allocation.
+		w.out = make([]byte, 0, headRoom)
+	}
 	w.out = w.shape.appendHead(w.out[:0], code, w.header)
 	if w.text {
 		w.out = append(w.out, `"isBase64Encoded":false,"body":"`...)

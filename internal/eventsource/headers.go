@@ -8,10 +8,15 @@ import (
 	"github.com/lambdagrpc/lambdagrpc/internal/events"
 )
 
-// singleHeaders copies single-valued event headers into h.
+// singleHeaders copies single-valued event headers into h. Their values
+// share one array, each a slice of its own capacity, so that adding to one
+// cannot overwrite another.
 func singleHeaders(h http.Header, from map[string]string) {
+	vals := make([]string, 0, len(from))
 	for k, v := range from {
-		h[http.CanonicalHeaderKey(k)] = []string{v}
+		vals = append(vals, v)
+		n := len(vals)
+		h[http.CanonicalHeaderKey(k)] = vals[n-1 : n : n]
 	}
 }
 

@@ -23,7 +23,8 @@ import (
 // called from one goroutine at a time.
 type Transcoder interface {
 	// Metadata returns the metadata the handler sees, less the
-	// content-type and :authority entries every protocol adds.
+	// content-type and :authority entries every protocol adds. The map is
+	// the call's own: the Conn adds those entries to it.
 	Metadata() metadata.MD
 	// Message writes one response message, in the protobuf wire format;
 	// header is the response's header metadata. b is only valid during
@@ -193,9 +194,12 @@ func (*transcodedProtocol) end(c *Conn, st *status.Status) {
 }
 
 // transcodedMetadata is the metadata of a transcoded call, as Metadata
-// returns it.
+// returns it: the transcoder's own map, completed.
 func (c *Conn) transcodedMetadata() metadata.MD {
-	md := c.x.Metadata().Copy()
+	md := c.x.Metadata()
+	if md == nil {
+		md = make(metadata.MD, 2)
+	}
 	md["content-type"] = []string{"application/grpc+proto"}
 	if c.r.Host != "" {
 		md[":authority"] = []string{c.r.Host}
