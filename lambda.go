@@ -28,7 +28,6 @@ func serveLambda(ctx context.Context, h *handler, cfg *config, addr string) erro
 // configuration of the calls of SQS, SNS and EventBridge records is its.
 func asyncInvoker(h *handler) *eventsource.Invoker {
 	iv := &eventsource.Invoker{Handler: h, NewContext: invocationContext, Async: h.cfg.async}
-	iv.Async.PathPrefix = h.cfg.pathPrefix
 	iv.Async.RecordContext = recordContext
 	iv.Call = h.callMessage
 	return iv

@@ -28,8 +28,6 @@ type Async struct {
 	// Concurrency bounds the calls of one invocation that run at once.
 	// Zero means [DefaultConcurrency].
 	Concurrency int
-	// PathPrefix is the handler's path prefix, put in front of the method.
-	PathPrefix string
 	// RecordContext returns the context a record's call sees, from the
 	// invocation's; nil leaves it as it is.
 	RecordContext func(ctx context.Context, rec *Record) context.Context

@@ -3,7 +3,6 @@ package eventsource
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -13,26 +12,21 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lambdagrpc/lambdagrpc/internal/eventseeds"
-	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
 var asyncSeeds = filepath.Join("..", "..", "testdata", "async")
 
-// echoInvoker is an Invoker whose handler answers every call OK, or, for a
-// body that says "fail", UNAVAILABLE in Connect's form, so the fuzz
-// targets run the records' calls to the end.
+// echoInvoker is an Invoker whose calls all end OK, or, for a body that
+// says "fail", UNAVAILABLE, so the fuzz targets run the records' calls to
+// the end.
 func echoInvoker() *Invoker {
 	return &Invoker{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			b, _ := io.ReadAll(r.Body)
-			if string(b) == "fail" {
-				body, _ := json.Marshal(wire.NewConnectError(status.New(codes.Unavailable, "x")))
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write(body)
-				return
+		Call: func(_ context.Context, _, _ string, msg []byte, _ http.Header) *status.Status {
+			if string(msg) == "fail" {
+				return status.New(codes.Unavailable, "x")
 			}
-			w.WriteHeader(http.StatusOK)
-		}),
+			return status.New(codes.OK, "")
+		},
 		Async: Async{Routes: map[string]string{"arn:aws:sqs:us-east-2:123456789012:my-queue": "/a.B/C", "t": "/a.B/D", "s": "/a.B/E"}},
 	}
 }

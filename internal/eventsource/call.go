@@ -2,18 +2,15 @@ package eventsource
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/lambdagrpc/lambdagrpc/internal/httpx"
 	"github.com/lambdagrpc/lambdagrpc/internal/wire"
 )
 
@@ -134,46 +131,13 @@ func checkMetadataValue(v string) error {
 	return nil
 }
 
-// call runs m as a Connect unary call through the handler, in ctx, and
-// returns how it ended. The handler applies the deadline ctx carries (the
+// call runs m through iv.Call, with its request message as it is, in ctx,
+// and returns how it ended. The root's Call serves it through the
+// handler's dispatcher, which applies the deadline ctx carries (the
 // invocation's, less the margin), the server's interceptors and stats
-// handlers, and its panic recovery.
-func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) *status.Status {
-	if iv.Call != nil {
-		return iv.callMessage(ctx, log, m)
-	}
-	ct := "application/json"
-	if m.proto {
-		ct = "application/proto"
-	}
-	if m.header == nil {
-		m.header = make(http.Header, 2)
-	}
-	m.header["Content-Type"] = []string{ct}
-	m.header["Connect-Protocol-Version"] = []string{"1"}
-	path := iv.Async.PathPrefix + m.method
-	u := &url.URL{Path: path}
-	req := (&http.Request{
-		Method:        http.MethodPost,
-		URL:           u,
-		RequestURI:    path,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        m.header,
-		Body:          httpx.NewMemoryBody(m.body),
-		ContentLength: int64(len(m.body)),
-		Host:          "lambda",
-	}).WithContext(ctx)
-	var w callWriter
-	if perr := safeServe(log, iv.Handler, &w, req); perr != nil {
-		return status.New(codes.Internal, "internal error while translating the call (see the function's log)")
-	}
-	return w.status()
-}
-
-// callMessage runs m through iv.Call, with its request message as it is.
-func (iv *Invoker) callMessage(ctx context.Context, log *slog.Logger, m *message) (st *status.Status) {
+// handlers, and its panic recovery; a panic here, outside the handler,
+// is INTERNAL too.
+func (iv *Invoker) call(ctx context.Context, log *slog.Logger, m *message) (st *status.Status) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("lambdagrpc: panic while serving an invocation", "panic", p, "stack", string(debug.Stack()))
@@ -185,57 +149,6 @@ func (iv *Invoker) callMessage(ctx context.Context, log *slog.Logger, m *message
 		codec = "proto"
 	}
 	return undecodable(iv.Call(ctx, m.method, codec, m.body, m.header))
-}
-
-// callWriter keeps what a Connect unary answer says about how the call
-// ended: the HTTP status and, for an error, the JSON body.
-type callWriter struct {
-	header http.Header
-	code   int
-	body   []byte
-}
-
-// maxErrorBody bounds the error body a callWriter keeps.
-const maxErrorBody = 1 << 20
-
-func (w *callWriter) Header() http.Header {
-	if w.header == nil {
-		w.header = make(http.Header, 4)
-	}
-	return w.header
-}
-
-func (w *callWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-
-func (w *callWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	if w.code != http.StatusOK && len(w.body)+len(p) <= maxErrorBody {
-		w.body = append(w.body, p...)
-	}
-	return len(p), nil
-}
-
-// status is how the call ended.
-func (w *callWriter) status() *status.Status {
-	switch w.code {
-	case 0:
-		return status.New(codes.Internal, "the server sent no answer")
-	case http.StatusOK:
-		return status.New(codes.OK, "")
-	}
-	var ce wire.ConnectError
-	if err := json.Unmarshal(w.body, &ce); err == nil && ce.Code != "" {
-		if st, err := ce.Status(); err == nil {
-			return undecodable(st)
-		}
-	}
-	return status.Newf(wire.CodeFromHTTP(w.code), "HTTP %d", w.code)
 }
 
 // unmarshalFailure begins the message of the INTERNAL status grpc-go (and

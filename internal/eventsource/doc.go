@@ -15,9 +15,10 @@
 //
 // SQS batches (sqs.go), SNS notifications (sns.go) and EventBridge events
 // (eventbridge.go) are sources whose records are unary calls: call.go
-// turns a record into a Connect unary request in memory for the same
-// handler, batch.go runs a batch's calls, and async.go ([Async]) says
-// which failures are delivered again.
+// turns a record into a method, a request message and metadata, which
+// [Invoker]'s Call runs through the handler's dispatcher; batch.go runs a
+// batch's calls, and async.go ([Async]) says which failures are
+// delivered again.
 //
 // [Invoker] answers the Runtime API loop's invocations (package
 // runtimeloop) by asking each source in turn; [Decode] and [ServeBuffered]

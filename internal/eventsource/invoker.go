@@ -28,12 +28,12 @@ type Invoker struct {
 	NewContext func(ctx context.Context, inv *runtimeapi.Invocation, requestContext json.RawMessage) context.Context
 	// Async configures the calls of SQS, SNS and EventBridge records.
 	Async Async
-	// Call, if set, runs the call of an SQS, SNS or EventBridge record
-	// with its request message in memory: method is
-	// "/package.Service/Method" (without the path prefix), codec "json" or
-	// "proto", msg the request message and header the metadata, as a
-	// client's request headers. It returns how the call ended. Nil: each
-	// record is an in-memory Connect unary request served by Handler.
+	// Call runs the call of an SQS, SNS or EventBridge record with its
+	// request message in memory: method is "/package.Service/Method"
+	// (without the path prefix), codec "json" or "proto", msg the request
+	// message and header the metadata, as a client's request headers. It
+	// returns how the call ended. An invoker that answers such records
+	// must have it.
 	Call func(ctx context.Context, method, codec string, msg []byte, header http.Header) *status.Status
 
 	warnedMode atomic.Bool
