@@ -83,7 +83,7 @@ func encode(ctx context.Context, method string, args any, asJSON bool) (*message
 		if err := checkName(key); err != nil {
 			return nil, err
 		}
-		if reservedKey(key) {
+		if wire.IsUnsendableKey(key) {
 			return nil, status.Errorf(codes.InvalidArgument, "async: metadata key %q is a protocol header, which the function refuses as an attribute: rename it", key)
 		}
 		if strings.HasSuffix(key, "-bin") {
@@ -94,7 +94,7 @@ func encode(ctx context.Context, method string, args any, asJSON bool) (*message
 			continue
 		}
 		v := strings.Join(vals, ", ")
-		if !printable(v) {
+		if !wire.IsPrintable(v) {
 			return nil, status.Errorf(codes.InvalidArgument, "async: metadata key %q has a value that is not printable ASCII: send bytes under a key ending in -bin", key)
 		}
 		m.attrs = append(m.attrs, attribute{name: key, str: v})
@@ -103,22 +103,6 @@ func encode(ctx context.Context, method string, args any, asJSON bool) (*message
 		return nil, status.Errorf(codes.InvalidArgument, "async: the call needs %d message attributes (method, content type and %d metadata keys), more than the %d a message may have: send at most %d metadata keys", len(m.attrs), len(m.attrs)-2, MaxAttributes, MaxAttributes-2)
 	}
 	return m, nil
-}
-
-// reservedKey tells whether a metadata key is a protocol header, which a
-// function refuses as a message attribute (the same rule as its own).
-func reservedKey(key string) bool {
-	return strings.HasPrefix(key, "grpc-") || wire.IsProtocolHeader(key) || wire.IsReservedHeader(key) || wire.IsHopHeader(key)
-}
-
-// printable tells whether s is printable ASCII, as a metadata value must be.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // fifoIDs returns the message group and deduplication IDs of a call to a

@@ -112,7 +112,7 @@ func checkMetadataKey(key string, binary bool) error {
 			return fmt.Errorf("%q is not a valid metadata key (only 0-9, a-z, '-', '_' and '.')", key)
 		}
 	}
-	if strings.HasPrefix(key, "grpc-") || wire.IsProtocolHeader(key) || wire.IsReservedHeader(key) || wire.IsHopHeader(key) {
+	if wire.IsUnsendableKey(key) {
 		return fmt.Errorf("%q is reserved by the protocol and cannot be metadata", key)
 	}
 	if !binary && strings.HasSuffix(key, "-bin") {

@@ -166,6 +166,27 @@ func IsProtocolHeader(lower string) bool {
 	return strings.HasPrefix(lower, ":")
 }
 
+// IsUnsendableKey reports whether a lower-case metadata key cannot be an
+// application's metadata carried in a message attribute: a key of the gRPC
+// protocol ("grpc-" ones among them), a protocol header of gRPC-Web or
+// Connect, a key grpc-go reserves, or a connection-level header. The async
+// client refuses such keys before sending, and the function refuses them
+// on receipt, by this one rule.
+func IsUnsendableKey(lower string) bool {
+	return strings.HasPrefix(lower, "grpc-") || IsProtocolHeader(lower) || IsReservedHeader(lower) || IsHopHeader(lower)
+}
+
+// IsPrintable reports whether v can be an ASCII metadata value: printable
+// ASCII only, 0x20 to 0x7e.
+func IsPrintable(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendTrailerBlock appends the gRPC-Web trailer block for h: one
 // "name: value\r\n" line per value, names in lower case.
 func AppendTrailerBlock(dst []byte, h http.Header) []byte {
