@@ -5,7 +5,7 @@
 // decodes a message grows, copying it, several times. For a batch of
 // queued records, each a call on a goroutine of its own (so that it can be
 // cut off, and so that records run side by side), that copying took a
-// quarter of the time. [Go] hands a function to a goroutine that waits
+// quarter of the time. [Run] hands a task to a goroutine that waits
 // for work, or starts one when none does: it never blocks, never bounds
 // how many run at once, and a goroutine that waits longer than a moment
 // ends, so none lingers once calls stop coming.
@@ -22,19 +22,10 @@ const idle = 50 * time.Millisecond
 // the closure a func would need.
 type Task interface{ Run() }
 
-// funcTask runs a func as a Task; a func value fits in an interface as it
-// is.
-type funcTask func()
-
-func (f funcTask) Run() { f() }
-
 // work hands a task to a waiting goroutine.
 var work = make(chan Task)
 
-// Go runs f on a waiting goroutine, or on a new one.
-func Go(f func()) { Run(funcTask(f)) }
-
-// Run runs t.Run on a waiting goroutine, or on a new one, as [Go] does.
+// Run runs t.Run on a waiting goroutine, or on a new one.
 func Run(t Task) {
 	select {
 	case work <- t:

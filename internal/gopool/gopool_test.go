@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
-func TestGoRunsEveryFunction(t *testing.T) {
+// funcTask runs a func as a Task.
+type funcTask func()
+
+func (f funcTask) Run() { f() }
+
+func TestRunRunsEveryTask(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	seen := map[int]bool{}
 	for i := range 100 {
 		wg.Add(1)
-		Go(func() {
+		Run(funcTask(func() {
 			defer wg.Done()
 			mu.Lock()
 			seen[i] = true
 			mu.Unlock()
-		})
+		}))
 	}
 	wg.Wait()
 	if len(seen) != 100 {
@@ -25,16 +30,16 @@ func TestGoRunsEveryFunction(t *testing.T) {
 	}
 }
 
-// A function that blocks does not keep Go from running the next one: Go
+// A task that blocks does not keep Run from running the next one: Run
 // never waits for a goroutine to be free.
-func TestGoNeverWaits(t *testing.T) {
+func TestRunNeverWaits(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 3)
 	for range 3 {
-		Go(func() {
+		Run(funcTask(func() {
 			started <- struct{}{}
 			<-release
-		})
+		}))
 	}
 	timeout := time.After(5 * time.Second)
 	for range 3 {
